@@ -1,0 +1,31 @@
+export type {
+  EndpointPaths,
+  GateOptions,
+  LbHealthCheckOptions,
+  MetricsOptions,
+  MetricsRegistry,
+  ResolvedConfig,
+  ResolvedPaths,
+} from './internal/config.js';
+export { DEFAULTS, ENV_VARS, resolveConfig } from './internal/config.js';
+export type { Duration } from './internal/duration.js';
+export { formatDuration, parseDuration } from './internal/duration.js';
+export { DraingateConfigError } from './internal/errors.js';
+export type { DrainEvidence, EvidenceKind } from './internal/evidence.js';
+export type {
+  AttachOptions,
+  CheckOptions,
+  DrainReport,
+  ReadinessCheckFn,
+  ReadinessResult,
+  ShutdownHookFn,
+  ShutdownResult,
+  ShutdownTrigger,
+  StatusReport,
+} from './internal/gate.js';
+export { createGate, Gate, STATES } from './internal/gate.js';
+export type { LifecycleState, StateChange } from './internal/lifecycle.js';
+export type { Logger } from './internal/logger.js';
+export type { AnyRequest, AnyResponse, AnyServer, ServerKind } from './internal/servers.js';
+export type { SidecarStatus, SidecarTarget } from './internal/sidecar-contract.js';
+export { checkSidecarStatus } from './internal/sidecar-contract.js';

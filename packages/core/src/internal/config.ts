@@ -1,0 +1,511 @@
+import { type Duration, describe, formatDuration, parseDuration } from './duration.js';
+import { DraingateConfigError } from './errors.js';
+import { createConsoleLogger, isLogger, type Logger, silentLogger } from './logger.js';
+
+/** A minimal view of a prom-client `Registry` (prom-client is an optional peer dependency). */
+export interface MetricsRegistry {
+  registerMetric(metric: never): void;
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface MetricsOptions {
+  /** Register draingate's metrics here (default: a private registry served on the management port's `/metrics`). */
+  registry?: MetricsRegistry;
+  /** Metric name prefix. Default `draingate_`. */
+  prefix?: string;
+}
+
+export interface LbHealthCheckOptions {
+  /**
+   * How to recognise the load balancer's health checks by `User-Agent`.
+   * Default `/^ELB-HealthChecker\//` (AWS ALB and NLB HTTP health checks send `ELB-HealthChecker/2.0`).
+   */
+  userAgent?: RegExp | string;
+  /** Only requests to these paths count as LB health checks. Default: any path. */
+  paths?: readonly string[];
+  /**
+   * Failing answers each health-check source must have received since draining began before the LB is taken
+   * to have marked the target unhealthy. Match the target group's `UnhealthyThresholdCount`. Default 2
+   * (the ALB and AWS Load Balancer Controller default).
+   */
+  unhealthyThreshold?: number;
+}
+
+export interface EndpointPaths {
+  livez?: string;
+  readyz?: string;
+  status?: string;
+  metrics?: string;
+  prestop?: string;
+}
+
+/**
+ * Options of {@link createGate}. Durations are strings with a unit (`"500ms"`, `"10s"`, `"1m"`).
+ * Each option can also come from the environment (`DRAINGATE_*`); options win over the environment.
+ */
+export interface GateOptions {
+  /** The pod's `terminationGracePeriodSeconds`. Env `DRAINGATE_GRACE_PERIOD`. Default `"30s"` (Kubernetes' default). */
+  gracePeriod?: Duration;
+  /** Draining never ends before this, whatever the evidence. Env `DRAINGATE_MIN_DELAY`. Default `"2s"`. */
+  minDelay?: Duration;
+  /** Draining always ends by this, evidence or not. Env `DRAINGATE_MAX_DELAY`. Default `"20s"`. */
+  maxDelay?: Duration;
+  /**
+   * A fixed delay that counts as (weakest) evidence, as a `preStop: sleep` would. Clamped to
+   * `[minDelay, maxDelay]`. Env `DRAINGATE_DELAY`. Default: none (maxDelay is the fallback).
+   */
+  delay?: Duration | null;
+  /** How long in-flight requests may run once stopping begins. Env `DRAINGATE_DRAIN_TIMEOUT`. Default `"5s"`. */
+  drainTimeout?: Duration;
+  /** Time budget for all shutdown hooks together. Env `DRAINGATE_HOOKS_TIMEOUT`. Default `"3s"`. */
+  hooksTimeout?: Duration;
+  /** Silence that counts as evidence when traffic was steady before draining. Env `DRAINGATE_QUIET_PERIOD`. Default `"2s"`. */
+  quietPeriod?: Duration;
+  /**
+   * The quiet period only counts if the request rate before draining predicted at least this many requests in
+   * it (silence on a low-traffic service proves nothing). Env `DRAINGATE_QUIET_MIN_REQUESTS`. Default 10.
+   */
+  quietMinRequests?: number;
+  /** LB health-check recognition. Env `DRAINGATE_LB_UNHEALTHY_THRESHOLD`, `DRAINGATE_LB_USER_AGENT`. */
+  lbHealthCheck?: LbHealthCheckOptions;
+  /** Base URL of the draingate sidecar, e.g. `http://127.0.0.1:9901`. Env `DRAINGATE_SIDECAR_URL`. Default: none. */
+  sidecarUrl?: string | null;
+  /** How often the sidecar is polled while draining. Env `DRAINGATE_SIDECAR_POLL_INTERVAL`. Default `"500ms"`. */
+  sidecarPollInterval?: Duration;
+  /**
+   * Port of the management listener serving `/livez`, `/readyz`, `/status`, `/metrics`, `/prestop`.
+   * Env `DRAINGATE_MANAGEMENT_PORT`. Default: none (then `/status`, `/metrics`, `/prestop` are not served).
+   */
+  managementPort?: number | null;
+  /** Host of the management listener. Env `DRAINGATE_MANAGEMENT_HOST`. Default: all interfaces (kubelet probes the pod IP). */
+  managementHost?: string | null;
+  /** Endpoint paths. */
+  paths?: EndpointPaths;
+  /** Become ready when an attached server starts listening. Default `false`: call `gate.ready()`. */
+  readyOnListen?: boolean;
+  /** Signals that start shutdown; a second one forces exit. Default `["SIGTERM", "SIGINT"]`; `false` for none. */
+  signals?: readonly NodeJS.Signals[] | false;
+  /** Call `process.exit()` once stopped. Default `true`. */
+  exit?: boolean;
+  /** A pino-compatible logger, or `false` for none. Default: one line per event on stderr. */
+  logger?: Logger | false;
+  /** prom-client metrics. Default: on when prom-client is installed; `false` to turn off. */
+  metrics?: MetricsOptions | boolean;
+  /** The environment to read `DRAINGATE_*` from. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedPaths {
+  livez: string;
+  readyz: string;
+  status: string;
+  metrics: string;
+  prestop: string;
+}
+
+/** Configuration after defaults, environment and validation; durations in milliseconds. */
+export interface ResolvedConfig {
+  gracePeriod: number;
+  minDelay: number;
+  maxDelay: number;
+  delay: number | null;
+  drainTimeout: number;
+  hooksTimeout: number;
+  quietPeriod: number;
+  quietMinRequests: number;
+  lbUserAgent: RegExp;
+  lbPaths: readonly string[] | null;
+  lbUnhealthyThreshold: number;
+  sidecarUrl: string | null;
+  sidecarPollInterval: number;
+  managementPort: number | null;
+  managementHost: string | null;
+  paths: ResolvedPaths;
+  readyOnListen: boolean;
+  signals: readonly NodeJS.Signals[];
+  exit: boolean;
+  logger: Logger;
+  metrics: MetricsOptions | false | 'auto';
+}
+
+/** Defaults, chosen for an AWS ALB managed by the AWS Load Balancer Controller with its default settings. */
+export const DEFAULTS: {
+  readonly gracePeriod: Duration;
+  readonly minDelay: Duration;
+  readonly maxDelay: Duration;
+  readonly drainTimeout: Duration;
+  readonly hooksTimeout: Duration;
+  readonly quietPeriod: Duration;
+  readonly quietMinRequests: number;
+  readonly lbUnhealthyThreshold: number;
+  readonly lbUserAgent: RegExp;
+  readonly sidecarPollInterval: Duration;
+  readonly paths: Readonly<ResolvedPaths>;
+} = Object.freeze({
+  gracePeriod: '30s',
+  minDelay: '2s',
+  maxDelay: '20s',
+  drainTimeout: '5s',
+  hooksTimeout: '3s',
+  quietPeriod: '2s',
+  quietMinRequests: 10,
+  lbUnhealthyThreshold: 2,
+  lbUserAgent: /^ELB-HealthChecker\//,
+  sidecarPollInterval: '500ms',
+  paths: Object.freeze({ livez: '/livez', readyz: '/readyz', status: '/status', metrics: '/metrics', prestop: '/prestop' }),
+});
+
+/** Every environment variable draingate reads, with the option it sets. */
+export const ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
+  DRAINGATE_GRACE_PERIOD: 'gracePeriod',
+  DRAINGATE_MIN_DELAY: 'minDelay',
+  DRAINGATE_MAX_DELAY: 'maxDelay',
+  DRAINGATE_DELAY: 'delay',
+  DRAINGATE_DRAIN_TIMEOUT: 'drainTimeout',
+  DRAINGATE_HOOKS_TIMEOUT: 'hooksTimeout',
+  DRAINGATE_QUIET_PERIOD: 'quietPeriod',
+  DRAINGATE_QUIET_MIN_REQUESTS: 'quietMinRequests',
+  DRAINGATE_LB_UNHEALTHY_THRESHOLD: 'lbHealthCheck.unhealthyThreshold',
+  DRAINGATE_LB_USER_AGENT: 'lbHealthCheck.userAgent',
+  DRAINGATE_SIDECAR_URL: 'sidecarUrl',
+  DRAINGATE_SIDECAR_POLL_INTERVAL: 'sidecarPollInterval',
+  DRAINGATE_MANAGEMENT_PORT: 'managementPort',
+  DRAINGATE_MANAGEMENT_HOST: 'managementHost',
+});
+
+const OPTION_KEYS = new Set([
+  'gracePeriod',
+  'minDelay',
+  'maxDelay',
+  'delay',
+  'drainTimeout',
+  'hooksTimeout',
+  'quietPeriod',
+  'quietMinRequests',
+  'lbHealthCheck',
+  'sidecarUrl',
+  'sidecarPollInterval',
+  'managementPort',
+  'managementHost',
+  'paths',
+  'readyOnListen',
+  'signals',
+  'exit',
+  'logger',
+  'metrics',
+  'env',
+]);
+
+function envName(option: string): string {
+  return Object.keys(ENV_VARS).find((k) => ENV_VARS[k] === option) ?? option;
+}
+
+/** Picks the option if given, else the environment variable, naming the source for error messages. */
+function pick(
+  options: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  option: string,
+): { value: unknown; source: string } | undefined {
+  const parts = option.split('.');
+  let v: unknown = options;
+  for (const p of parts) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[p];
+  if (v !== undefined) return { value: v, source: `option ${option}` };
+  const name = envName(option);
+  const raw = env[name];
+  if (raw !== undefined && raw !== '') return { value: raw, source: `${name}` };
+  return undefined;
+}
+
+function duration(
+  options: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  option: string,
+  fallback: Duration,
+): number {
+  const got = pick(options, env, option);
+  return parseDuration(got ? got.value : fallback, option, got ? got.source : `default ${option}`);
+}
+
+function integer(
+  options: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  option: string,
+  fallback: number,
+  min: number,
+  max: number,
+  example: string,
+): number {
+  const got = pick(options, env, option);
+  if (!got) return fallback;
+  const n = typeof got.value === 'string' && /^\d+$/.test(got.value.trim()) ? Number(got.value) : got.value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new DraingateConfigError(
+      option,
+      `${got.source} must be a whole number from ${min} to ${max}, got ${describe(got.value)}; e.g. ${example}.`,
+    );
+  }
+  return n;
+}
+
+function suggest(name: string): string {
+  let best = '';
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const known of Object.keys(ENV_VARS)) {
+    const d = editDistance(name, known);
+    if (d < bestScore) {
+      bestScore = d;
+      best = known;
+    }
+  }
+  return bestScore <= 4 ? ` Did you mean ${best}?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = i - 1;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] as number;
+}
+
+function userAgentPattern(value: unknown, source: string): RegExp {
+  if (value instanceof RegExp) return value;
+  if (typeof value === 'string' && value.length > 0) {
+    // A plain string matches as a prefix (e.g. "ELB-HealthChecker/"), case-sensitive like the header itself.
+    return new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+  }
+  throw new DraingateConfigError(
+    'lbHealthCheck.userAgent',
+    `${source} must be a non-empty string or a RegExp, got ${describe(value)}; e.g. "ELB-HealthChecker/".`,
+  );
+}
+
+function path(value: unknown, setting: string): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.includes('?')) {
+    throw new DraingateConfigError(setting, `option ${setting} must be a path starting with "/", got ${describe(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * Resolves options + environment into a validated configuration. Throws {@link DraingateConfigError} for any
+ * invalid value, unknown option or unknown `DRAINGATE_*` variable, and when the shutdown budget does not fit
+ * the grace period.
+ */
+export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
+  if (input === null || typeof input !== 'object') {
+    throw new DraingateConfigError('options', `options must be an object, got ${describe(input)}.`);
+  }
+  const options = input as Record<string, unknown>;
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new DraingateConfigError(key, `unknown option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`);
+    }
+  }
+  const env = input.env ?? process.env;
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('DRAINGATE_') && !(name in ENV_VARS)) {
+      throw new DraingateConfigError(
+        name,
+        `unknown environment variable ${name}.${suggest(name)} Known: ${Object.keys(ENV_VARS).join(', ')}.`,
+      );
+    }
+  }
+
+  const gracePeriod = duration(options, env, 'gracePeriod', DEFAULTS.gracePeriod);
+  const minDelay = duration(options, env, 'minDelay', DEFAULTS.minDelay);
+  const maxDelay = duration(options, env, 'maxDelay', DEFAULTS.maxDelay);
+  const drainTimeout = duration(options, env, 'drainTimeout', DEFAULTS.drainTimeout);
+  const hooksTimeout = duration(options, env, 'hooksTimeout', DEFAULTS.hooksTimeout);
+  const quietPeriod = duration(options, env, 'quietPeriod', DEFAULTS.quietPeriod);
+  const sidecarPollInterval = duration(options, env, 'sidecarPollInterval', DEFAULTS.sidecarPollInterval);
+  const delayPick = pick(options, env, 'delay');
+  const delay = delayPick && delayPick.value !== null ? parseDuration(delayPick.value, 'delay', delayPick.source) : null;
+  const quietMinRequests = integer(options, env, 'quietMinRequests', DEFAULTS.quietMinRequests, 1, 1_000_000, '10');
+  const lbUnhealthyThreshold = integer(
+    options,
+    env,
+    'lbHealthCheck.unhealthyThreshold',
+    DEFAULTS.lbUnhealthyThreshold,
+    1,
+    10,
+    '2 (the ALB default; valid range 2-10 on AWS)',
+  );
+
+  if (options.lbHealthCheck !== undefined && (options.lbHealthCheck === null || typeof options.lbHealthCheck !== 'object')) {
+    throw new DraingateConfigError('lbHealthCheck', `option lbHealthCheck must be an object, got ${describe(options.lbHealthCheck)}.`);
+  }
+  const lb = (options.lbHealthCheck ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(lb)) {
+    if (!['userAgent', 'paths', 'unhealthyThreshold'].includes(key)) {
+      throw new DraingateConfigError(
+        `lbHealthCheck.${key}`,
+        `unknown option lbHealthCheck.${key}. Known: userAgent, paths, unhealthyThreshold.`,
+      );
+    }
+  }
+  const uaPick = pick(options, env, 'lbHealthCheck.userAgent');
+  const lbUserAgent = uaPick ? userAgentPattern(uaPick.value, uaPick.source) : DEFAULTS.lbUserAgent;
+  let lbPaths: readonly string[] | null = null;
+  if (lb.paths !== undefined) {
+    if (!Array.isArray(lb.paths) || lb.paths.length === 0) {
+      throw new DraingateConfigError(
+        'lbHealthCheck.paths',
+        `option lbHealthCheck.paths must be a non-empty array of paths, e.g. ["/readyz"].`,
+      );
+    }
+    lbPaths = lb.paths.map((p, i) => path(p, `lbHealthCheck.paths[${i}]`));
+  }
+
+  const sidecarPick = pick(options, env, 'sidecarUrl');
+  let sidecarUrl: string | null = null;
+  if (sidecarPick && sidecarPick.value !== null) {
+    const raw = sidecarPick.value;
+    let ok = false;
+    if (typeof raw === 'string') {
+      try {
+        const u = new URL(raw);
+        ok = u.protocol === 'http:' && u.search === '' && u.hash === '';
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      throw new DraingateConfigError(
+        'sidecarUrl',
+        `${sidecarPick.source} must be an http:// base URL without query, got ${describe(raw)}; e.g. "http://127.0.0.1:9901".`,
+      );
+    }
+    sidecarUrl = (raw as string).replace(/\/+$/, '');
+  }
+
+  const portPick = pick(options, env, 'managementPort');
+  const managementPort =
+    portPick && portPick.value !== null ? integer(options, env, 'managementPort', 0, 0, 65535, '9000 (0 picks a free port)') : null;
+  const hostPick = pick(options, env, 'managementHost');
+  let managementHost: string | null = null;
+  if (hostPick && hostPick.value !== null) {
+    if (typeof hostPick.value !== 'string' || hostPick.value.trim() === '') {
+      throw new DraingateConfigError('managementHost', `${hostPick.source} must be a host name or address, e.g. "0.0.0.0".`);
+    }
+    managementHost = hostPick.value;
+  }
+
+  const pathsIn = (options.paths ?? {}) as Record<string, unknown>;
+  if (options.paths !== undefined && (options.paths === null || typeof options.paths !== 'object')) {
+    throw new DraingateConfigError('paths', `option paths must be an object, got ${describe(options.paths)}.`);
+  }
+  const paths = { ...DEFAULTS.paths };
+  for (const key of Object.keys(pathsIn)) {
+    if (!(key in paths)) {
+      throw new DraingateConfigError(`paths.${key}`, `unknown option paths.${key}. Known: ${Object.keys(paths).join(', ')}.`);
+    }
+    paths[key as keyof ResolvedPaths] = path(pathsIn[key], `paths.${key}`);
+  }
+  const pathValues = Object.values(paths);
+  if (new Set(pathValues).size !== pathValues.length) {
+    throw new DraingateConfigError('paths', `option paths must all differ, got ${JSON.stringify(paths)}.`);
+  }
+
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = options[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') throw new DraingateConfigError(key, `option ${key} must be true or false, got ${describe(v)}.`);
+    return v;
+  };
+  const readyOnListen = bool('readyOnListen', false);
+  const exit = bool('exit', true);
+
+  let signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  if (options.signals === false) signals = [];
+  else if (options.signals !== undefined) {
+    if (!Array.isArray(options.signals) || options.signals.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
+      throw new DraingateConfigError('signals', `option signals must be an array of signal names, e.g. ["SIGTERM", "SIGINT"], or false.`);
+    }
+    signals = options.signals as NodeJS.Signals[];
+  }
+
+  let logger: Logger;
+  if (options.logger === false) logger = silentLogger;
+  else if (options.logger === undefined) logger = createConsoleLogger();
+  else if (isLogger(options.logger)) logger = options.logger;
+  else {
+    throw new DraingateConfigError('logger', 'option logger must have debug, info, warn and error methods (pino-compatible), or be false.');
+  }
+
+  let metrics: MetricsOptions | false | 'auto' = 'auto';
+  if (options.metrics === false) metrics = false;
+  else if (options.metrics === true) metrics = {};
+  else if (options.metrics !== undefined) {
+    const m = options.metrics as Record<string, unknown>;
+    if (m === null || typeof m !== 'object') {
+      throw new DraingateConfigError('metrics', `option metrics must be true, false or { registry, prefix }, got ${describe(m)}.`);
+    }
+    if (m.registry !== undefined && typeof (m.registry as MetricsRegistry).registerMetric !== 'function') {
+      throw new DraingateConfigError('metrics.registry', 'option metrics.registry must be a prom-client Registry.');
+    }
+    if (m.prefix !== undefined && (typeof m.prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(m.prefix))) {
+      throw new DraingateConfigError(
+        'metrics.prefix',
+        `option metrics.prefix must be a valid Prometheus name prefix, e.g. "draingate_", got ${describe(m.prefix)}.`,
+      );
+    }
+    metrics = m as MetricsOptions;
+  }
+
+  // Relations between settings.
+  if (minDelay > maxDelay) {
+    throw new DraingateConfigError(
+      'minDelay',
+      `minDelay (${formatDuration(minDelay)}) is greater than maxDelay (${formatDuration(maxDelay)}): lower minDelay or raise maxDelay.`,
+    );
+  }
+  if (delay !== null && (delay < minDelay || delay > maxDelay)) {
+    throw new DraingateConfigError(
+      'delay',
+      `delay (${formatDuration(delay)}) must lie within [minDelay, maxDelay] = [${formatDuration(minDelay)}, ${formatDuration(maxDelay)}].`,
+    );
+  }
+  if (quietPeriod === 0) throw new DraingateConfigError('quietPeriod', 'quietPeriod must be greater than 0, e.g. "2s".');
+  if (sidecarPollInterval < 50) {
+    throw new DraingateConfigError('sidecarPollInterval', 'sidecarPollInterval must be at least 50ms, e.g. "500ms".');
+  }
+  const budget = maxDelay + drainTimeout + hooksTimeout;
+  if (budget >= gracePeriod) {
+    throw new DraingateConfigError(
+      'gracePeriod',
+      `the shutdown budget does not fit the grace period: maxDelay ${formatDuration(maxDelay)} + drainTimeout ${formatDuration(drainTimeout)} + hooksTimeout ${formatDuration(hooksTimeout)} = ${formatDuration(budget)}, which is not less than gracePeriod ${formatDuration(gracePeriod)}. Lower maxDelay, drainTimeout or hooksTimeout (DRAINGATE_MAX_DELAY, DRAINGATE_DRAIN_TIMEOUT, DRAINGATE_HOOKS_TIMEOUT), or raise the pod's terminationGracePeriodSeconds and DRAINGATE_GRACE_PERIOD to more than ${formatDuration(budget)}.`,
+    );
+  }
+
+  return {
+    gracePeriod,
+    minDelay,
+    maxDelay,
+    delay,
+    drainTimeout,
+    hooksTimeout,
+    quietPeriod,
+    quietMinRequests,
+    lbUserAgent,
+    lbPaths,
+    lbUnhealthyThreshold,
+    sidecarUrl,
+    sidecarPollInterval,
+    managementPort,
+    managementHost,
+    paths,
+    readyOnListen,
+    signals,
+    exit,
+    logger,
+    metrics,
+  };
+}

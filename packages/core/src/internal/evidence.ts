@@ -1,0 +1,148 @@
+import { formatDuration } from './duration.js';
+
+/** What ended draining, strongest first. */
+export type EvidenceKind = 'sidecar' | 'lb-health-checks' | 'quiet-period' | 'fixed-delay' | 'max-delay';
+
+export interface DrainEvidence {
+  kind: EvidenceKind;
+  /** `strong`: the LB said so; `weak`: inferred from silence; `none`: a timer. */
+  strength: 'strong' | 'weak' | 'none';
+  detail: string;
+  /** Milliseconds after draining began. */
+  afterMs: number;
+}
+
+const STRENGTH: Record<EvidenceKind, DrainEvidence['strength']> = {
+  sidecar: 'strong',
+  'lb-health-checks': 'strong',
+  'quiet-period': 'weak',
+  'fixed-delay': 'none',
+  'max-delay': 'none',
+};
+
+interface SourceStats {
+  pass: number;
+  fail: number;
+  failSinceDraining: number;
+  lastAt: number;
+  /** Smallest gap seen between two checks from this source: its health-check interval. */
+  intervalMs: number | null;
+}
+
+/** A source (LB node address) counts as still checking us while it was seen within this many of its intervals. */
+const SOURCE_LIVENESS_INTERVALS = 3;
+const SOURCE_LIVENESS_MIN_MS = 10_000;
+
+/**
+ * Observes the load balancer's health checks. An ALB or NLB checks every target from several nodes (one or
+ * more per zone), each keeping its own count; the target is out of rotation once *every* node that is
+ * still checking has seen `unhealthyThreshold` failures.
+ */
+export class LbHealthChecks {
+  readonly sources: Map<string, SourceStats> = new Map();
+  pass = 0;
+  fail = 0;
+
+  record(source: string, ok: boolean, now: number, draining: boolean): void {
+    let s = this.sources.get(source);
+    if (!s) {
+      s = { pass: 0, fail: 0, failSinceDraining: 0, lastAt: -1, intervalMs: null };
+      this.sources.set(source, s);
+    }
+    if (s.lastAt >= 0) {
+      const gap = now - s.lastAt;
+      if (gap > 0 && (s.intervalMs === null || gap < s.intervalMs)) s.intervalMs = gap;
+    }
+    s.lastAt = now;
+    if (ok) {
+      s.pass++;
+      this.pass++;
+    } else {
+      s.fail++;
+      this.fail++;
+      if (draining) s.failSinceDraining++;
+    }
+  }
+
+  /** Sources that are still checking at `now`. */
+  active(now: number): [string, SourceStats][] {
+    return [...this.sources].filter(([, s]) => {
+      const window = Math.max(SOURCE_LIVENESS_MIN_MS, SOURCE_LIVENESS_INTERVALS * (s.intervalMs ?? SOURCE_LIVENESS_MIN_MS));
+      return now - s.lastAt <= window;
+    });
+  }
+
+  /** The detail string when every active source has seen the threshold of failures, else `null`. */
+  unhealthy(now: number, threshold: number): string | null {
+    const active = this.active(now);
+    if (active.length === 0) return null;
+    if (!active.every(([, s]) => s.failSinceDraining >= threshold)) return null;
+    return `${active.length} health-check source(s) each answered ${threshold}+ failing checks since draining began`;
+  }
+
+  toJSON(): object {
+    return {
+      pass: this.pass,
+      fail: this.fail,
+      sources: Object.fromEntries(
+        [...this.sources].map(([k, s]) => [
+          k,
+          {
+            pass: s.pass,
+            fail: s.fail,
+            failSinceDraining: s.failSinceDraining,
+            lastAt: s.lastAt >= 0 ? new Date(s.lastAt).toISOString() : null,
+            intervalMs: s.intervalMs,
+          },
+        ]),
+      ),
+    };
+  }
+}
+
+export interface EvidenceInputs {
+  now: number;
+  drainStartedAt: number;
+  minDelay: number;
+  maxDelay: number;
+  delay: number | null;
+  quietPeriod: number;
+  quietMinRequests: number;
+  /** Request rate (per second) seen before draining began. */
+  rateBeforeDraining: number;
+  /** Epoch ms of the last application request, or -1. */
+  lastRequestAt: number;
+  sidecarDeregistered: boolean;
+  lbUnhealthy: string | null;
+}
+
+/** Whether the quiet period can count at all, and why. */
+export function quietSignificance(rate: number, quietPeriod: number, minRequests: number): { significant: boolean; expected: number } {
+  const expected = rate * (quietPeriod / 1000);
+  return { significant: expected >= minRequests, expected };
+}
+
+/**
+ * Decides whether draining may end now, and on what evidence (DESIGN §3). Pure: the gate calls it on a
+ * timer and whenever an input changes. Nothing ends draining before `minDelay`; `maxDelay` always does.
+ */
+export function evaluateEvidence(i: EvidenceInputs): DrainEvidence | null {
+  const elapsed = i.now - i.drainStartedAt;
+  const make = (kind: EvidenceKind, detail: string): DrainEvidence => ({ kind, strength: STRENGTH[kind], detail, afterMs: elapsed });
+  if (elapsed >= i.maxDelay) return make('max-delay', `no evidence of deregistration within maxDelay ${formatDuration(i.maxDelay)}`);
+  if (elapsed < i.minDelay) return null;
+  if (i.sidecarDeregistered) return make('sidecar', 'the sidecar reports the target deregistered from every target group');
+  if (i.lbUnhealthy !== null) return make('lb-health-checks', i.lbUnhealthy);
+  const q = quietSignificance(i.rateBeforeDraining, i.quietPeriod, i.quietMinRequests);
+  if (q.significant) {
+    const silentFor = i.now - Math.max(i.lastRequestAt, 0);
+    if (i.lastRequestAt >= 0 && silentFor >= i.quietPeriod) {
+      return make(
+        'quiet-period',
+        `no new request for ${formatDuration(silentFor)} where ${q.expected.toFixed(1)} were expected at ${i.rateBeforeDraining.toFixed(1)} req/s`,
+      );
+    }
+  }
+  if (i.delay !== null && elapsed >= i.delay) return make('fixed-delay', `fixed delay ${formatDuration(i.delay)} elapsed`);
+  return null;
+}

@@ -1,0 +1,818 @@
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { Http2ServerRequest, Http2Session } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { DraingateConfigError } from './errors.js';
+import { type DrainEvidence, evaluateEvidence, LbHealthChecks, quietSignificance } from './evidence.js';
+import { Lifecycle, type LifecycleState, STATES, type StateChange } from './lifecycle.js';
+import { createMetrics, type GateMetrics, type MetricsSource } from './metrics.js';
+import { type AnyRequest, type AnyResponse, type AnyServer, goawayAndClose, TrackedServer } from './servers.js';
+import { checkSidecarStatus, type SidecarStatus } from './sidecar-contract.js';
+import { TrafficRate } from './traffic.js';
+
+/** Why shutdown began. */
+export type ShutdownTrigger = NodeJS.Signals | 'prestop' | 'shutdown()';
+
+export type ReadinessCheckFn = () => unknown;
+export type ShutdownHookFn = () => unknown;
+
+export interface CheckOptions {
+  /** Duration with a unit. Readiness checks default to `"500ms"` (kubelet's probe timeout is 1 s). */
+  timeout?: string;
+}
+
+export interface ReadinessResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+  durationMs: number;
+}
+
+export interface AttachOptions {
+  /**
+   * Let the gate see every request first: it answers `/livez` and `/readyz` (and LB health checks while
+   * draining), counts in-flight requests and adds `Connection: close` while draining. Default `true`.
+   * Framework adapters that route through the framework set `false` and call `gate.handleRequest()`.
+   */
+  handleRequests?: boolean;
+}
+
+export interface ShutdownResult {
+  exitCode: 0 | 1;
+  trigger: ShutdownTrigger;
+  evidence: DrainEvidence | null;
+  forcedSocketCloses: number;
+  failedHooks: string[];
+}
+
+export interface DrainReport {
+  trigger: ShutdownTrigger;
+  startedAt: string;
+  endedAt: string | null;
+  evidence: DrainEvidence | null;
+  /** Request rate seen before draining and whether a quiet period could count. */
+  quietPeriod: { rateBeforeDraining: number; expectedInQuietPeriod: number; significant: boolean };
+}
+
+/** The JSON of `GET /status`. */
+export interface StatusReport {
+  state: LifecycleState;
+  since: string;
+  uptimeSeconds: number;
+  inflight: number;
+  connections: number;
+  upgradedSockets: number;
+  requestsByPhase: Record<LifecycleState, number>;
+  readiness: { checks: ReadinessResult[] };
+  lbHealthChecks: object;
+  sidecar: { url: string; last: SidecarStatus | null; error: string | null; fetchedAt: string | null } | null;
+  plan: {
+    gracePeriod: string;
+    minDelay: string;
+    maxDelay: string;
+    delay: string | null;
+    quietPeriod: string;
+    quietMinRequests: number;
+    drainTimeout: string;
+    hooksTimeout: string;
+    lbUnhealthyThreshold: number;
+  };
+  drain: DrainReport | null;
+  phaseDurationsMs: Partial<Record<'draining' | 'stopping' | 'hooks', number>>;
+  forcedSocketCloses: number;
+  history: { from: LifecycleState; to: LifecycleState; reason: string; at: string }[];
+}
+
+interface Check {
+  name: string;
+  fn: ReadinessCheckFn;
+  timeout: number;
+}
+
+interface Hook {
+  name: string;
+  fn: ShutdownHookFn;
+  timeout: number;
+}
+
+interface Active {
+  req: AnyRequest;
+  res: AnyResponse;
+  session: Http2Session | null;
+}
+
+const KUBE_PROBE_UA = /^kube-probe\//;
+const SEEN = Symbol.for('draingate.request');
+const EVIDENCE_TICK_MS = 100;
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function isHttp2(req: AnyRequest): req is Http2ServerRequest {
+  return req.httpVersionMajor === 2;
+}
+
+function sendJson(res: AnyResponse, status: number, body: unknown, close: boolean): void {
+  const payload = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(payload),
+  };
+  if (close && (res as http.ServerResponse).req?.httpVersionMajor !== 2) headers.connection = 'close';
+  (res as http.ServerResponse).writeHead(status, headers);
+  (res as http.ServerResponse).end(payload);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${formatDuration(ms)}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The lifecycle engine (DESIGN §2-4). One per process: it owns the signal handlers and, by default, the exit.
+ *
+ * Events: `state` ({@link StateChange}), `draining`, `stopping` ({ deadline }), `drain` ({ sockets, deadline }:
+ * upgraded sockets to close before the deadline), `stopped` ({@link ShutdownResult}), `forced` (second signal).
+ */
+export class Gate extends EventEmitter {
+  readonly config: ResolvedConfig;
+  readonly #lifecycle: Lifecycle;
+  readonly #servers: TrackedServer[] = [];
+  readonly #active: Set<Active> = new Set();
+  readonly #checks: Check[] = [];
+  readonly #hooks: Hook[] = [];
+  readonly #traffic = new TrafficRate();
+  readonly #lb = new LbHealthChecks();
+  readonly #requestsByPhase: Record<LifecycleState, number> = {
+    starting: 0,
+    ready: 0,
+    unready: 0,
+    draining: 0,
+    stopping: 0,
+    stopped: 0,
+  };
+  readonly #phaseDurations: Partial<Record<'draining' | 'stopping' | 'hooks', number>> = {};
+  readonly #metrics: GateMetrics | null;
+  readonly #startedAt = Date.now();
+  readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
+  #signalsReceived = 0;
+  #lastChecks: ReadinessResult[] = [];
+  #checking: Promise<ReadinessResult[]> | null = null;
+  #drain: DrainReport | null = null;
+  #drainStartedAt = 0;
+  #rateBeforeDraining = 0;
+  #drainEnded: Promise<DrainEvidence> | null = null;
+  #endDrain: ((e: DrainEvidence) => void) | null = null;
+  #evidenceTimer: NodeJS.Timeout | null = null;
+  #sidecarTimer: NodeJS.Timeout | null = null;
+  #sidecar: { last: SidecarStatus | null; error: string | null; fetchedAt: number } = { last: null, error: null, fetchedAt: 0 };
+  #sidecarInflight: Promise<void> | null = null;
+  #shutdown: Promise<ShutdownResult> | null = null;
+  #checkDrained: (() => void) | null = null;
+  #forced = 0;
+  #management: http.Server | null = null;
+  #managementListening: Promise<AddressInfo | null> | null = null;
+  #disposed = false;
+
+  constructor(options: GateOptions = {}) {
+    super();
+    this.config = resolveConfig(options);
+    this.#lifecycle = new Lifecycle((change) => this.#onTransition(change));
+    const gate = this;
+    const source: MetricsSource = {
+      get state() {
+        return gate.state;
+      },
+      get inflight() {
+        return gate.inflight;
+      },
+      get connections() {
+        return gate.connections;
+      },
+      requestsByPhase: this.#requestsByPhase,
+      phaseDurations: this.#phaseDurations,
+      get forcedSocketCloses() {
+        return gate.#forced;
+      },
+      lbHealthChecks: this.#lb,
+      get drainEvidenceKind() {
+        return gate.#drain?.evidence?.kind ?? null;
+      },
+    };
+    this.#metrics = createMetrics(this.config.metrics, source);
+    for (const signal of this.config.signals) {
+      const handler = () => this.#onSignal(signal);
+      this.#signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- state
+
+  get state(): LifecycleState {
+    return this.#lifecycle.state;
+  }
+
+  /** Epoch ms of the last transition. */
+  get since(): number {
+    return this.#lifecycle.since;
+  }
+
+  /** Requests being served now, on every attached server. */
+  get inflight(): number {
+    return this.#active.size;
+  }
+
+  /** Open client connections on every attached server. */
+  get connections(): number {
+    let n = 0;
+    for (const s of this.#servers) n += s.connections;
+    return n;
+  }
+
+  /** The prom-client registry draingate's metrics are in, or `null` when metrics are off. */
+  get metricsRegistry(): GateMetrics['registry'] | null {
+    return this.#metrics?.registry ?? null;
+  }
+
+  #onTransition(change: StateChange): void {
+    const level = change.to === 'unready' ? 'warn' : 'info';
+    this.config.logger[level]({ from: change.from, to: change.to, reason: change.reason }, `state ${change.from} -> ${change.to}`);
+    this.emit('state', change);
+  }
+
+  /** The app is warmed up: `starting` → `ready`. No effect once shutdown has begun. */
+  ready(): void {
+    if (this.state === 'starting') this.#lifecycle.transition('ready', 'ready()');
+  }
+
+  // ---------------------------------------------------------------------------------------------- readiness
+
+  /** Registers a readiness check, run on every `/readyz`; while any fails the gate is `unready` (503). */
+  addReadinessCheck(name: string, fn: ReadinessCheckFn, options: CheckOptions = {}): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError('draingate: addReadinessCheck(name, fn) needs a non-empty name.');
+    if (typeof fn !== 'function') throw new TypeError(`draingate: readiness check "${name}" needs a function.`);
+    if (this.#checks.some((c) => c.name === name)) throw new Error(`draingate: a readiness check named "${name}" already exists.`);
+    const timeout = parseDuration(options.timeout ?? '500ms', 'timeout', `readiness check "${name}" timeout`);
+    this.#checks.push({ name, fn, timeout });
+    return this;
+  }
+
+  /** Runs every readiness check (concurrent callers share one run) and moves between `ready` and `unready`. */
+  async checkReadiness(): Promise<ReadinessResult[]> {
+    if (!this.#checking) {
+      this.#checking = Promise.all(
+        this.#checks.map(async (c): Promise<ReadinessResult> => {
+          const t0 = performance.now();
+          try {
+            const ok = await withTimeout(Promise.resolve().then(c.fn), c.timeout, `readiness check "${c.name}"`);
+            const durationMs = Math.round(performance.now() - t0);
+            return ok === false ? { name: c.name, ok: false, error: 'returned false', durationMs } : { name: c.name, ok: true, durationMs };
+          } catch (error) {
+            return {
+              name: c.name,
+              ok: false,
+              error: (error as Error)?.message ?? String(error),
+              durationMs: Math.round(performance.now() - t0),
+            };
+          }
+        }),
+      ).finally(() => {
+        this.#checking = null;
+      });
+    }
+    const results = await this.#checking;
+    this.#lastChecks = results;
+    const failed = results.filter((r) => !r.ok);
+    if (this.state === 'ready' && failed.length > 0) {
+      this.#lifecycle.transition('unready', `readiness check ${failed.map((f) => `"${f.name}"`).join(', ')} failed`);
+    } else if (this.state === 'unready' && failed.length === 0) {
+      this.#lifecycle.transition('ready', 'readiness checks pass');
+    }
+    return results;
+  }
+
+  // ---------------------------------------------------------------------------------------------- servers
+
+  /**
+   * Attaches a `node:http`, `node:https` or `node:http2` server: connection tracking, probes, draining
+   * behaviour and graceful stop. Starts the management listener on first use when `managementPort` is set.
+   */
+  attach(server: AnyServer, options: AttachOptions = {}): this {
+    if (this.#lifecycle.shuttingDown) throw new Error('draingate: attach() after shutdown began.');
+    const handleRequests = options.handleRequests ?? true;
+    const tracked = new TrackedServer(server, {
+      onRequest: handleRequests ? (req, res) => this.handleRequest(req, res) : null,
+      onChange: () => this.#checkDrained?.(),
+    });
+    this.#servers.push(tracked);
+    if (this.config.readyOnListen) {
+      if (server.listening) this.ready();
+      else server.once('listening', () => this.ready());
+    }
+    void this.listenManagement();
+    return this;
+  }
+
+  /**
+   * The per-request entry point for every adapter. Answers `/livez`, `/readyz` and (while draining) LB
+   * health checks and returns `true`; otherwise tracks the request and returns `false` for the app to serve it.
+   * Calling it twice for one request is harmless.
+   */
+  handleRequest(req: AnyRequest, res: AnyResponse): boolean {
+    const r = req as AnyRequest & { [SEEN]?: boolean };
+    if (r[SEEN]) return false;
+    r[SEEN] = true;
+    const now = Date.now();
+    const state = this.state;
+    const draining = state === 'draining' || state === 'stopping' || state === 'stopped';
+    const path = pathOf(req.url);
+    const ua = req.headers['user-agent'] ?? '';
+    const cfg = this.config;
+    const lbCheck = cfg.lbUserAgent.test(ua) && (cfg.lbPaths === null || cfg.lbPaths.includes(path));
+
+    if (this.#probe(req, res, path, lbCheck, now, draining)) return true;
+
+    // The application serves it.
+    const h2 = isHttp2(req);
+    if (draining && !h2) (res as http.ServerResponse).setHeader('connection', 'close');
+    this.#requestsByPhase[state]++;
+    if (!lbCheck && !KUBE_PROBE_UA.test(ua)) this.#traffic.record(now);
+    // Captured now: the HTTP/2 compat layer drops req.stream once the stream has closed.
+    const session = h2 ? (req.stream.session ?? null) : null;
+    const active: Active = { req, res, session };
+    this.#active.add(active);
+    res.once('close', () => {
+      this.#active.delete(active);
+      if (lbCheck) this.#lb.record(req.socket?.remoteAddress ?? 'unknown', res.statusCode < 400, Date.now(), this.#lifecycle.shuttingDown);
+      if (this.#lifecycle.shuttingDown) this.#afterShutdownResponse(session);
+    });
+    return false;
+  }
+
+  /** Answers `/livez`, `/readyz` and, while draining, LB health checks on any path. */
+  #probe(req: AnyRequest, res: AnyResponse, path: string, lbCheck: boolean, now: number, draining: boolean): boolean {
+    const paths = this.config.paths;
+    const readMethod = req.method === 'GET' || req.method === 'HEAD';
+    if (path === paths.livez && readMethod) {
+      sendJson(res, 200, { status: 'alive', state: this.state }, draining);
+      return true;
+    }
+    if (path === paths.readyz && readMethod) {
+      if (draining) this.#answerNotReady(req, res, lbCheck, now);
+      else void this.#answerReadyz(req, res, lbCheck);
+      return true;
+    }
+    if (lbCheck && draining) {
+      this.#answerNotReady(req, res, true, now);
+      return true;
+    }
+    return false;
+  }
+
+  #answerNotReady(req: AnyRequest, res: AnyResponse, lbCheck: boolean, now: number): void {
+    if (lbCheck) {
+      this.#lb.record(req.socket?.remoteAddress ?? 'unknown', false, now, true);
+      this.#evaluate();
+    }
+    sendJson(res, 503, { status: this.state }, true);
+    if (isHttp2(req)) {
+      const session = req.stream.session ?? null;
+      res.once('close', () => this.#afterShutdownResponse(session));
+    }
+  }
+
+  async #answerReadyz(req: AnyRequest, res: AnyResponse, lbCheck: boolean): Promise<void> {
+    const verbose = (req.url ?? '').includes('?') && new URLSearchParams((req.url ?? '').split('?')[1]).has('verbose');
+    let checks: ReadinessResult[] = [];
+    if (this.state === 'ready' || this.state === 'unready') checks = await this.checkReadiness();
+    const state = this.state;
+    const ok = state === 'ready';
+    const shuttingDown = this.#lifecycle.shuttingDown;
+    if (lbCheck) this.#lb.record(req.socket?.remoteAddress ?? 'unknown', ok, Date.now(), shuttingDown);
+    if (res.writableEnded || res.destroyed) return;
+    sendJson(res, ok ? 200 : 503, verbose ? { status: state, checks } : { status: state }, shuttingDown);
+  }
+
+  /** While shutting down, make each response the last on its connection (HTTP/2: GOAWAY after it). */
+  #afterShutdownResponse(session: Http2Session | null): void {
+    if (session) goawayAndClose(session);
+    else if (this.state === 'stopping') {
+      // A response whose headers went out before stopping still said keep-alive: close the now-idle socket.
+      setImmediate(() => {
+        for (const s of this.#servers) s.closeIdle();
+      });
+    }
+    this.#checkDrained?.();
+  }
+
+  // ---------------------------------------------------------------------------------------------- hooks
+
+  /**
+   * Registers a shutdown hook. Hooks run after connections have drained, in reverse order of registration,
+   * each bounded by its timeout (default: `hooksTimeout`) and all together by `hooksTimeout`.
+   */
+  addShutdownHook(name: string, fn: ShutdownHookFn, options: CheckOptions = {}): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError('draingate: addShutdownHook(name, fn) needs a non-empty name.');
+    if (typeof fn !== 'function') throw new TypeError(`draingate: shutdown hook "${name}" needs a function.`);
+    const timeout =
+      options.timeout === undefined
+        ? this.config.hooksTimeout
+        : parseDuration(options.timeout, 'timeout', `shutdown hook "${name}" timeout`);
+    if (timeout > this.config.hooksTimeout) {
+      throw new DraingateConfigError(
+        'hooksTimeout',
+        `shutdown hook "${name}" has timeout ${formatDuration(timeout)}, more than hooksTimeout ${formatDuration(this.config.hooksTimeout)}: lower the hook's timeout or raise hooksTimeout (DRAINGATE_HOOKS_TIMEOUT) and the grace period with it.`,
+      );
+    }
+    this.#hooks.push({ name, fn, timeout });
+    return this;
+  }
+
+  // ---------------------------------------------------------------------------------------------- shutdown
+
+  #onSignal(signal: NodeJS.Signals): void {
+    this.#signalsReceived++;
+    if (this.#signalsReceived > 1) {
+      this.config.logger.error({ signal, state: this.state }, `second ${signal}: forcing exit now`);
+      this.emit('forced', { signal });
+      if (this.config.exit) process.exit(1);
+      return;
+    }
+    this.config.logger.info({ signal }, `${signal} received`);
+    void this.shutdown(signal);
+  }
+
+  /**
+   * Begins shutdown: draining (readiness fails at once; requests still served, with `Connection: close`) until
+   * deregistration evidence, then stopping, hooks and exit. Idempotent: every call returns the same promise.
+   */
+  shutdown(trigger: ShutdownTrigger = 'shutdown()'): Promise<ShutdownResult> {
+    if (!this.#shutdown) this.#shutdown = this.#run(trigger);
+    return this.#shutdown;
+  }
+
+  /** Resolves when draining has ended (on evidence or `maxDelay`). Starts nothing by itself. */
+  get drained(): Promise<DrainEvidence> | null {
+    return this.#drainEnded;
+  }
+
+  #startDraining(trigger: ShutdownTrigger): void {
+    const now = Date.now();
+    this.#drainStartedAt = now;
+    this.#rateBeforeDraining = this.#traffic.rate(now);
+    const q = quietSignificance(this.#rateBeforeDraining, this.config.quietPeriod, this.config.quietMinRequests);
+    this.#drain = {
+      trigger,
+      startedAt: new Date(now).toISOString(),
+      endedAt: null,
+      evidence: null,
+      quietPeriod: {
+        rateBeforeDraining: round(this.#rateBeforeDraining),
+        expectedInQuietPeriod: round(q.expected),
+        significant: q.significant,
+      },
+    };
+    this.#drainEnded = new Promise((resolve) => {
+      this.#endDrain = resolve;
+    });
+    // Same tick as the trigger: from here /readyz answers 503.
+    this.#lifecycle.transition('draining', trigger);
+    this.emit('draining', { trigger });
+    this.#evidenceTimer = setInterval(() => this.#evaluate(), EVIDENCE_TICK_MS);
+    if (this.config.sidecarUrl) this.#pollSidecar();
+    this.#evaluate();
+  }
+
+  #evaluate(): void {
+    if (!this.#endDrain) return;
+    const now = Date.now();
+    const evidence = evaluateEvidence({
+      now,
+      drainStartedAt: this.#drainStartedAt,
+      minDelay: this.config.minDelay,
+      maxDelay: this.config.maxDelay,
+      delay: this.config.delay,
+      quietPeriod: this.config.quietPeriod,
+      quietMinRequests: this.config.quietMinRequests,
+      rateBeforeDraining: this.#rateBeforeDraining,
+      lastRequestAt: this.#traffic.lastRequestAt,
+      sidecarDeregistered: this.#sidecar.last?.deregistered === true && this.#sidecar.fetchedAt >= this.#drainStartedAt,
+      lbUnhealthy: this.#lb.unhealthy(now, this.config.lbUnhealthyThreshold),
+    });
+    if (!evidence) return;
+    const end = this.#endDrain;
+    this.#endDrain = null;
+    if (this.#evidenceTimer) clearInterval(this.#evidenceTimer);
+    if (this.#sidecarTimer) clearTimeout(this.#sidecarTimer);
+    this.#evidenceTimer = null;
+    this.#sidecarTimer = null;
+    if (this.#drain) {
+      this.#drain.evidence = evidence;
+      this.#drain.endedAt = new Date(now).toISOString();
+    }
+    this.#phaseDurations.draining = now - this.#drainStartedAt;
+    const log = evidence.strength === 'none' ? 'warn' : 'info';
+    this.config.logger[log](
+      { evidence: evidence.kind, strength: evidence.strength, afterMs: evidence.afterMs, detail: evidence.detail },
+      `draining ended: ${evidence.kind}`,
+    );
+    end(evidence);
+  }
+
+  #pollSidecar(): void {
+    if (!this.#endDrain) return;
+    void this.#fetchSidecar().then(() => {
+      this.#evaluate();
+      if (this.#endDrain) this.#sidecarTimer = setTimeout(() => this.#pollSidecar(), this.config.sidecarPollInterval);
+    });
+  }
+
+  /** Fetches `GET <sidecarUrl>/v1/status` (never rejects; errors are recorded and shown on `/status`). */
+  #fetchSidecar(): Promise<void> {
+    const url = this.config.sidecarUrl;
+    if (!url) return Promise.resolve();
+    if (!this.#sidecarInflight) {
+      const timeout = Math.min(1000, Math.max(200, this.config.sidecarPollInterval * 2));
+      this.#sidecarInflight = (async () => {
+        try {
+          const res = await fetch(`${url}/v1/status`, { signal: AbortSignal.timeout(timeout) });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          const body: unknown = await res.json();
+          const problem = checkSidecarStatus(body);
+          if (problem) throw new Error(`invalid sidecar status: ${problem}`);
+          if (this.#sidecar.error) this.config.logger.info({ url }, 'sidecar reachable again');
+          this.#sidecar = { last: body as SidecarStatus, error: null, fetchedAt: Date.now() };
+        } catch (error) {
+          const message = (error as Error).message ?? String(error);
+          if (this.#sidecar.error !== message) this.config.logger.warn({ url, error: message }, 'sidecar status unavailable');
+          this.#sidecar = { last: this.#sidecar.last, error: message, fetchedAt: this.#sidecar.fetchedAt };
+        } finally {
+          this.#sidecarInflight = null;
+        }
+      })();
+    }
+    return this.#sidecarInflight;
+  }
+
+  async #run(trigger: ShutdownTrigger): Promise<ShutdownResult> {
+    this.#startDraining(trigger);
+    const evidence = await (this.#drainEnded as Promise<DrainEvidence>);
+
+    // Stopping: stop accepting, close idle connections, finish in-flight requests until drainTimeout.
+    const stopStart = Date.now();
+    const deadline = stopStart + this.config.drainTimeout;
+    this.#lifecycle.transition('stopping', `evidence: ${evidence.kind}`);
+    this.emit('stopping', { deadline });
+    const closed = Promise.all(this.#servers.map((s) => s.stopAccepting()));
+    for (const { res } of this.#active) {
+      if (!res.headersSent && !isHttp2(res.req as AnyRequest)) (res as http.ServerResponse).setHeader('connection', 'close');
+    }
+    const upgraded: Duplex[] = this.#servers.flatMap((s) => [...s.upgraded]);
+    if (upgraded.length > 0) this.emit('drain', { sockets: upgraded, deadline });
+    await this.#waitUntilIdle(deadline);
+    this.#forced += this.#cutRemaining();
+    await withTimeout(closed, 1000, 'closing servers').catch((error: Error) =>
+      this.config.logger.warn({ error: error.message }, 'servers did not close'),
+    );
+    this.#phaseDurations.stopping = Date.now() - stopStart;
+
+    // Hooks, in reverse order of registration, within hooksTimeout altogether.
+    const hooksStart = Date.now();
+    const failedHooks: string[] = [];
+    for (const hook of [...this.#hooks].reverse()) {
+      const remaining = this.config.hooksTimeout - (Date.now() - hooksStart);
+      const limit = Math.min(hook.timeout, remaining);
+      try {
+        if (limit <= 0) throw new Error('no time left in hooksTimeout');
+        await withTimeout(Promise.resolve().then(hook.fn), limit, `shutdown hook "${hook.name}"`);
+        this.config.logger.debug({ hook: hook.name }, 'shutdown hook done');
+      } catch (error) {
+        failedHooks.push(hook.name);
+        this.config.logger.error(
+          { hook: hook.name, error: (error as Error)?.message ?? String(error) },
+          `shutdown hook "${hook.name}" failed`,
+        );
+      }
+    }
+    this.#phaseDurations.hooks = Date.now() - hooksStart;
+
+    const exitCode: 0 | 1 = this.#forced > 0 || failedHooks.length > 0 ? 1 : 0;
+    const result: ShutdownResult = { exitCode, trigger, evidence, forcedSocketCloses: this.#forced, failedHooks };
+    this.#lifecycle.transition('stopped', exitCode === 0 ? 'clean' : this.#forced > 0 ? 'forced socket closes' : 'hook failed');
+    this.emit('stopped', result);
+    void this.#closeManagement();
+    this.#removeSignalHandlers();
+    if (this.config.exit) {
+      // Let the log line and the stopped listeners' output flush first.
+      setImmediate(() => process.exit(exitCode));
+    }
+    return result;
+  }
+
+  #isIdle(): boolean {
+    if (this.#active.size > 0) return false;
+    for (const s of this.#servers) if (s.upgraded.size > 0 || s.sessions.size > 0) return false;
+    return true;
+  }
+
+  #waitUntilIdle(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#checkDrained = null;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.#checkDrained = () => {
+        if (this.#isIdle()) done();
+      };
+      this.#checkDrained();
+    });
+  }
+
+  /** Destroys the sockets of requests still in flight at the deadline; returns how many it cut. */
+  #cutRemaining(): number {
+    const busy = new Set<{ destroy(): void }>();
+    for (const { req, session } of this.#active) {
+      const target = session ?? req.socket;
+      if (target) busy.add(target);
+    }
+    let forced = busy.size;
+    if (forced > 0)
+      this.config.logger.warn(
+        { sockets: forced, drainTimeout: this.config.drainTimeout },
+        'drainTimeout reached: cutting requests still in flight',
+      );
+    for (const target of busy) target.destroy();
+    for (const s of this.#servers) forced += s.destroyAll();
+    return forced;
+  }
+
+  #removeSignalHandlers(): void {
+    for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
+    this.#signalHandlers.clear();
+  }
+
+  /**
+   * Releases the gate without shutting down: removes signal handlers, stops timers and the management
+   * listener. For tests and for apps that create a gate they end up not using.
+   */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    this.#removeSignalHandlers();
+    if (this.#evidenceTimer) clearInterval(this.#evidenceTimer);
+    if (this.#sidecarTimer) clearTimeout(this.#sidecarTimer);
+    await this.#closeManagement();
+  }
+
+  // ---------------------------------------------------------------------------------------------- management
+
+  /** Starts the management listener (once) when `managementPort` is set; resolves to its address, or `null`. */
+  listenManagement(): Promise<AddressInfo | null> {
+    if (this.#managementListening !== null) return this.#managementListening;
+    const port = this.config.managementPort;
+    if (port === null || this.#disposed) {
+      this.#managementListening = Promise.resolve(null);
+      return this.#managementListening;
+    }
+    const server = http.createServer((req, res) => this.#handleManagement(req, res));
+    server.keepAliveTimeout = 5000;
+    this.#management = server;
+    this.#managementListening = new Promise((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        this.config.logger.error({ port, error: error.message }, 'management listener failed');
+        reject(
+          new Error(
+            `draingate: the management listener could not listen on port ${port} (managementPort / DRAINGATE_MANAGEMENT_PORT): ${error.message}`,
+          ),
+        );
+      });
+      const onListening = () => {
+        const address = server.address() as AddressInfo;
+        this.config.logger.info({ port: address.port }, 'management listener ready');
+        resolve(address);
+      };
+      if (this.config.managementHost) server.listen(port, this.config.managementHost, onListening);
+      else server.listen(port, onListening);
+    });
+    // A failed management listener is logged above; callers that await listenManagement() see the error.
+    this.#managementListening.catch(() => {});
+    return this.#managementListening;
+  }
+
+  #closeManagement(): Promise<void> {
+    const server = this.#management;
+    this.#management = null;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  #handleManagement(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = pathOf(req.url);
+    const p = this.config.paths;
+    if (this.#probe(req, res, path, false, Date.now(), this.#lifecycle.shuttingDown)) return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed' }, false);
+      return;
+    }
+    if (path === p.status) {
+      void this.#fetchSidecarIfStale().then(() => sendJson(res, 200, this.status(), false));
+      return;
+    }
+    if (path === p.metrics) {
+      if (!this.#metrics) {
+        sendJson(res, 404, { error: 'metrics are off: install prom-client (peer dependency) or set metrics: true' }, false);
+        return;
+      }
+      this.#metrics.render().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+          res.end(body);
+        },
+        (error: Error) => sendJson(res, 500, { error: error.message }, false),
+      );
+      return;
+    }
+    if (path === p.prestop) {
+      // kubelet's preStop httpGet: drain now, answer once the LB has let go (or maxDelay).
+      void this.shutdown('prestop');
+      const reply = (evidence: DrainEvidence | null) => {
+        if (!res.destroyed) sendJson(res, 200, { state: this.state, evidence }, false);
+      };
+      const ended = this.#drainEnded;
+      if (ended !== null) void ended.then(reply);
+      else reply(null);
+      return;
+    }
+    sendJson(res, 404, { error: 'not found', endpoints: Object.values(p) }, false);
+  }
+
+  async #fetchSidecarIfStale(): Promise<void> {
+    if (this.config.sidecarUrl && Date.now() - this.#sidecar.fetchedAt > 1000) await this.#fetchSidecar();
+  }
+
+  /** A snapshot of everything `/status` shows. */
+  status(): StatusReport {
+    const cfg = this.config;
+    const upgradedSockets = this.#servers.reduce((n, s) => n + s.upgraded.size, 0);
+    return {
+      state: this.state,
+      since: new Date(this.since).toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
+      inflight: this.inflight,
+      connections: this.connections,
+      upgradedSockets,
+      requestsByPhase: { ...this.#requestsByPhase },
+      readiness: { checks: this.#lastChecks },
+      lbHealthChecks: this.#lb.toJSON(),
+      sidecar: cfg.sidecarUrl
+        ? {
+            url: cfg.sidecarUrl,
+            last: this.#sidecar.last,
+            error: this.#sidecar.error,
+            fetchedAt: this.#sidecar.fetchedAt ? new Date(this.#sidecar.fetchedAt).toISOString() : null,
+          }
+        : null,
+      plan: {
+        gracePeriod: formatDuration(cfg.gracePeriod),
+        minDelay: formatDuration(cfg.minDelay),
+        maxDelay: formatDuration(cfg.maxDelay),
+        delay: cfg.delay === null ? null : formatDuration(cfg.delay),
+        quietPeriod: formatDuration(cfg.quietPeriod),
+        quietMinRequests: cfg.quietMinRequests,
+        drainTimeout: formatDuration(cfg.drainTimeout),
+        hooksTimeout: formatDuration(cfg.hooksTimeout),
+        lbUnhealthyThreshold: cfg.lbUnhealthyThreshold,
+      },
+      drain: this.#drain ? { ...this.#drain } : null,
+      phaseDurationsMs: { ...this.#phaseDurations },
+      forcedSocketCloses: this.#forced,
+      history: this.#lifecycle.history.map((h) => ({ ...h, at: new Date(h.at).toISOString() })),
+    };
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** Creates the lifecycle gate. Reads `DRAINGATE_*` from the environment; options win. Throws on invalid config. */
+export function createGate(options: GateOptions = {}): Gate {
+  return new Gate(options);
+}
+
+export { STATES };

@@ -1,0 +1,148 @@
+import http from 'node:http';
+import { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, constants as http2constants } from 'node:http2';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+export type AnyRequest = http.IncomingMessage | Http2ServerRequest;
+export type AnyResponse = http.ServerResponse | Http2ServerResponse;
+/** Any server draingate can attach to: `node:http`, `node:https`, or `node:http2` (compat API). */
+export type AnyServer = http.Server | https.Server | import('node:http2').Http2Server | import('node:http2').Http2SecureServer;
+export type ServerKind = 'http' | 'https' | 'http2';
+
+export interface TrackedServerHooks {
+  /** Called for every `request` event before the app's listeners; return `true` when the gate answered it. */
+  onRequest: ((req: AnyRequest, res: AnyResponse) => boolean) | null;
+  /** Called when the connection count changes or an upgraded socket / HTTP/2 session closes. */
+  onChange: () => void;
+}
+
+function kindOf(server: AnyServer): ServerKind {
+  if (server instanceof https.Server) return 'https';
+  if (server instanceof http.Server) return 'http';
+  const name = (server as object).constructor?.name;
+  if (name === 'Http2Server' || name === 'Http2SecureServer') return 'http2';
+  throw new TypeError(
+    `draingate: attach() takes a node:http, node:https or node:http2 server, got ${name ?? typeof server}. For Express or Fastify use @draingate/express or @draingate/fastify.`,
+  );
+}
+
+const TRACKED = Symbol.for('draingate.tracked');
+
+/**
+ * HTTP/2's `Connection: close`: a GOAWAY naming the last stream we processed (so the client knows that
+ * later streams were not, and retries them elsewhere), then a graceful close once open streams complete.
+ */
+export function goawayAndClose(session: Http2Session): void {
+  if (session.closed || session.destroyed) return;
+  session.goaway(http2constants.NGHTTP2_NO_ERROR);
+  session.close();
+}
+
+/**
+ * Tracks one server's connections, upgraded sockets and HTTP/2 sessions, and stops it. It does not count
+ * requests (the gate does, for every server kind alike).
+ */
+export class TrackedServer {
+  readonly kind: ServerKind;
+  readonly server: AnyServer;
+  /** Raw TCP connections. */
+  readonly sockets: Set<Socket> = new Set();
+  /** Sockets handed to an `upgrade` listener (WebSocket): no longer HTTP, closed by the app or at the deadline. */
+  readonly upgraded: Set<Duplex> = new Set();
+  readonly sessions: Set<Http2Session> = new Set();
+  readonly #hooks: TrackedServerHooks;
+  #closed: Promise<void> | null = null;
+
+  constructor(server: AnyServer, hooks: TrackedServerHooks) {
+    this.kind = kindOf(server);
+    if ((server as unknown as Record<symbol, unknown>)[TRACKED]) {
+      throw new Error('draingate: this server is already attached to a gate; attach each server once.');
+    }
+    (server as unknown as Record<symbol, unknown>)[TRACKED] = true;
+    this.server = server;
+    this.#hooks = hooks;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      hooks.onChange();
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        hooks.onChange();
+      });
+    });
+    if (this.kind === 'http2') {
+      server.on('session', (session: Http2Session) => {
+        this.sessions.add(session);
+        session.once('close', () => {
+          this.sessions.delete(session);
+          hooks.onChange();
+        });
+      });
+    }
+    this.#interceptEmit();
+  }
+
+  /**
+   * Sees `request` and `upgrade` events before any listener, including listeners added later (Express and
+   * Fastify add theirs after we attach). `request`: the gate answers probes or tracks the request.
+   * `upgrade`: the socket is remembered so that stopping can give it a `drain` event and a deadline.
+   */
+  #interceptEmit(): void {
+    const server = this.server as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean };
+    const originalEmit = server.emit;
+    const hooks = this.#hooks;
+    const upgraded = this.upgraded;
+    server.emit = function emit(this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'request') {
+        if (hooks.onRequest?.(args[0] as AnyRequest, args[1] as AnyResponse)) return true;
+      } else if (event === 'upgrade' && this.listenerCount('upgrade') > 0) {
+        const socket = args[1] as Duplex;
+        upgraded.add(socket);
+        socket.once('close', () => {
+          upgraded.delete(socket);
+          hooks.onChange();
+        });
+      }
+      return originalEmit.apply(this, [event, ...args]);
+    };
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** Stops accepting connections and closes idle ones. Resolves once every connection has closed. */
+  stopAccepting(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = new Promise((resolve) => {
+        if (!this.server.listening) {
+          resolve();
+          return;
+        }
+        // On node:http/https (Node >= 19) close() also closes idle keep-alive connections.
+        this.server.close(() => resolve());
+      });
+      this.closeIdle();
+      for (const session of this.sessions) goawayAndClose(session);
+    }
+    return this.#closed;
+  }
+
+  /** Closes HTTP/1 connections that have no request in progress (a no-op for HTTP/2 sessions). */
+  closeIdle(): void {
+    const s = this.server as http.Server;
+    if (typeof s.closeIdleConnections === 'function') s.closeIdleConnections();
+  }
+
+  /**
+   * Destroys everything still open (the gate has already cut and counted sockets with requests in flight).
+   * Returns how many upgraded sockets it cut.
+   */
+  destroyAll(): number {
+    const forced = this.upgraded.size;
+    for (const socket of this.upgraded) socket.destroy();
+    for (const session of this.sessions) session.destroy();
+    for (const socket of this.sockets) socket.destroy();
+    return forced;
+  }
+}

@@ -1,0 +1,123 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createGate, type Gate, type GateOptions } from '../../src/index.js';
+import type { Protocol } from './client.js';
+import { testTls } from './tls.js';
+
+/** Gate options for in-process tests: short delays, no signal handlers, no exit, environment ignored. */
+export const TEST_OPTIONS: GateOptions = {
+  gracePeriod: '20s',
+  minDelay: '100ms',
+  maxDelay: '1s',
+  drainTimeout: '2s',
+  hooksTimeout: '1s',
+  signals: false,
+  exit: false,
+  logger: false,
+  metrics: false,
+  env: {},
+};
+
+export interface Started {
+  gate: Gate;
+  port: number;
+  /** Releases everything, whatever state the gate is in. */
+  cleanup(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Call `gate.ready()` once listening. Default true. */
+  ready?: boolean;
+  /** Accept `Upgrade` requests and keep the raw socket open (a stand-in for a WebSocket server). */
+  upgrades?: boolean;
+}
+
+/** A server kind the lifecycle conformance suite runs against. Framework packages provide their own. */
+export interface ConformanceDriver {
+  name: string;
+  protocol: Protocol;
+  supportsUpgrade: boolean;
+  start(options: GateOptions, start?: StartOptions): Promise<Started>;
+}
+
+/** The example app's two routes (`GET /`, `GET /work?ms=N`), plus 404. */
+export function appHandler(
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+): void {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const send = (status: number, body: unknown) => {
+    (res as http.ServerResponse).writeHead(status, { 'content-type': 'application/json' });
+    (res as http.ServerResponse).end(JSON.stringify(body));
+  };
+  if (url.pathname === '/') send(200, { hello: 'world' });
+  else if (url.pathname === '/work') {
+    const ms = Number(url.searchParams.get('ms') ?? 0);
+    const timer = setTimeout(() => send(200, { worked: ms }), ms);
+    res.once('close', () => clearTimeout(timer));
+  } else send(404, { error: 'not found' });
+}
+
+function listen(server: http.Server | https.Server | http2.Http2SecureServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+async function startNode(
+  make: () => http.Server | https.Server | http2.Http2SecureServer,
+  options: GateOptions,
+  start: StartOptions = {},
+): Promise<Started> {
+  const gate = createGate({ ...TEST_OPTIONS, ...options });
+  const server = make();
+  if (start.upgrades) {
+    server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
+      socket.on('data', () => {});
+    });
+  }
+  gate.attach(server);
+  const port = await listen(server);
+  if (start.ready !== false) gate.ready();
+  return {
+    gate,
+    port,
+    async cleanup() {
+      if (gate.state === 'starting' || gate.state === 'ready' || gate.state === 'unready') {
+        await gate.dispose();
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          (server as http.Server).closeAllConnections?.();
+        });
+      } else {
+        await gate.shutdown();
+        await gate.dispose();
+      }
+    },
+  };
+}
+
+export const nodeHttp: ConformanceDriver = {
+  name: 'node:http',
+  protocol: 'http1',
+  supportsUpgrade: true,
+  start: (options, start) => startNode(() => http.createServer(appHandler), options, start),
+};
+
+export const nodeHttps: ConformanceDriver = {
+  name: 'node:https',
+  protocol: 'https',
+  supportsUpgrade: true,
+  start: (options, start) => startNode(() => https.createServer(testTls(), appHandler), options, start),
+};
+
+export const nodeHttp2: ConformanceDriver = {
+  name: 'node:http2',
+  protocol: 'h2',
+  supportsUpgrade: false,
+  start: (options, start) => startNode(() => http2.createSecureServer(testTls(), appHandler), options, start),
+};
