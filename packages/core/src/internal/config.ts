@@ -30,6 +30,11 @@ export interface LbHealthCheckOptions {
    * (the ALB and AWS Load Balancer Controller default).
    */
   unhealthyThreshold?: number;
+  /**
+   * After the last failing check that reaches the threshold, how long the LB gets to act on it (take the
+   * target out of rotation on every node) before draining may end. Default `"1s"`.
+   */
+  margin?: Duration;
 }
 
 export interface EndpointPaths {
@@ -117,6 +122,7 @@ export interface ResolvedConfig {
   lbUserAgent: RegExp;
   lbPaths: readonly string[] | null;
   lbUnhealthyThreshold: number;
+  lbMargin: number;
   sidecarUrl: string | null;
   sidecarPollInterval: number;
   managementPort: number | null;
@@ -139,6 +145,7 @@ export const DEFAULTS: {
   readonly quietPeriod: Duration;
   readonly quietMinRequests: number;
   readonly lbUnhealthyThreshold: number;
+  readonly lbMargin: Duration;
   readonly lbUserAgent: RegExp;
   readonly sidecarPollInterval: Duration;
   readonly paths: Readonly<ResolvedPaths>;
@@ -151,6 +158,7 @@ export const DEFAULTS: {
   quietPeriod: '2s',
   quietMinRequests: 10,
   lbUnhealthyThreshold: 2,
+  lbMargin: '1s',
   lbUserAgent: /^ELB-HealthChecker\//,
   sidecarPollInterval: '500ms',
   paths: Object.freeze({ livez: '/livez', readyz: '/readyz', status: '/status', metrics: '/metrics', prestop: '/prestop' }),
@@ -344,13 +352,17 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
   }
   const lb = (options.lbHealthCheck ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(lb)) {
-    if (!['userAgent', 'paths', 'unhealthyThreshold'].includes(key)) {
+    if (!['userAgent', 'paths', 'unhealthyThreshold', 'margin'].includes(key)) {
       throw new DraingateConfigError(
         `lbHealthCheck.${key}`,
-        `unknown option lbHealthCheck.${key}. Known: userAgent, paths, unhealthyThreshold.`,
+        `unknown option lbHealthCheck.${key}. Known: userAgent, paths, unhealthyThreshold, margin.`,
       );
     }
   }
+  const lbMargin =
+    lb.margin === undefined
+      ? parseDuration(DEFAULTS.lbMargin, 'lbHealthCheck.margin')
+      : parseDuration(lb.margin, 'lbHealthCheck.margin', 'option lbHealthCheck.margin');
   const uaPick = pick(options, env, 'lbHealthCheck.userAgent');
   const lbUserAgent = uaPick ? userAgentPattern(uaPick.value, uaPick.source) : DEFAULTS.lbUserAgent;
   let lbPaths: readonly string[] | null = null;
@@ -497,6 +509,7 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
     lbUserAgent,
     lbPaths,
     lbUnhealthyThreshold,
+    lbMargin,
     sidecarUrl,
     sidecarPollInterval,
     managementPort,

@@ -24,6 +24,8 @@ interface SourceStats {
   pass: number;
   fail: number;
   failSinceDraining: number;
+  /** When this source's failures since draining reached the threshold (-1: not yet). */
+  thresholdAt: number;
   lastAt: number;
   /** Smallest gap seen between two checks from this source: its health-check interval. */
   intervalMs: number | null;
@@ -43,10 +45,12 @@ export class LbHealthChecks {
   pass = 0;
   fail = 0;
 
+  constructor(readonly threshold: number) {}
+
   record(source: string, ok: boolean, now: number, draining: boolean): void {
     let s = this.sources.get(source);
     if (!s) {
-      s = { pass: 0, fail: 0, failSinceDraining: 0, lastAt: -1, intervalMs: null };
+      s = { pass: 0, fail: 0, failSinceDraining: 0, thresholdAt: -1, lastAt: -1, intervalMs: null };
       this.sources.set(source, s);
     }
     if (s.lastAt >= 0) {
@@ -60,7 +64,7 @@ export class LbHealthChecks {
     } else {
       s.fail++;
       this.fail++;
-      if (draining) s.failSinceDraining++;
+      if (draining && ++s.failSinceDraining === this.threshold) s.thresholdAt = now;
     }
   }
 
@@ -72,12 +76,17 @@ export class LbHealthChecks {
     });
   }
 
-  /** The detail string when every active source has seen the threshold of failures, else `null`. */
-  unhealthy(now: number, threshold: number): string | null {
+  /**
+   * When every source still checking had answered `threshold` failing checks since draining began: the
+   * latest of those moments, with a description. `null` while any active source has not.
+   */
+  unhealthy(now: number): { since: number; detail: string } | null {
     const active = this.active(now);
-    if (active.length === 0) return null;
-    if (!active.every(([, s]) => s.failSinceDraining >= threshold)) return null;
-    return `${active.length} health-check source(s) each answered ${threshold}+ failing checks since draining began`;
+    if (active.length === 0 || !active.every(([, s]) => s.thresholdAt >= 0)) return null;
+    return {
+      since: Math.max(...active.map(([, s]) => s.thresholdAt)),
+      detail: `${active.length} health-check source(s) each answered ${this.threshold} failing checks since draining began`,
+    };
   }
 
   toJSON(): object {
@@ -113,7 +122,9 @@ export interface EvidenceInputs {
   /** Epoch ms of the last application request, or -1. */
   lastRequestAt: number;
   sidecarDeregistered: boolean;
-  lbUnhealthy: string | null;
+  lbUnhealthy: { since: number; detail: string } | null;
+  /** Time for the LB to act on the failing answer it just received. */
+  lbMargin: number;
 }
 
 /** Whether the quiet period can count at all, and why. */
@@ -132,7 +143,9 @@ export function evaluateEvidence(i: EvidenceInputs): DrainEvidence | null {
   if (elapsed >= i.maxDelay) return make('max-delay', `no evidence of deregistration within maxDelay ${formatDuration(i.maxDelay)}`);
   if (elapsed < i.minDelay) return null;
   if (i.sidecarDeregistered) return make('sidecar', 'the sidecar reports the target deregistered from every target group');
-  if (i.lbUnhealthy !== null) return make('lb-health-checks', i.lbUnhealthy);
+  if (i.lbUnhealthy !== null && i.now - i.lbUnhealthy.since >= i.lbMargin) {
+    return make('lb-health-checks', `${i.lbUnhealthy.detail}, ${formatDuration(i.lbMargin)} ago or more`);
+  }
   const q = quietSignificance(i.rateBeforeDraining, i.quietPeriod, i.quietMinRequests);
   if (q.significant) {
     const silentFor = i.now - Math.max(i.lastRequestAt, 0);

@@ -79,6 +79,7 @@ export interface StatusReport {
     drainTimeout: string;
     hooksTimeout: string;
     lbUnhealthyThreshold: number;
+    lbMargin: string;
   };
   drain: DrainReport | null;
   phaseDurationsMs: Partial<Record<'draining' | 'stopping' | 'hooks', number>>;
@@ -152,7 +153,7 @@ export class Gate extends EventEmitter {
   readonly #checks: Check[] = [];
   readonly #hooks: Hook[] = [];
   readonly #traffic = new TrafficRate();
-  readonly #lb = new LbHealthChecks();
+  readonly #lb: LbHealthChecks;
   readonly #requestsByPhase: Record<LifecycleState, number> = {
     starting: 0,
     ready: 0,
@@ -187,6 +188,7 @@ export class Gate extends EventEmitter {
   constructor(options: GateOptions = {}) {
     super();
     this.config = resolveConfig(options);
+    this.#lb = new LbHealthChecks(this.config.lbUnhealthyThreshold);
     this.#lifecycle = new Lifecycle((change) => this.#onTransition(change));
     const gate = this;
     const source: MetricsSource = {
@@ -508,7 +510,8 @@ export class Gate extends EventEmitter {
       rateBeforeDraining: this.#rateBeforeDraining,
       lastRequestAt: this.#traffic.lastRequestAt,
       sidecarDeregistered: this.#sidecar.last?.deregistered === true && this.#sidecar.fetchedAt >= this.#drainStartedAt,
-      lbUnhealthy: this.#lb.unhealthy(now, this.config.lbUnhealthyThreshold),
+      lbUnhealthy: this.#lb.unhealthy(now),
+      lbMargin: this.config.lbMargin,
     });
     if (!evidence) return;
     const end = this.#endDrain;
@@ -580,8 +583,10 @@ export class Gate extends EventEmitter {
     }
     const upgraded: Duplex[] = this.#servers.flatMap((s) => [...s.upgraded]);
     if (upgraded.length > 0) this.emit('drain', { sockets: upgraded, deadline });
-    await this.#waitUntilIdle(deadline);
+    await this.#waitUntil(() => this.#isIdle(), deadline);
     this.#forced += this.#cutRemaining();
+    // Destroyed sockets report 'close' a tick later: wait for them so that the counts read 0 once stopped.
+    await this.#waitUntil(() => this.#active.size === 0 && this.connections === 0, Date.now() + 1000);
     await withTimeout(closed, 1000, 'closing servers').catch((error: Error) =>
       this.config.logger.warn({ error: error.message }, 'servers did not close'),
     );
@@ -626,7 +631,8 @@ export class Gate extends EventEmitter {
     return true;
   }
 
-  #waitUntilIdle(deadline: number): Promise<void> {
+  /** Resolves once `predicate` holds (re-checked whenever a request, connection or session ends) or at `deadline`. */
+  #waitUntil(predicate: () => boolean, deadline: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -635,7 +641,7 @@ export class Gate extends EventEmitter {
       };
       const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
       this.#checkDrained = () => {
-        if (this.#isIdle()) done();
+        if (predicate()) done();
       };
       this.#checkDrained();
     });
@@ -797,6 +803,7 @@ export class Gate extends EventEmitter {
         drainTimeout: formatDuration(cfg.drainTimeout),
         hooksTimeout: formatDuration(cfg.hooksTimeout),
         lbUnhealthyThreshold: cfg.lbUnhealthyThreshold,
+        lbMargin: formatDuration(cfg.lbMargin),
       },
       drain: this.#drain ? { ...this.#drain } : null,
       phaseDurationsMs: { ...this.#phaseDurations },

@@ -146,7 +146,7 @@ export function conformance(driver: ConformanceDriver): void {
     });
 
     it('ends draining on LB health-check evidence, not before minDelay', async () => {
-      const { gate } = await start({ minDelay: '600ms', maxDelay: '5s', lbHealthCheck: { unhealthyThreshold: 2 } });
+      const { gate } = await start({ minDelay: '600ms', maxDelay: '5s', lbHealthCheck: { unhealthyThreshold: 2, margin: '200ms' } });
       const lb = open();
       expect((await lb.request('/readyz', ELB)).status).toBe(200);
       const states: StateChange[] = [];

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, DraingateConfigError, type GateOptions, parseDuration, resolveConfig } from '../src/index.js';
+
+const base: GateOptions = { env: {}, logger: false };
+const resolve = (o: GateOptions) => resolveConfig({ ...base, ...o });
+const fails = (o: GateOptions): DraingateConfigError => {
+  try {
+    resolve(o);
+  } catch (error) {
+    expect(error).toBeInstanceOf(DraingateConfigError);
+    return error as DraingateConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(o)} to be rejected`);
+};
+
+describe('durations', () => {
+  it.each([
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['1.5s', 1500],
+    ['1m', 60_000],
+    ['0s', 0],
+    ['1h', 3_600_000],
+  ])('parses %s', (input, ms) => {
+    expect(parseDuration(input, 'x')).toBe(ms);
+  });
+
+  it.each(['10', '-1s', '', '1 sec', 's', '1.2.3s', '10S', '1d', 'abc'])('rejects %j naming the setting and an example', (input) => {
+    expect(() => parseDuration(input, 'maxDelay', 'DRAINGATE_MAX_DELAY')).toThrow(/DRAINGATE_MAX_DELAY.*e\.g\. "500ms", "10s" or "1m"/);
+  });
+
+  it('rejects a bare number in options too, saying it needs a unit', () => {
+    expect(() => parseDuration(20000, 'maxDelay')).toThrow(/bare number 20000: durations need a unit/);
+  });
+});
+
+describe('configuration', () => {
+  it('has defaults that fit the default grace period, as documented', () => {
+    const c = resolve({});
+    expect(c).toMatchObject({
+      gracePeriod: 30_000,
+      minDelay: 2000,
+      maxDelay: 20_000,
+      delay: null,
+      drainTimeout: 5000,
+      hooksTimeout: 3000,
+      quietPeriod: 2000,
+      quietMinRequests: 10,
+      lbUnhealthyThreshold: 2,
+      lbMargin: 1000,
+      sidecarUrl: null,
+      managementPort: null,
+      readyOnListen: false,
+      exit: true,
+    });
+    expect(c.signals).toEqual(['SIGTERM', 'SIGINT']);
+    expect(c.maxDelay + c.drainTimeout + c.hooksTimeout).toBeLessThan(c.gracePeriod);
+    expect(c.lbUserAgent.test('ELB-HealthChecker/2.0')).toBe(true);
+    expect(c.lbUserAgent.test('kube-probe/1.30')).toBe(false);
+    expect(DEFAULTS.paths).toEqual({ livez: '/livez', readyz: '/readyz', status: '/status', metrics: '/metrics', prestop: '/prestop' });
+  });
+
+  it('reads every DRAINGATE_* variable', () => {
+    const c = resolve({
+      env: {
+        DRAINGATE_GRACE_PERIOD: '60s',
+        DRAINGATE_MIN_DELAY: '1s',
+        DRAINGATE_MAX_DELAY: '40s',
+        DRAINGATE_DELAY: '5s',
+        DRAINGATE_DRAIN_TIMEOUT: '10s',
+        DRAINGATE_HOOKS_TIMEOUT: '2s',
+        DRAINGATE_QUIET_PERIOD: '3s',
+        DRAINGATE_QUIET_MIN_REQUESTS: '20',
+        DRAINGATE_LB_UNHEALTHY_THRESHOLD: '3',
+        DRAINGATE_LB_USER_AGENT: 'HAProxy-Check',
+        DRAINGATE_SIDECAR_URL: 'http://127.0.0.1:9901/',
+        DRAINGATE_SIDECAR_POLL_INTERVAL: '250ms',
+        DRAINGATE_MANAGEMENT_PORT: '9000',
+        DRAINGATE_MANAGEMENT_HOST: '127.0.0.1',
+      },
+    });
+    expect(c).toMatchObject({
+      gracePeriod: 60_000,
+      minDelay: 1000,
+      maxDelay: 40_000,
+      delay: 5000,
+      drainTimeout: 10_000,
+      hooksTimeout: 2000,
+      quietPeriod: 3000,
+      quietMinRequests: 20,
+      lbUnhealthyThreshold: 3,
+      sidecarUrl: 'http://127.0.0.1:9901',
+      sidecarPollInterval: 250,
+      managementPort: 9000,
+      managementHost: '127.0.0.1',
+    });
+    expect(c.lbUserAgent.test('HAProxy-Check/1')).toBe(true);
+  });
+
+  it('lets options win over the environment', () => {
+    const c = resolve({ maxDelay: '4s', managementPort: 0, env: { DRAINGATE_MAX_DELAY: '40s', DRAINGATE_MANAGEMENT_PORT: '9000' } });
+    expect(c.maxDelay).toBe(4000);
+    expect(c.managementPort).toBe(0);
+  });
+
+  it.each([
+    [{ env: { DRAINGATE_MAX_DELAY: '20' } }, /DRAINGATE_MAX_DELAY has the invalid duration "20" \(a bare number has no unit\)/],
+    [{ env: { DRAINGATE_MIN_DELAY: 'soon' } }, /DRAINGATE_MIN_DELAY has the invalid duration "soon"/],
+    [{ env: { DRAINGATE_GRACE_PERIOD: '30' } }, /DRAINGATE_GRACE_PERIOD/],
+    [{ env: { DRAINGATE_DRAIN_TIMEOUT: '-5s' } }, /DRAINGATE_DRAIN_TIMEOUT/],
+    [{ env: { DRAINGATE_QUIET_PERIOD: '2 seconds' } }, /DRAINGATE_QUIET_PERIOD/],
+    [{ env: { DRAINGATE_HOOKS_TIMEOUT: 'x' } }, /DRAINGATE_HOOKS_TIMEOUT/],
+    [{ env: { DRAINGATE_DELAY: '5' } }, /DRAINGATE_DELAY/],
+    [{ env: { DRAINGATE_SIDECAR_POLL_INTERVAL: '1' } }, /DRAINGATE_SIDECAR_POLL_INTERVAL/],
+    [
+      { env: { DRAINGATE_LB_UNHEALTHY_THRESHOLD: 'two' } },
+      /DRAINGATE_LB_UNHEALTHY_THRESHOLD must be a whole number from 1 to 10, got "two"/,
+    ],
+    [{ env: { DRAINGATE_LB_UNHEALTHY_THRESHOLD: '0' } }, /DRAINGATE_LB_UNHEALTHY_THRESHOLD must be a whole number/],
+    [{ env: { DRAINGATE_QUIET_MIN_REQUESTS: '2.5' } }, /DRAINGATE_QUIET_MIN_REQUESTS must be a whole number/],
+    [{ env: { DRAINGATE_MANAGEMENT_PORT: '70000' } }, /DRAINGATE_MANAGEMENT_PORT must be a whole number from 0 to 65535/],
+    [{ env: { DRAINGATE_MANAGEMENT_PORT: 'http' } }, /DRAINGATE_MANAGEMENT_PORT/],
+    [{ env: { DRAINGATE_SIDECAR_URL: 'localhost:9901' } }, /DRAINGATE_SIDECAR_URL must be an http:\/\/ base URL/],
+    [{ env: { DRAINGATE_SIDECAR_URL: 'https://127.0.0.1:9901' } }, /DRAINGATE_SIDECAR_URL must be an http:\/\/ base URL/],
+    [{ env: { DRAINGATE_MAX_DELAYS: '3s' } }, /unknown environment variable DRAINGATE_MAX_DELAYS\. Did you mean DRAINGATE_MAX_DELAY\?/],
+    [{ maxDelay: 20000 as never }, /option maxDelay is the bare number 20000/],
+    [{ minDelay: '5s', maxDelay: '2s' }, /minDelay \(5s\) is greater than maxDelay \(2s\)/],
+    [{ delay: '30s' }, /delay \(30s\) must lie within \[minDelay, maxDelay\] = \[2s, 20s\]/],
+    [{ quietPeriod: '0s' }, /quietPeriod must be greater than 0/],
+    [{ quietMinRequests: 0 }, /quietMinRequests must be a whole number from 1/],
+    [{ lbHealthCheck: { unhealthyThreshold: 1.5 } }, /lbHealthCheck.unhealthyThreshold must be a whole number/],
+    [{ lbHealthCheck: { userAgent: '' } }, /lbHealthCheck.userAgent must be a non-empty string or a RegExp/],
+    [{ lbHealthCheck: { paths: [] } }, /lbHealthCheck.paths must be a non-empty array/],
+    [{ lbHealthCheck: { paths: ['health'] } }, /lbHealthCheck.paths\[0\] must be a path starting with "\/"/],
+    [{ lbHealthCheck: { interval: '5s' } as never }, /unknown option lbHealthCheck.interval/],
+    [{ lbHealthCheck: { margin: '1' as never } }, /option lbHealthCheck.margin has the invalid duration "1"/],
+    [{ sidecarUrl: 'ftp://x' }, /option sidecarUrl must be an http:\/\/ base URL/],
+    [{ managementPort: -1 }, /option managementPort must be a whole number from 0 to 65535, got number -1/],
+    [{ managementHost: '' }, /managementHost must be a host name or address/],
+    [{ paths: { readyz: 'readyz' } }, /option paths.readyz must be a path starting with "\/"/],
+    [{ paths: { readyz: '/livez' } }, /option paths must all differ/],
+    [{ paths: { health: '/h' } as never }, /unknown option paths.health/],
+    [{ readyOnListen: 'yes' as never }, /option readyOnListen must be true or false/],
+    [{ exit: 1 as never }, /option exit must be true or false/],
+    [{ signals: ['TERM'] as never }, /option signals must be an array of signal names/],
+    [{ logger: console.log as never }, /option logger must have debug, info, warn and error methods/],
+    [{ metrics: { prefix: 'my-app' } }, /option metrics.prefix must be a valid Prometheus name prefix/],
+    [{ metrics: { registry: {} as never } }, /option metrics.registry must be a prom-client Registry/],
+    [{ maxDealy: '3s' } as never, /unknown option "maxDealy"/],
+  ] as [GateOptions, RegExp][])('rejects %j with a clear message', (options, message) => {
+    const error = fails(options);
+    expect(error.message).toMatch(/^draingate: /);
+    expect(error.message).toMatch(message);
+  });
+
+  it('checks the shutdown budget against the grace period, naming every term and the fix', () => {
+    const error = fails({ gracePeriod: '25s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' });
+    expect(error.setting).toBe('gracePeriod');
+    expect(error.message).toContain('maxDelay 20s + drainTimeout 5s + hooksTimeout 3s = 28s, which is not less than gracePeriod 25s');
+    expect(error.message).toContain('terminationGracePeriodSeconds');
+    // Equal is not enough: the process also needs a moment to exit.
+    expect(() => resolve({ gracePeriod: '28s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' })).toThrow(DraingateConfigError);
+    expect(resolve({ gracePeriod: '29s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' }).gracePeriod).toBe(29_000);
+    // From the environment, as Kubernetes users set it.
+    expect(() => resolve({ env: { DRAINGATE_GRACE_PERIOD: '15s' } })).toThrow(/not less than gracePeriod 15s/);
+  });
+});

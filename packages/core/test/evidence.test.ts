@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateEvidence, LbHealthChecks, quietSignificance } from '../src/internal/evidence.js';
+import { TrafficRate } from '../src/internal/traffic.js';
+
+const base = {
+  now: 0,
+  drainStartedAt: 0,
+  minDelay: 1000,
+  maxDelay: 10_000,
+  delay: null,
+  quietPeriod: 2000,
+  quietMinRequests: 10,
+  rateBeforeDraining: 0,
+  lastRequestAt: -1,
+  sidecarDeregistered: false,
+  lbUnhealthy: null,
+  lbMargin: 500,
+};
+const lbAt = (since: number) => ({ since, detail: 'x' });
+
+describe('evaluateEvidence', () => {
+  it('never ends before minDelay, even with strong evidence', () => {
+    expect(evaluateEvidence({ ...base, now: 999, sidecarDeregistered: true, lbUnhealthy: lbAt(0) })).toBeNull();
+    expect(evaluateEvidence({ ...base, now: 1000, sidecarDeregistered: true })?.kind).toBe('sidecar');
+  });
+
+  it('always ends at maxDelay', () => {
+    expect(evaluateEvidence({ ...base, now: 9999 })).toBeNull();
+    const e = evaluateEvidence({ ...base, now: 10_000 });
+    expect(e).toMatchObject({ kind: 'max-delay', strength: 'none', afterMs: 10_000 });
+  });
+
+  it('ranks sidecar over LB health checks over quiet period over fixed delay', () => {
+    const all = {
+      ...base,
+      now: 5000,
+      sidecarDeregistered: true,
+      lbUnhealthy: lbAt(1000),
+      rateBeforeDraining: 100,
+      lastRequestAt: 100,
+      delay: 2000,
+    };
+    expect(evaluateEvidence(all)?.kind).toBe('sidecar');
+    expect(evaluateEvidence({ ...all, sidecarDeregistered: false })?.kind).toBe('lb-health-checks');
+    expect(evaluateEvidence({ ...all, sidecarDeregistered: false, lbUnhealthy: null })).toMatchObject({
+      kind: 'quiet-period',
+      strength: 'weak',
+    });
+    expect(evaluateEvidence({ ...all, sidecarDeregistered: false, lbUnhealthy: null, rateBeforeDraining: 1 })?.kind).toBe('fixed-delay');
+  });
+
+  it('gives the LB its margin to act on the last failing health check', () => {
+    expect(evaluateEvidence({ ...base, now: 3000, lbUnhealthy: lbAt(2600) })).toBeNull();
+    expect(evaluateEvidence({ ...base, now: 3100, lbUnhealthy: lbAt(2600) })?.kind).toBe('lb-health-checks');
+  });
+
+  it('counts a quiet period only when the rate before draining predicted enough requests in it', () => {
+    // 4 req/s × 2 s = 8 expected < 10: silence proves nothing.
+    expect(evaluateEvidence({ ...base, now: 6000, rateBeforeDraining: 4, lastRequestAt: 1000 })).toBeNull();
+    // 5 req/s × 2 s = 10 expected: silence for 2 s is evidence.
+    expect(evaluateEvidence({ ...base, now: 3000, rateBeforeDraining: 5, lastRequestAt: 1000 })?.kind).toBe('quiet-period');
+    // ...but not while requests keep coming.
+    expect(evaluateEvidence({ ...base, now: 3000, rateBeforeDraining: 5, lastRequestAt: 1500 })).toBeNull();
+    expect(quietSignificance(5, 2000, 10)).toEqual({ significant: true, expected: 10 });
+  });
+});
+
+describe('LbHealthChecks', () => {
+  it('needs the threshold of failures from every source that is still checking', () => {
+    const lb = new LbHealthChecks(2);
+    lb.record('10.0.0.1', true, 0, false);
+    lb.record('10.0.0.2', true, 0, false);
+    lb.record('10.0.0.1', false, 1000, true);
+    lb.record('10.0.0.1', false, 2000, true);
+    expect(lb.unhealthy(2000)).toBeNull(); // 10.0.0.2 has not failed yet
+    lb.record('10.0.0.2', false, 2500, true);
+    expect(lb.unhealthy(2500)).toBeNull();
+    lb.record('10.0.0.2', false, 3000, true);
+    lb.record('10.0.0.1', false, 3000, true); // a third failure does not move the moment it reached 2
+    expect(lb.unhealthy(3000)).toEqual({ since: 3000, detail: expect.stringMatching(/2 health-check source/) });
+    expect(lb.pass).toBe(2);
+    expect(lb.fail).toBe(5);
+  });
+
+  it('forgets a source that stopped checking (an LB node replaced)', () => {
+    const lb = new LbHealthChecks(2);
+    for (let t = 0; t <= 4000; t += 1000) lb.record('gone', true, t, false);
+    lb.record('live', false, 20_000, true);
+    lb.record('live', false, 21_000, true);
+    // "gone" checked every 1 s and was last seen 17 s ago: no longer counted.
+    expect(lb.unhealthy(21_000)?.detail).toMatch(/1 health-check source/);
+  });
+
+  it('does not count failures answered before draining', () => {
+    const lb = new LbHealthChecks(2);
+    lb.record('a', false, 0, false);
+    lb.record('a', false, 1000, false);
+    expect(lb.unhealthy(1000)).toBeNull();
+  });
+});
+
+describe('TrafficRate', () => {
+  it('measures requests per second over the window', () => {
+    const t = new TrafficRate(10);
+    for (let i = 0; i < 100; i++) t.record(1_000_000 + i * 100); // 10 req/s for 10 s
+    expect(t.rate(1_000_000 + 10_000)).toBeGreaterThan(8);
+    expect(t.rate(1_000_000 + 10_000)).toBeLessThan(12);
+    expect(t.rate(1_000_000 + 60_000)).toBe(0); // the window has moved past every request
+    expect(t.lastRequestAt).toBe(1_000_000 + 9900);
+  });
+});

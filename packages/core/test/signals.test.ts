@@ -1,0 +1,175 @@
+/**
+ * Signal handling, the close-with-grace way: fork a real process, send real signals, assert exit code,
+ * timing and what clients saw.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Conn, connect, fetchOnce, type Protocol, type Resp, sleep } from './helpers/client.js';
+import { type Forked, fork, runToExit } from './helpers/fork.js';
+import { testTls } from './helpers/tls.js';
+
+const example = fileURLToPath(new URL('../../../examples/node-http/server.mjs', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/server.mjs', import.meta.url));
+const children: Forked[] = [];
+afterEach(() => {
+  for (const f of children.splice(0)) if (f.child.exitCode === null) f.child.kill('SIGKILL');
+});
+
+/**
+ * A signal reaches the process asynchronously; from the moment it is handled, /readyz must answer 503 and
+ * never 200 again. Polls every 5 ms (bounded) and returns the epoch ms of the first 503.
+ */
+async function untilNotReady(c: Conn, protocol: Protocol, port: number): Promise<number> {
+  for (let i = 0; i < 400; i++) {
+    const r = await c.request('/readyz');
+    if (r.status === 503) {
+      const at = Date.now();
+      // The 503 closed that connection (Connection: close / GOAWAY): check again on fresh ones.
+      for (let j = 0; j < 5; j++) expect((await fetchOnce(protocol, port, '/readyz')).status).toBe(503);
+      return at;
+    }
+    expect(r.status).toBe(200);
+    await sleep(5);
+  }
+  throw new Error('/readyz never turned 503');
+}
+
+async function start(script: string, env: Record<string, string>) {
+  const f = await fork(script, env);
+  children.push(f);
+  return f;
+}
+
+function tlsEnv(): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'draingate-fixture-'));
+  const { key, cert } = testTls();
+  writeFileSync(join(dir, 'key.pem'), key);
+  writeFileSync(join(dir, 'cert.pem'), cert);
+  return { TLS_KEY: join(dir, 'key.pem'), TLS_CERT: join(dir, 'cert.pem') };
+}
+
+describe('examples/node-http under SIGTERM (the acceptance scenario)', () => {
+  it('503 at once, 200 + Connection: close until draining ends, in-flight completes, exit 0 within maxDelay + 2s', async () => {
+    const f = await start(example, {
+      PORT: '0',
+      DRAINGATE_MIN_DELAY: '1s',
+      DRAINGATE_MAX_DELAY: '3s',
+      DRAINGATE_DRAIN_TIMEOUT: '5s',
+      DRAINGATE_GRACE_PERIOD: '15s',
+    });
+    const probe = connect('http1', f.port);
+    expect((await probe.request('/readyz')).status).toBe(200);
+    const inflight = connect('http1', f.port)
+      .request('/work?ms=1500')
+      .catch((e: Error) => e);
+    await sleep(50);
+
+    const killedAt = Date.now();
+    f.child.kill('SIGTERM');
+    const flipMs = (await untilNotReady(probe, 'http1', f.port)) - killedAt;
+
+    // Keep sending, as the LB would, one fresh connection every 100 ms, until the process has exited (bounded).
+    const seen: { at: number; r: Resp | Error }[] = [];
+    for (let i = 0; i < 100 && f.child.exitCode === null; i++) {
+      const at = Date.now();
+      seen.push({ at, r: await fetchOnce('http1', f.port, '/').catch((e: Error) => e) });
+      await sleep(100);
+    }
+    const exit = await f.exited;
+    const stoppingAt = f.stateAt('stopping')!;
+    expect(stoppingAt).toBeDefined();
+    const whileDraining = seen.filter((s) => s.at < stoppingAt - 50);
+    expect(whileDraining.length).toBeGreaterThanOrEqual(15);
+    for (const s of whileDraining) {
+      expect(s.r).not.toBeInstanceOf(Error);
+      expect((s.r as Resp).status).toBe(200);
+      expect((s.r as Resp).connectionClose).toBe(true);
+    }
+    const slow = (await inflight) as Resp;
+    expect(slow.status).toBe(200);
+    expect(JSON.parse(slow.body)).toEqual({ worked: 1500 });
+    expect(exit.code).toBe(0);
+    const exitMs = exit.at - killedAt;
+    expect(exitMs).toBeGreaterThanOrEqual(2900); // no evidence here: maxDelay (3 s) ends draining
+    expect(exitMs).toBeLessThan(5000);
+    expect(flipMs).toBeLessThan(500);
+    probe.close();
+  });
+});
+
+describe('signals', () => {
+  it('SIGINT shuts down like SIGTERM', async () => {
+    const f = await start(fixture, { DRAINGATE_MIN_DELAY: '100ms', DRAINGATE_MAX_DELAY: '300ms' });
+    f.child.kill('SIGINT');
+    const exit = await f.exited;
+    expect(exit.code).toBe(0);
+    expect(f.events.filter((e) => e.event === 'state').map((e) => e.to)).toEqual(['ready', 'draining', 'stopping', 'stopped']);
+  });
+
+  it('a second signal forces exit at once with code 1', async () => {
+    const f = await start(fixture, { DRAINGATE_MIN_DELAY: '5s', DRAINGATE_MAX_DELAY: '10s' });
+    f.child.kill('SIGTERM');
+    await sleep(300);
+    const second = Date.now();
+    f.child.kill('SIGTERM');
+    const exit = await f.exited;
+    expect(exit.code).toBe(1);
+    expect(exit.at - second).toBeLessThan(1500);
+    expect(f.stderr()).toMatch(/second SIGTERM: forcing exit now/);
+  });
+
+  it('exits 1 when a request outlives drainTimeout and is cut', async () => {
+    const f = await start(fixture, { DRAINGATE_MIN_DELAY: '100ms', DRAINGATE_MAX_DELAY: '200ms', DRAINGATE_DRAIN_TIMEOUT: '500ms' });
+    const slow = connect('http1', f.port)
+      .request('/work?ms=10000')
+      .catch((e: Error) => e);
+    await sleep(100);
+    f.child.kill('SIGTERM');
+    const exit = await f.exited;
+    expect(exit.code).toBe(1);
+    expect(await slow).toBeInstanceOf(Error);
+    expect(f.stderr()).toMatch(/drainTimeout reached/);
+  });
+
+  it('exits 1 when a shutdown hook fails, after running the others', async () => {
+    const f = await start(fixture, { DRAINGATE_MIN_DELAY: '100ms', DRAINGATE_MAX_DELAY: '200ms', HOOK: 'fail' });
+    f.child.kill('SIGTERM');
+    const exit = await f.exited;
+    expect(exit.code).toBe(1);
+    expect(f.events.some((e) => e.event === 'hook' && e.name === 'report')).toBe(true);
+    expect(f.stderr()).toMatch(/shutdown hook "failing" failed/);
+  });
+
+  it.each([['https'], ['http2']] as const)('%s: SIGTERM flips readiness, keeps serving, exits 0', async (kind) => {
+    const f = await start(fixture, { KIND: kind, ...tlsEnv(), DRAINGATE_MIN_DELAY: '500ms', DRAINGATE_MAX_DELAY: '800ms' });
+    const protocol: Protocol = kind === 'https' ? 'https' : 'h2';
+    const c = connect(protocol, f.port);
+    expect((await c.request('/readyz')).status).toBe(200);
+    const killedAt = Date.now();
+    f.child.kill('SIGTERM');
+    expect((await untilNotReady(c, protocol, f.port)) - killedAt).toBeLessThan(500);
+    const during = await fetchOnce(protocol, f.port, '/');
+    expect(during.status).toBe(200);
+    expect(during.connectionClose).toBe(true);
+    expect((await f.exited).code).toBe(0);
+    c.close();
+  });
+});
+
+describe('invalid configuration fails at start-up with a clear message', () => {
+  it.each([
+    [{ DRAINGATE_MAX_DELAY: '20' }, /DRAINGATE_MAX_DELAY has the invalid duration "20" \(a bare number has no unit\)/],
+    [{ DRAINGATE_GRACE_PERIOD: '10s' }, /shutdown budget does not fit the grace period/],
+    [
+      { DRAINGATE_MANGEMENT_PORT: '9000' },
+      /unknown environment variable DRAINGATE_MANGEMENT_PORT\. Did you mean DRAINGATE_MANAGEMENT_PORT\?/,
+    ],
+  ])('%j', async (env, message) => {
+    const { code, stderr } = await runToExit(example, { PORT: '0', ...env });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(message);
+  });
+});
