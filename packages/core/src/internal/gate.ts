@@ -625,10 +625,13 @@ export class Gate extends EventEmitter {
     return result;
   }
 
+  /**
+   * Nothing left to wait for: no request in flight, and no connection open. Node closes idle keep-alive
+   * connections itself once the server is closing; one that is still open is busy, e.g. with a request whose
+   * head is still arriving, which Node will hand to us (and close after, `Connection: close`).
+   */
   #isIdle(): boolean {
-    if (this.#active.size > 0) return false;
-    for (const s of this.#servers) if (s.upgraded.size > 0 || s.sessions.size > 0) return false;
-    return true;
+    return this.#active.size === 0 && this.connections === 0;
   }
 
   /** Resolves once `predicate` holds (re-checked whenever a request, connection or session ends) or at `deadline`. */
@@ -647,21 +650,19 @@ export class Gate extends EventEmitter {
     });
   }
 
-  /** Destroys the sockets of requests still in flight at the deadline; returns how many it cut. */
+  /** At the deadline: destroys every connection still open; returns how many were busy (cut). */
   #cutRemaining(): number {
-    const busy = new Set<{ destroy(): void }>();
-    for (const { req, session } of this.#active) {
-      const target = session ?? req.socket;
-      if (target) busy.add(target);
-    }
-    let forced = busy.size;
-    if (forced > 0)
+    for (const s of this.#servers) s.closeIdle();
+    let forced = 0;
+    for (const s of this.#servers) forced += s.openSockets();
+    if (forced > 0) {
       this.config.logger.warn(
-        { sockets: forced, drainTimeout: this.config.drainTimeout },
-        'drainTimeout reached: cutting requests still in flight',
+        { sockets: forced, inflight: this.#active.size, drainTimeout: this.config.drainTimeout },
+        'drainTimeout reached: cutting connections still busy',
       );
-    for (const target of busy) target.destroy();
-    for (const s of this.#servers) forced += s.destroyAll();
+    }
+    for (const { req, session } of this.#active) (session ?? req.socket)?.destroy();
+    for (const s of this.#servers) s.destroyAll();
     return forced;
   }
 

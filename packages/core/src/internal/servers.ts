@@ -3,6 +3,7 @@ import { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, c
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 
 export type AnyRequest = http.IncomingMessage | Http2ServerRequest;
 export type AnyResponse = http.ServerResponse | Http2ServerResponse;
@@ -46,8 +47,13 @@ export function goawayAndClose(session: Http2Session): void {
 export class TrackedServer {
   readonly kind: ServerKind;
   readonly server: AnyServer;
-  /** Raw TCP connections. */
-  readonly sockets: Set<Socket> = new Set();
+  /** Raw TCP connections (what `open_connections` counts). */
+  readonly raw: Set<Socket> = new Set();
+  /**
+   * The sockets HTTP runs on: the raw ones, or the TLS ones on a TLS server. Node's idle-connection handling
+   * destroys these objects, so `destroyed` on them tells a closed idle connection from a busy one.
+   */
+  readonly sockets: Set<Duplex> = new Set();
   /** Sockets handed to an `upgrade` listener (WebSocket): no longer HTTP, closed by the app or at the deadline. */
   readonly upgraded: Set<Duplex> = new Set();
   readonly sessions: Set<Http2Session> = new Set();
@@ -62,14 +68,18 @@ export class TrackedServer {
     (server as unknown as Record<symbol, unknown>)[TRACKED] = true;
     this.server = server;
     this.#hooks = hooks;
-    server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      hooks.onChange();
+    const track = <T extends Duplex>(set: Set<T>, socket: T) => {
+      set.add(socket);
       socket.once('close', () => {
-        this.sockets.delete(socket);
+        set.delete(socket);
         hooks.onChange();
       });
+    };
+    server.on('connection', (socket: Socket) => {
+      track(this.raw, socket);
+      hooks.onChange();
     });
+    server.on(server instanceof tls.Server ? 'secureConnection' : 'connection', (socket: Duplex) => track(this.sockets, socket));
     if (this.kind === 'http2') {
       server.on('session', (session: Http2Session) => {
         this.sessions.add(session);
@@ -108,7 +118,14 @@ export class TrackedServer {
   }
 
   get connections(): number {
-    return this.sockets.size;
+    return this.raw.size;
+  }
+
+  /** HTTP-level sockets still open: after `closeIdle()`, the busy ones (a request in flight or arriving, upgraded). */
+  openSockets(): number {
+    let n = 0;
+    for (const s of this.sockets) if (!s.destroyed) n++;
+    return n;
   }
 
   /** Stops accepting connections and closes idle ones. Resolves once every connection has closed. */
@@ -134,15 +151,11 @@ export class TrackedServer {
     if (typeof s.closeIdleConnections === 'function') s.closeIdleConnections();
   }
 
-  /**
-   * Destroys everything still open (the gate has already cut and counted sockets with requests in flight).
-   * Returns how many upgraded sockets it cut.
-   */
-  destroyAll(): number {
-    const forced = this.upgraded.size;
+  /** Destroys everything still open: upgraded sockets, HTTP/2 sessions, HTTP sockets, raw sockets. */
+  destroyAll(): void {
     for (const socket of this.upgraded) socket.destroy();
     for (const session of this.sessions) session.destroy();
     for (const socket of this.sockets) socket.destroy();
-    return forced;
+    for (const socket of this.raw) socket.destroy();
   }
 }

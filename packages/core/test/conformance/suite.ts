@@ -177,6 +177,26 @@ export function conformance(driver: ConformanceDriver): void {
       expect((await get(mgmt!.port, '/readyz')).status).toBe(200);
     });
 
+    // HTTP/1 only: a request head that is still arriving when stopping begins.
+    if (driver.protocol !== 'h2')
+      it('serves a request whose head was still arriving when stopping began', async () => {
+        const { gate, port } = await start({ minDelay: '0s', maxDelay: '0s', drainTimeout: '2s' });
+        const raw = await rawConnection(driver.protocol === 'https', port);
+        raw.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+        await raw.response();
+        raw.write('GET /work?ms=10 HTTP/1.1\r\nHost: x\r\n'); // the LB is mid-request on a reused connection
+        await sleep(50);
+        const done = gate.shutdown();
+        await sleep(50);
+        raw.write('\r\n');
+        const second = await raw.response();
+        expect(second).toMatch(/^HTTP\/1\.1 200 /);
+        expect(second.toLowerCase()).toContain('connection: close');
+        const result = await done;
+        expect(result.forcedSocketCloses).toBe(0);
+        expect(result.exitCode).toBe(0);
+      });
+
     // Registered only where upgrades exist (HTTP/1): no test is reported as skipped.
     if (driver.supportsUpgrade)
       it('gives upgraded sockets a drain event, then destroys them at the deadline', async () => {
@@ -195,6 +215,44 @@ export function conformance(driver: ConformanceDriver): void {
         expect(result.forcedSocketCloses).toBe(1);
       });
   });
+}
+
+/** A raw HTTP/1 connection: write bytes, read one whole response (content-length or chunked body). */
+async function rawConnection(tls: boolean, port: number): Promise<{ write(s: string): void; response(): Promise<string> }> {
+  const { default: tlsMod } = await import('node:tls');
+  const { testTls } = await import('../helpers/tls.js');
+  const socket = tls ? tlsMod.connect({ host: '127.0.0.1', port, ca: testTls().cert }) : net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  let buf = '';
+  let closed = false;
+  socket.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+  });
+  socket.on('close', () => {
+    closed = true;
+  });
+  return {
+    write: (s) => socket.write(s),
+    async response() {
+      const whole = () => {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return null;
+        const head = buf.slice(0, end);
+        if (/transfer-encoding: chunked/i.test(head)) {
+          const last = buf.indexOf('\r\n0\r\n\r\n', end);
+          return last < 0 ? null : last + 7;
+        }
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        return buf.length >= end + 4 + length ? end + 4 + length : null;
+      };
+      await waitFor(() => whole() !== null || closed, 5000, 'a response');
+      const n = whole();
+      if (n === null) throw new Error(`connection closed without a response (got ${JSON.stringify(buf)})`);
+      const r = buf.slice(0, n);
+      buf = buf.slice(n);
+      return r;
+    },
+  };
 }
 
 async function upgrade(tls: boolean, port: number): Promise<{ closed: Promise<void> }> {
