@@ -1,0 +1,33 @@
+/** The README's first command runs this demo: it must keep showing what the README says it shows. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const demo = fileURLToPath(new URL('../../../examples/node-http/demo.mjs', import.meta.url));
+
+describe('examples/node-http/demo.mjs', () => {
+  it('shows the naive shutdown failing and draingate losing nothing', { timeout: 90_000 }, async () => {
+    const child = spawn(process.execPath, [demo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    clearTimeout(timer);
+    expect(code, out).toBe(0);
+    const naive = /naive: server\.close\(\) on SIGTERM\s+(\d+)\s+(\d+)/.exec(out);
+    const dg = /\n\s+draingate\s+(\d+)\s+(\d+)\s+100\.00 %\s+([\d.]+) s\s+0\s+(\S+)/.exec(out);
+    expect(naive, out).not.toBeNull();
+    expect(dg, out).not.toBeNull();
+    expect(Number(naive![2])).toBeGreaterThan(0); // the harness can still see failures
+    expect(Number(dg![1])).toBeGreaterThan(200);
+    expect(Number(dg![2])).toBe(0);
+    expect(Number(dg![3])).toBeLessThan(7); // evidence, not the 4 s maxDelay + drain + hooks, usually ~2 s
+    expect(['lb-health-checks', 'quiet-period']).toContain(dg![4]);
+    expect(out).toContain('draingate: 0 failed requests');
+  });
+});
