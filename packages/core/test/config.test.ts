@@ -142,7 +142,13 @@ describe('configuration', () => {
     [{ paths: { health: '/h' } as never }, /unknown option paths.health/],
     [{ readyOnListen: 'yes' as never }, /option readyOnListen must be true or false/],
     [{ exit: 1 as never }, /option exit must be true or false/],
-    [{ signals: ['TERM'] as never }, /option signals must be an array of signal names/],
+    [{ signals: ['TERM'] as never }, /option signals must be an array of catchable signal names.*not "TERM"/],
+    [{ signals: ['SIGTERN'] as never }, /not "SIGTERN"/],
+    [{ signals: ['SIGKILL'] }, /not "SIGKILL"/],
+    [{ env: { DRAINGATE_DRAIN_TIMEOUT: '600h' } }, /DRAINGATE_DRAIN_TIMEOUT is "600h", longer than timers allow/],
+    [{ managementPort: '9000' as never }, /option managementPort must be a number, got "9000"/],
+    [{ env: { DRAINGATE_MANAGEMENT_PORT: 'tcp://10.0.0.9:9000' } }, /looks like a Kubernetes service link/],
+    [{ lbHealthCheck: { margin: '5s' }, maxDelay: '5s' }, /lbHealthCheck.margin \(5s\) is not shorter than maxDelay \(5s\)/],
     [{ logger: console.log as never }, /option logger must have debug, info, warn and error methods/],
     [{ metrics: { prefix: 'my-app' } }, /option metrics.prefix must be a valid Prometheus name prefix/],
     [{ metrics: { registry: {} as never } }, /option metrics.registry must be a prom-client Registry/],
@@ -151,6 +157,30 @@ describe('configuration', () => {
     const error = fails(options);
     expect(error.message).toMatch(/^draingate: /);
     expect(error.message).toMatch(message);
+  });
+
+  it('ignores the service-link variables Kubernetes injects for a Service named draingate-*', () => {
+    const c = resolve({
+      env: {
+        DRAINGATE_CONTROLLER_SERVICE_HOST: '10.0.0.11',
+        DRAINGATE_CONTROLLER_SERVICE_PORT: '8080',
+        DRAINGATE_CONTROLLER_SERVICE_PORT_HTTP: '8080',
+        DRAINGATE_CONTROLLER_PORT: 'tcp://10.0.0.11:8080',
+        DRAINGATE_CONTROLLER_PORT_8080_TCP: 'tcp://10.0.0.11:8080',
+        DRAINGATE_CONTROLLER_PORT_8080_TCP_PROTO: 'tcp',
+        DRAINGATE_CONTROLLER_PORT_8080_TCP_PORT: '8080',
+        DRAINGATE_CONTROLLER_PORT_8080_TCP_ADDR: '10.0.0.11',
+        DRAINGATE_MAX_DELAY: '10s',
+      },
+    });
+    expect(c.maxDelay).toBe(10_000);
+    // ...but a mistyped setting ending in _PORT is still caught.
+    expect(() => resolve({ env: { DRAINGATE_MANGEMENT_PORT: '9000' } })).toThrow(/Did you mean DRAINGATE_MANAGEMENT_PORT/);
+  });
+
+  it('makes a global or sticky User-Agent RegExp stateless', () => {
+    const c = resolve({ lbHealthCheck: { userAgent: /^ELB-HealthChecker\//gy } });
+    expect([1, 2, 3, 4].map(() => c.lbUserAgent.test('ELB-HealthChecker/2.0'))).toEqual([true, true, true, true]);
   });
 
   it('checks the shutdown budget against the grace period, naming every term and the fix', () => {

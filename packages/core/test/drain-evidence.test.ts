@@ -125,7 +125,7 @@ describe('drain evidence', () => {
   it('quiet period: ends after traffic stops when the rate before draining was significant', async () => {
     const { gate, port } = await start({ minDelay: '300ms', maxDelay: '10s', quietPeriod: '1s', quietMinRequests: 10 });
     const traffic = steadyTraffic(port, 40); // 40 req/s × 1 s = 40 expected ≥ 10
-    await sleep(1500);
+    await sleep(3300); // three complete seconds of steady history at least
     const done = gate.shutdown();
     await sleep(800); // the LB keeps sending for a while...
     expect(gate.state).toBe('draining');

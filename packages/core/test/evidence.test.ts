@@ -10,13 +10,14 @@ const base = {
   delay: null,
   quietPeriod: 2000,
   quietMinRequests: 10,
-  rateBeforeDraining: 0,
+  before: { rate: 0, steadiness: 0, spanSeconds: 0 },
   lastRequestAt: -1,
   sidecarDeregistered: false,
   lbUnhealthy: null,
   lbMargin: 500,
 };
 const lbAt = (since: number) => ({ since, detail: 'x' });
+const steady = (rate: number) => ({ rate, steadiness: 1, spanSeconds: 30 });
 
 describe('evaluateEvidence', () => {
   it('never ends before minDelay, even with strong evidence', () => {
@@ -26,8 +27,7 @@ describe('evaluateEvidence', () => {
 
   it('always ends at maxDelay', () => {
     expect(evaluateEvidence({ ...base, now: 9999 })).toBeNull();
-    const e = evaluateEvidence({ ...base, now: 10_000 });
-    expect(e).toMatchObject({ kind: 'max-delay', strength: 'none', afterMs: 10_000 });
+    expect(evaluateEvidence({ ...base, now: 10_000 })).toMatchObject({ kind: 'max-delay', strength: 'none', afterMs: 10_000 });
   });
 
   it('ranks sidecar over LB health checks over quiet period over fixed delay', () => {
@@ -36,7 +36,7 @@ describe('evaluateEvidence', () => {
       now: 5000,
       sidecarDeregistered: true,
       lbUnhealthy: lbAt(1000),
-      rateBeforeDraining: 100,
+      before: steady(100),
       lastRequestAt: 100,
       delay: 2000,
     };
@@ -46,7 +46,7 @@ describe('evaluateEvidence', () => {
       kind: 'quiet-period',
       strength: 'weak',
     });
-    expect(evaluateEvidence({ ...all, sidecarDeregistered: false, lbUnhealthy: null, rateBeforeDraining: 1 })?.kind).toBe('fixed-delay');
+    expect(evaluateEvidence({ ...all, sidecarDeregistered: false, lbUnhealthy: null, before: steady(1) })?.kind).toBe('fixed-delay');
   });
 
   it('gives the LB its margin to act on the last failing health check', () => {
@@ -54,14 +54,26 @@ describe('evaluateEvidence', () => {
     expect(evaluateEvidence({ ...base, now: 3100, lbUnhealthy: lbAt(2600) })?.kind).toBe('lb-health-checks');
   });
 
-  it('counts a quiet period only when the rate before draining predicted enough requests in it', () => {
+  it('counts a quiet period only when steady traffic before draining predicted enough requests in it', () => {
     // 4 req/s × 2 s = 8 expected < 10: silence proves nothing.
-    expect(evaluateEvidence({ ...base, now: 6000, rateBeforeDraining: 4, lastRequestAt: 1000 })).toBeNull();
-    // 5 req/s × 2 s = 10 expected: silence for 2 s is evidence.
-    expect(evaluateEvidence({ ...base, now: 3000, rateBeforeDraining: 5, lastRequestAt: 1000 })?.kind).toBe('quiet-period');
+    expect(evaluateEvidence({ ...base, now: 6000, before: steady(4), lastRequestAt: -1 })).toBeNull();
+    // 5 req/s × 2 s = 10 expected: 2 s of silence since draining began is evidence.
+    expect(evaluateEvidence({ ...base, now: 3000, before: steady(5), lastRequestAt: 1000 })?.kind).toBe('quiet-period');
     // ...but not while requests keep coming.
-    expect(evaluateEvidence({ ...base, now: 3000, rateBeforeDraining: 5, lastRequestAt: 1500 })).toBeNull();
-    expect(quietSignificance(5, 2000, 10)).toEqual({ significant: true, expected: 10 });
+    expect(evaluateEvidence({ ...base, now: 3000, before: steady(5), lastRequestAt: 1500 })).toBeNull();
+    // A burst is not steady traffic, however high its average.
+    expect(evaluateEvidence({ ...base, now: 3000, before: { rate: 30, steadiness: 0.1, spanSeconds: 30 }, lastRequestAt: -1 })).toBeNull();
+    // Too little history predicts nothing.
+    expect(evaluateEvidence({ ...base, now: 3000, before: { rate: 30, steadiness: 1, spanSeconds: 2 }, lastRequestAt: -1 })).toBeNull();
+    expect(quietSignificance(steady(5), 2000, 10)).toEqual({ significant: true, expected: 10 });
+  });
+
+  it('counts silence from the start of draining, not from before it', () => {
+    // Last request 10 s before draining: 1.5 s into draining only 1.5 s of silence count.
+    expect(evaluateEvidence({ ...base, drainStartedAt: 10_000, now: 11_500, before: steady(50), lastRequestAt: 0 })).toBeNull();
+    expect(evaluateEvidence({ ...base, drainStartedAt: 10_000, now: 12_000, before: steady(50), lastRequestAt: 0 })?.kind).toBe(
+      'quiet-period',
+    );
   });
 });
 
@@ -91,6 +103,13 @@ describe('LbHealthChecks', () => {
     expect(lb.unhealthy(21_000)?.detail).toMatch(/1 health-check source/);
   });
 
+  it('keeps a source that reached the threshold even when it stops checking the draining target', () => {
+    const lb = new LbHealthChecks(2);
+    lb.record('a', false, 1000, true);
+    lb.record('a', false, 2000, true);
+    expect(lb.unhealthy(60_000)).toEqual({ since: 2000, detail: expect.any(String) });
+  });
+
   it('does not count failures answered before draining', () => {
     const lb = new LbHealthChecks(2);
     lb.record('a', false, 0, false);
@@ -100,12 +119,22 @@ describe('LbHealthChecks', () => {
 });
 
 describe('TrafficRate', () => {
-  it('measures requests per second over the window', () => {
-    const t = new TrafficRate(10);
+  it('measures rate and steadiness over complete seconds before now', () => {
+    const t = new TrafficRate();
     for (let i = 0; i < 100; i++) t.record(1_000_000 + i * 100); // 10 req/s for 10 s
-    expect(t.rate(1_000_000 + 10_000)).toBeGreaterThan(8);
-    expect(t.rate(1_000_000 + 10_000)).toBeLessThan(12);
-    expect(t.rate(1_000_000 + 60_000)).toBe(0); // the window has moved past every request
+    const s = t.snapshot(1_010_000);
+    expect(s.spanSeconds).toBe(10);
+    expect(s.rate).toBe(10);
+    expect(s.steadiness).toBe(1);
+    expect(t.snapshot(1_090_000).rate).toBe(0); // the window has moved past every request
     expect(t.lastRequestAt).toBe(1_000_000 + 9900);
+  });
+
+  it('scores a burst as unsteady', () => {
+    const t = new TrafficRate();
+    for (let i = 0; i < 300; i++) t.record(1_000_000 + i); // 300 requests within one second
+    const s = t.snapshot(1_020_000);
+    expect(s.rate).toBe(15);
+    expect(s.steadiness).toBe(0.05);
   });
 });

@@ -60,7 +60,7 @@ describe('shutdown hooks', () => {
     started = await nodeHttp.start({ hooksTimeout: '1s' });
     expect(() => started!.gate.addShutdownHook('x', () => {}, { timeout: '5s' })).toThrow(DraingateConfigError);
     expect(() => started!.gate.addShutdownHook('x', () => {}, { timeout: '5s' })).toThrow(/more than hooksTimeout 1s/);
-    expect(() => started!.gate.addShutdownHook('x', () => {}, { timeout: '5' })).toThrow(/invalid duration "5"/);
+    expect(() => started!.gate.addShutdownHook('x', () => {}, { timeout: '5' as never })).toThrow(/invalid duration "5"/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { type Duration, describe, formatDuration, parseDuration } from './duration.js';
 import { DraingateConfigError } from './errors.js';
 import { createConsoleLogger, isLogger, type Logger, silentLogger } from './logger.js';
@@ -57,7 +58,7 @@ export interface GateOptions {
   /** Draining always ends by this, evidence or not. Env `DRAINGATE_MAX_DELAY`. Default `"20s"`. */
   maxDelay?: Duration;
   /**
-   * A fixed delay that counts as (weakest) evidence, as a `preStop: sleep` would. Clamped to
+   * A fixed delay that counts as (weakest) evidence, as a `preStop: sleep` would. Must lie within
    * `[minDelay, maxDelay]`. Env `DRAINGATE_DELAY`. Default: none (maxDelay is the fallback).
    */
   delay?: Duration | null;
@@ -205,6 +206,18 @@ const OPTION_KEYS = new Set([
   'env',
 ]);
 
+/**
+ * Kubernetes injects `<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT_8080_TCP_ADDR`, ... for every Service in the
+ * namespace: a Service named `draingate-*` must not make every pod fail at start-up.
+ */
+const SERVICE_LINK = /_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)$/;
+/** `<SERVICE>_PORT=tcp://10.0.0.11:6379`: only the value tells it from a mistyped DRAINGATE_*_PORT. */
+const SERVICE_LINK_URL = /^(tcp|udp|sctp):\/\//;
+
+function isServiceLink(name: string, value: string | undefined): boolean {
+  return SERVICE_LINK.test(name) || (name.endsWith('_PORT') && SERVICE_LINK_URL.test(value ?? ''));
+}
+
 function envName(option: string): string {
   return Object.keys(ENV_VARS).find((k) => ENV_VARS[k] === option) ?? option;
 }
@@ -248,9 +261,13 @@ function integer(
   if (!got) return fallback;
   const n = typeof got.value === 'string' && /^\d+$/.test(got.value.trim()) ? Number(got.value) : got.value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    const link =
+      typeof got.value === 'string' && SERVICE_LINK_URL.test(got.value)
+        ? ` It looks like a Kubernetes service link: a Service named like this variable exists in the namespace; rename it or set enableServiceLinks: false in the pod spec.`
+        : '';
     throw new DraingateConfigError(
       option,
-      `${got.source} must be a whole number from ${min} to ${max}, got ${describe(got.value)}; e.g. ${example}.`,
+      `${got.source} must be a whole number from ${min} to ${max}, got ${describe(got.value)}; e.g. ${example}.${link}`,
     );
   }
   return n;
@@ -284,7 +301,8 @@ function editDistance(a: string, b: string): number {
 }
 
 function userAgentPattern(value: unknown, source: string): RegExp {
-  if (value instanceof RegExp) return value;
+  // A global or sticky RegExp keeps lastIndex between test() calls and would match every other request.
+  if (value instanceof RegExp) return value.global || value.sticky ? new RegExp(value.source, value.flags.replace(/[gy]/g, '')) : value;
   if (typeof value === 'string' && value.length > 0) {
     // A plain string matches as a prefix (e.g. "ELB-HealthChecker/"), case-sensitive like the header itself.
     return new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
@@ -319,7 +337,7 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
   }
   const env = input.env ?? process.env;
   for (const name of Object.keys(env)) {
-    if (name.startsWith('DRAINGATE_') && !(name in ENV_VARS)) {
+    if (name.startsWith('DRAINGATE_') && !(name in ENV_VARS) && !isServiceLink(name, env[name])) {
       throw new DraingateConfigError(
         name,
         `unknown environment variable ${name}.${suggest(name)} Known: ${Object.keys(ENV_VARS).join(', ')}.`,
@@ -398,6 +416,12 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
     sidecarUrl = (raw as string).replace(/\/+$/, '');
   }
 
+  if (options.managementPort !== undefined && options.managementPort !== null && typeof options.managementPort !== 'number') {
+    throw new DraingateConfigError(
+      'managementPort',
+      `option managementPort must be a number, got ${describe(options.managementPort)}; e.g. 9000.`,
+    );
+  }
   const portPick = pick(options, env, 'managementPort');
   const managementPort =
     portPick && portPick.value !== null ? integer(options, env, 'managementPort', 0, 0, 65535, '9000 (0 picks a free port)') : null;
@@ -438,9 +462,16 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
   let signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
   if (options.signals === false) signals = [];
   else if (options.signals !== undefined) {
-    if (!Array.isArray(options.signals) || options.signals.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
-      throw new DraingateConfigError('signals', `option signals must be an array of signal names, e.g. ["SIGTERM", "SIGINT"], or false.`);
+    const bad = Array.isArray(options.signals)
+      ? options.signals.filter((s) => typeof s !== 'string' || !(s in osConstants.signals) || s === 'SIGKILL' || s === 'SIGSTOP')
+      : [options.signals];
+    if (bad.length > 0) {
+      throw new DraingateConfigError(
+        'signals',
+        `option signals must be an array of catchable signal names, e.g. ["SIGTERM", "SIGINT"], or false; not ${bad.map((b) => describe(b)).join(', ')}.`,
+      );
     }
+
     signals = options.signals as NodeJS.Signals[];
   }
 
@@ -488,6 +519,12 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
   if (quietPeriod === 0) throw new DraingateConfigError('quietPeriod', 'quietPeriod must be greater than 0, e.g. "2s".');
   if (sidecarPollInterval < 50) {
     throw new DraingateConfigError('sidecarPollInterval', 'sidecarPollInterval must be at least 50ms, e.g. "500ms".');
+  }
+  if (lb.margin !== undefined && lbMargin >= maxDelay) {
+    throw new DraingateConfigError(
+      'lbHealthCheck.margin',
+      `lbHealthCheck.margin (${formatDuration(lbMargin)}) is not shorter than maxDelay (${formatDuration(maxDelay)}): LB health checks could never end draining. Use e.g. "1s".`,
+    );
   }
   const budget = maxDelay + drainTimeout + hooksTimeout;
   if (budget >= gracePeriod) {

@@ -3,6 +3,8 @@ import { DraingateConfigError } from './errors.js';
 /** A duration with a unit: `"500ms"`, `"10s"`, `"1.5m"`, `"1h"`. Bare numbers are rejected (seconds or ms?). */
 export type Duration = `${number}${'ms' | 's' | 'm' | 'h'}`;
 
+/** setTimeout fires at once for anything above 2^31-1 ms. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 
@@ -31,6 +33,12 @@ export function parseDuration(value: unknown, setting: string, source: string = 
     throw new DraingateConfigError(setting, `${source} must be a duration string such as ${example}, got ${describe(value)}.`);
   }
   const ms = tryParseDuration(value);
+  if (ms !== undefined && ms > MAX_DURATION_MS) {
+    throw new DraingateConfigError(
+      setting,
+      `${source} is ${JSON.stringify(value)}, longer than timers allow (24 days): use a shorter duration.`,
+    );
+  }
   if (ms === undefined) {
     const hint = /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? ' (a bare number has no unit)' : '';
     throw new DraingateConfigError(

@@ -71,6 +71,8 @@ export class LbHealthChecks {
   /** Sources that are still checking at `now`. */
   active(now: number): [string, SourceStats][] {
     return [...this.sources].filter(([, s]) => {
+      // A node that already took us out stays counted even if it stops checking a draining target.
+      if (s.thresholdAt >= 0) return true;
       const window = Math.max(SOURCE_LIVENESS_MIN_MS, SOURCE_LIVENESS_INTERVALS * (s.intervalMs ?? SOURCE_LIVENESS_MIN_MS));
       return now - s.lastAt <= window;
     });
@@ -117,8 +119,8 @@ export interface EvidenceInputs {
   delay: number | null;
   quietPeriod: number;
   quietMinRequests: number;
-  /** Request rate (per second) seen before draining began. */
-  rateBeforeDraining: number;
+  /** Traffic seen before draining began (see TrafficRate.snapshot). */
+  before: { rate: number; steadiness: number; spanSeconds: number };
   /** Epoch ms of the last application request, or -1. */
   lastRequestAt: number;
   sidecarDeregistered: boolean;
@@ -127,10 +129,23 @@ export interface EvidenceInputs {
   lbMargin: number;
 }
 
-/** Whether the quiet period can count at all, and why. */
-export function quietSignificance(rate: number, quietPeriod: number, minRequests: number): { significant: boolean; expected: number } {
-  const expected = rate * (quietPeriod / 1000);
-  return { significant: expected >= minRequests, expected };
+/** Below this share of non-empty seconds, traffic was bursty: silence proves nothing. */
+export const MIN_STEADINESS = 0.8;
+/** Fewer seconds of history than this predict nothing. */
+export const MIN_HISTORY_SECONDS = 3;
+
+/**
+ * Whether a quiet period can count at all: the traffic before draining must have been steady and fast enough
+ * to predict at least `minRequests` requests in the quiet period.
+ */
+export function quietSignificance(
+  before: { rate: number; steadiness: number; spanSeconds: number },
+  quietPeriod: number,
+  minRequests: number,
+): { significant: boolean; expected: number } {
+  const expected = before.rate * (quietPeriod / 1000);
+  const significant = expected >= minRequests && before.steadiness >= MIN_STEADINESS && before.spanSeconds >= MIN_HISTORY_SECONDS;
+  return { significant, expected };
 }
 
 /**
@@ -146,13 +161,14 @@ export function evaluateEvidence(i: EvidenceInputs): DrainEvidence | null {
   if (i.lbUnhealthy !== null && i.now - i.lbUnhealthy.since >= i.lbMargin) {
     return make('lb-health-checks', `${i.lbUnhealthy.detail}, ${formatDuration(i.lbMargin)} ago or more`);
   }
-  const q = quietSignificance(i.rateBeforeDraining, i.quietPeriod, i.quietMinRequests);
+  const q = quietSignificance(i.before, i.quietPeriod, i.quietMinRequests);
   if (q.significant) {
-    const silentFor = i.now - Math.max(i.lastRequestAt, 0);
-    if (i.lastRequestAt >= 0 && silentFor >= i.quietPeriod) {
+    // Silence counts from draining on: a pause before it says nothing about the LB's reaction.
+    const silentFor = i.now - Math.max(i.lastRequestAt, i.drainStartedAt);
+    if (silentFor >= i.quietPeriod) {
       return make(
         'quiet-period',
-        `no new request for ${formatDuration(silentFor)} where ${q.expected.toFixed(1)} were expected at ${i.rateBeforeDraining.toFixed(1)} req/s`,
+        `no new request for ${formatDuration(silentFor)} where ${q.expected.toFixed(1)} were expected at ${i.before.rate.toFixed(1)} req/s`,
       );
     }
   }

@@ -4,7 +4,7 @@ import type { Http2ServerRequest, Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { type Duration, formatDuration, parseDuration } from './duration.js';
 import { DraingateConfigError } from './errors.js';
 import { type DrainEvidence, evaluateEvidence, LbHealthChecks, quietSignificance } from './evidence.js';
 import { Lifecycle, type LifecycleState, STATES, type StateChange } from './lifecycle.js';
@@ -21,7 +21,7 @@ export type ShutdownHookFn = () => unknown;
 
 export interface CheckOptions {
   /** Duration with a unit. Readiness checks default to `"500ms"` (kubelet's probe timeout is 1 s). */
-  timeout?: string;
+  timeout?: Duration;
 }
 
 export interface ReadinessResult {
@@ -54,7 +54,7 @@ export interface DrainReport {
   endedAt: string | null;
   evidence: DrainEvidence | null;
   /** Request rate seen before draining and whether a quiet period could count. */
-  quietPeriod: { rateBeforeDraining: number; expectedInQuietPeriod: number; significant: boolean };
+  quietPeriod: { rateBeforeDraining: number; steadiness: number; expectedInQuietPeriod: number; significant: boolean };
 }
 
 /** The JSON of `GET /status`. */
@@ -106,6 +106,8 @@ interface Active {
 }
 
 const KUBE_PROBE_UA = /^kube-probe\//;
+/** Gates in this process that installed signal handlers (one is the sane number). */
+let gatesHandlingSignals = 0;
 const SEEN = Symbol.for('draingate.request');
 const EVIDENCE_TICK_MS = 100;
 
@@ -171,7 +173,7 @@ export class Gate extends EventEmitter {
   #checking: Promise<ReadinessResult[]> | null = null;
   #drain: DrainReport | null = null;
   #drainStartedAt = 0;
-  #rateBeforeDraining = 0;
+  #before: { rate: number; steadiness: number; spanSeconds: number } = { rate: 0, steadiness: 0, spanSeconds: 0 };
   #drainEnded: Promise<DrainEvidence> | null = null;
   #endDrain: ((e: DrainEvidence) => void) | null = null;
   #evidenceTimer: NodeJS.Timeout | null = null;
@@ -212,6 +214,15 @@ export class Gate extends EventEmitter {
       },
     };
     this.#metrics = createMetrics(this.config.metrics, source);
+    if (this.config.signals.length > 0) {
+      if (gatesHandlingSignals > 0) {
+        this.config.logger.warn(
+          { signals: this.config.signals },
+          'another gate already handles these signals: use one gate per process (attach every server to it)',
+        );
+      }
+      gatesHandlingSignals++;
+    }
     for (const signal of this.config.signals) {
       const handler = () => this.#onSignal(signal);
       this.#signalHandlers.set(signal, handler);
@@ -250,7 +261,16 @@ export class Gate extends EventEmitter {
   #onTransition(change: StateChange): void {
     const level = change.to === 'unready' ? 'warn' : 'info';
     this.config.logger[level]({ from: change.from, to: change.to, reason: change.reason }, `state ${change.from} -> ${change.to}`);
-    this.emit('state', change);
+    this.#emit('state', change);
+  }
+
+  /** A throwing listener must not derail shutdown: it is logged and the sequence goes on. */
+  #emit(event: string, payload: unknown): void {
+    try {
+      this.emit(event, payload);
+    } catch (error) {
+      this.config.logger.error({ event, error: (error as Error)?.message ?? String(error) }, `a "${event}" listener threw`);
+    }
   }
 
   /** The app is warmed up: `starting` → `ready`. No effect once shutdown has begun. */
@@ -311,13 +331,19 @@ export class Gate extends EventEmitter {
    * behaviour and graceful stop. Starts the management listener on first use when `managementPort` is set.
    */
   attach(server: AnyServer, options: AttachOptions = {}): this {
-    if (this.#lifecycle.shuttingDown) throw new Error('draingate: attach() after shutdown began.');
     const handleRequests = options.handleRequests ?? true;
     const tracked = new TrackedServer(server, {
       onRequest: handleRequests ? (req, res) => this.handleRequest(req, res) : null,
       onChange: () => this.#checkDrained?.(),
+      onUpgrade: () => this.#traffic.record(Date.now()),
     });
     this.#servers.push(tracked);
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      // A signal came during a slow start-up: this server is no longer wanted.
+      this.config.logger.warn({ state: this.state }, 'attach() while stopping: closing the server at once');
+      void tracked.stopAccepting();
+      return this;
+    }
     if (this.config.readyOnListen) {
       if (server.listening) this.ready();
       else server.once('listening', () => this.ready());
@@ -333,16 +359,20 @@ export class Gate extends EventEmitter {
    */
   handleRequest(req: AnyRequest, res: AnyResponse): boolean {
     const r = req as AnyRequest & { [SEEN]?: boolean };
-    if (r[SEEN]) return false;
-    r[SEEN] = true;
+    const seen = r[SEEN];
+    if (seen !== undefined) return seen;
+    const answered = this.#handle(req, res);
+    r[SEEN] = answered;
+    return answered;
+  }
+
+  #handle(req: AnyRequest, res: AnyResponse): boolean {
     const now = Date.now();
     const state = this.state;
-    const draining = state === 'draining' || state === 'stopping' || state === 'stopped';
+    const draining = this.#lifecycle.shuttingDown;
     const path = pathOf(req.url);
+    const lbCheck = this.#isLbHealthCheck(req, path);
     const ua = req.headers['user-agent'] ?? '';
-    const cfg = this.config;
-    const lbCheck = cfg.lbUserAgent.test(ua) && (cfg.lbPaths === null || cfg.lbPaths.includes(path));
-
     if (this.#probe(req, res, path, lbCheck, now, draining)) return true;
 
     // The application serves it.
@@ -354,12 +384,30 @@ export class Gate extends EventEmitter {
     const session = h2 ? (req.stream.session ?? null) : null;
     const active: Active = { req, res, session };
     this.#active.add(active);
+    // Also captured now (HTTP/2 compat: req.socket is unusable once the stream has closed).
+    const lbSource = lbCheck ? this.#lbSource(req, path) : '';
     res.once('close', () => {
       this.#active.delete(active);
-      if (lbCheck) this.#lb.record(req.socket?.remoteAddress ?? 'unknown', res.statusCode < 400, Date.now(), this.#lifecycle.shuttingDown);
+      if (lbCheck) this.#lb.record(lbSource, res.statusCode < 400, Date.now(), this.#lifecycle.shuttingDown);
       if (this.#lifecycle.shuttingDown) this.#afterShutdownResponse(session);
     });
     return false;
+  }
+
+  /**
+   * An LB health check comes from an LB node itself, with the configured User-Agent. A request that went
+   * through the LB (X-Forwarded-For, Forwarded, X-Amzn-Trace-Id) is a client's, whatever its User-Agent says.
+   */
+  #isLbHealthCheck(req: AnyRequest, path: string): boolean {
+    const h = req.headers;
+    if (!this.config.lbUserAgent.test(h['user-agent'] ?? '')) return false;
+    if (h['x-forwarded-for'] !== undefined || h.forwarded !== undefined || h['x-amzn-trace-id'] !== undefined) return false;
+    return this.config.lbPaths === null || this.config.lbPaths.includes(path);
+  }
+
+  /** One health-check counter per LB node, target port (Host) and path: each target group checks on its own. */
+  #lbSource(req: AnyRequest, path: string): string {
+    return `${req.socket?.remoteAddress ?? 'unknown'} ${req.headers.host ?? req.headers[':authority'] ?? ''} ${path}`;
   }
 
   /** Answers `/livez`, `/readyz` and, while draining, LB health checks on any path. */
@@ -384,7 +432,7 @@ export class Gate extends EventEmitter {
 
   #answerNotReady(req: AnyRequest, res: AnyResponse, lbCheck: boolean, now: number): void {
     if (lbCheck) {
-      this.#lb.record(req.socket?.remoteAddress ?? 'unknown', false, now, true);
+      this.#lb.record(this.#lbSource(req, pathOf(req.url)), false, now, true);
       this.#evaluate();
     }
     sendJson(res, 503, { status: this.state }, true);
@@ -396,12 +444,13 @@ export class Gate extends EventEmitter {
 
   async #answerReadyz(req: AnyRequest, res: AnyResponse, lbCheck: boolean): Promise<void> {
     const verbose = (req.url ?? '').includes('?') && new URLSearchParams((req.url ?? '').split('?')[1]).has('verbose');
+    const lbSource = lbCheck ? this.#lbSource(req, pathOf(req.url)) : '';
     let checks: ReadinessResult[] = [];
     if (this.state === 'ready' || this.state === 'unready') checks = await this.checkReadiness();
     const state = this.state;
     const ok = state === 'ready';
     const shuttingDown = this.#lifecycle.shuttingDown;
-    if (lbCheck) this.#lb.record(req.socket?.remoteAddress ?? 'unknown', ok, Date.now(), shuttingDown);
+    if (lbCheck) this.#lb.record(lbSource, ok, Date.now(), shuttingDown);
     if (res.writableEnded || res.destroyed) return;
     sendJson(res, ok ? 200 : 503, verbose ? { status: state, checks } : { status: state }, shuttingDown);
   }
@@ -447,7 +496,7 @@ export class Gate extends EventEmitter {
     this.#signalsReceived++;
     if (this.#signalsReceived > 1) {
       this.config.logger.error({ signal, state: this.state }, `second ${signal}: forcing exit now`);
-      this.emit('forced', { signal });
+      this.#emit('forced', { signal });
       if (this.config.exit) process.exit(1);
       return;
     }
@@ -472,15 +521,16 @@ export class Gate extends EventEmitter {
   #startDraining(trigger: ShutdownTrigger): void {
     const now = Date.now();
     this.#drainStartedAt = now;
-    this.#rateBeforeDraining = this.#traffic.rate(now);
-    const q = quietSignificance(this.#rateBeforeDraining, this.config.quietPeriod, this.config.quietMinRequests);
+    this.#before = this.#traffic.snapshot(now);
+    const q = quietSignificance(this.#before, this.config.quietPeriod, this.config.quietMinRequests);
     this.#drain = {
       trigger,
       startedAt: new Date(now).toISOString(),
       endedAt: null,
       evidence: null,
       quietPeriod: {
-        rateBeforeDraining: round(this.#rateBeforeDraining),
+        rateBeforeDraining: round(this.#before.rate),
+        steadiness: round(this.#before.steadiness),
         expectedInQuietPeriod: round(q.expected),
         significant: q.significant,
       },
@@ -490,7 +540,8 @@ export class Gate extends EventEmitter {
     });
     // Same tick as the trigger: from here /readyz answers 503.
     this.#lifecycle.transition('draining', trigger);
-    this.emit('draining', { trigger });
+    this.#closeAfterInflight();
+    this.#emit('draining', { trigger });
     this.#evidenceTimer = setInterval(() => this.#evaluate(), EVIDENCE_TICK_MS);
     if (this.config.sidecarUrl) this.#pollSidecar();
     this.#evaluate();
@@ -507,7 +558,7 @@ export class Gate extends EventEmitter {
       delay: this.config.delay,
       quietPeriod: this.config.quietPeriod,
       quietMinRequests: this.config.quietMinRequests,
-      rateBeforeDraining: this.#rateBeforeDraining,
+      before: this.#before,
       lastRequestAt: this.#traffic.lastRequestAt,
       sidecarDeregistered: this.#sidecar.last?.deregistered === true && this.#sidecar.fetchedAt >= this.#drainStartedAt,
       lbUnhealthy: this.#lb.unhealthy(now),
@@ -534,10 +585,10 @@ export class Gate extends EventEmitter {
   }
 
   #pollSidecar(): void {
-    if (!this.#endDrain) return;
+    if (!this.#endDrain || this.#disposed) return;
     void this.#fetchSidecar().then(() => {
       this.#evaluate();
-      if (this.#endDrain) this.#sidecarTimer = setTimeout(() => this.#pollSidecar(), this.config.sidecarPollInterval);
+      if (this.#endDrain && !this.#disposed) this.#sidecarTimer = setTimeout(() => this.#pollSidecar(), this.config.sidecarPollInterval);
     });
   }
 
@@ -576,18 +627,16 @@ export class Gate extends EventEmitter {
     const stopStart = Date.now();
     const deadline = stopStart + this.config.drainTimeout;
     this.#lifecycle.transition('stopping', `evidence: ${evidence.kind}`);
-    this.emit('stopping', { deadline });
+    this.#emit('stopping', { deadline });
     const closed = Promise.all(this.#servers.map((s) => s.stopAccepting()));
-    for (const { res } of this.#active) {
-      if (!res.headersSent && !isHttp2(res.req as AnyRequest)) (res as http.ServerResponse).setHeader('connection', 'close');
-    }
+    this.#closeAfterInflight();
     const upgraded: Duplex[] = this.#servers.flatMap((s) => [...s.upgraded]);
-    if (upgraded.length > 0) this.emit('drain', { sockets: upgraded, deadline });
+    if (upgraded.length > 0) this.#emit('drain', { sockets: upgraded, deadline });
     await this.#waitUntil(() => this.#isIdle(), deadline);
     this.#forced += this.#cutRemaining();
     // Destroyed sockets report 'close' a tick later: wait for them so that the counts read 0 once stopped.
-    await this.#waitUntil(() => this.#active.size === 0 && this.connections === 0, Date.now() + 1000);
-    await withTimeout(closed, 1000, 'closing servers').catch((error: Error) =>
+    await this.#waitUntil(() => this.#active.size === 0 && this.connections === 0, Date.now() + 250);
+    await withTimeout(closed, 250, 'closing servers').catch((error: Error) =>
       this.config.logger.warn({ error: error.message }, 'servers did not close'),
     );
     this.#phaseDurations.stopping = Date.now() - stopStart;
@@ -615,7 +664,7 @@ export class Gate extends EventEmitter {
     const exitCode: 0 | 1 = this.#forced > 0 || failedHooks.length > 0 ? 1 : 0;
     const result: ShutdownResult = { exitCode, trigger, evidence, forcedSocketCloses: this.#forced, failedHooks };
     this.#lifecycle.transition('stopped', exitCode === 0 ? 'clean' : this.#forced > 0 ? 'forced socket closes' : 'hook failed');
-    this.emit('stopped', result);
+    this.#emit('stopped', result);
     void this.#closeManagement();
     this.#removeSignalHandlers();
     if (this.config.exit) {
@@ -630,6 +679,13 @@ export class Gate extends EventEmitter {
    * connections itself once the server is closing; one that is still open is busy, e.g. with a request whose
    * head is still arriving, which Node will hand to us (and close after, `Connection: close`).
    */
+  /** Responses still being prepared will be the last on their connection (HTTP/2 closes its session after them). */
+  #closeAfterInflight(): void {
+    for (const { req, res } of this.#active) {
+      if (!res.headersSent && !isHttp2(req)) (res as http.ServerResponse).setHeader('connection', 'close');
+    }
+  }
+
   #isIdle(): boolean {
     return this.#active.size === 0 && this.connections === 0;
   }
@@ -667,6 +723,7 @@ export class Gate extends EventEmitter {
   }
 
   #removeSignalHandlers(): void {
+    if (this.#signalHandlers.size > 0) gatesHandlingSignals--;
     for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
     this.#signalHandlers.clear();
   }
@@ -677,6 +734,7 @@ export class Gate extends EventEmitter {
    */
   async dispose(): Promise<void> {
     this.#disposed = true;
+    this.#endDrain = null;
     this.#removeSignalHandlers();
     if (this.#evidenceTimer) clearInterval(this.#evidenceTimer);
     if (this.#sidecarTimer) clearTimeout(this.#sidecarTimer);
@@ -755,6 +813,10 @@ export class Gate extends EventEmitter {
       return;
     }
     if (path === p.prestop) {
+      if (req.method !== 'GET') {
+        sendJson(res, 405, { error: 'GET only: /prestop drains the pod' }, false);
+        return;
+      }
       // kubelet's preStop httpGet: drain now, answer once the LB has let go (or maxDelay).
       void this.shutdown('prestop');
       const reply = (evidence: DrainEvidence | null) => {

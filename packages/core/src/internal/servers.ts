@@ -16,6 +16,8 @@ export interface TrackedServerHooks {
   onRequest: ((req: AnyRequest, res: AnyResponse) => boolean) | null;
   /** Called when the connection count changes or an upgraded socket / HTTP/2 session closes. */
   onChange: () => void;
+  /** Called for every upgrade request an `upgrade` listener will take (it is traffic too). */
+  onUpgrade: (req: http.IncomingMessage) => void;
 }
 
 function kindOf(server: AnyServer): ServerKind {
@@ -103,9 +105,11 @@ export class TrackedServer {
     const hooks = this.#hooks;
     const upgraded = this.upgraded;
     server.emit = function emit(this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'request') {
+      // checkContinue / checkExpectation replace `request` when the app listens for them (Expect headers).
+      if (event === 'request' || event === 'checkContinue' || event === 'checkExpectation') {
         if (hooks.onRequest?.(args[0] as AnyRequest, args[1] as AnyResponse)) return true;
       } else if (event === 'upgrade' && this.listenerCount('upgrade') > 0) {
+        hooks.onUpgrade(args[0] as http.IncomingMessage);
         const socket = args[1] as Duplex;
         upgraded.add(socket);
         socket.once('close', () => {

@@ -34,13 +34,24 @@ export class TrafficRate {
     this.#bucketSecond = second;
   }
 
-  /** Requests per second over the window (or since the first request, if that is shorter), up to `now`. */
-  rate(now: number): number {
-    if (this.#firstAt < 0) return 0;
-    this.#advance(Math.floor(now / 1000));
+  /**
+   * The traffic before `now`, over the last `seconds` complete seconds (fewer if the first request is more
+   * recent): requests per second, and the share of those seconds that saw any request (1 = steady traffic;
+   * a single burst in a quiet minute scores low).
+   */
+  snapshot(now: number, seconds = 30): { rate: number; steadiness: number; spanSeconds: number } {
+    if (this.#firstAt < 0) return { rate: 0, steadiness: 0, spanSeconds: 0 };
+    const current = Math.floor(now / 1000);
+    this.#advance(current);
+    const span = Math.max(0, Math.min(seconds, this.#windowSeconds - 1, current - Math.floor(this.#firstAt / 1000)));
+    if (span === 0) return { rate: 0, steadiness: 0, spanSeconds: 0 };
     let total = 0;
-    for (const c of this.#buckets) total += c;
-    const span = Math.min(this.#windowSeconds, Math.max(1, (now - this.#firstAt) / 1000));
-    return total / span;
+    let nonEmpty = 0;
+    for (let s = current - span; s < current; s++) {
+      const c = this.#buckets[s % this.#windowSeconds] as number;
+      total += c;
+      if (c > 0) nonEmpty++;
+    }
+    return { rate: total / span, steadiness: nonEmpty / span, spanSeconds: span };
   }
 }

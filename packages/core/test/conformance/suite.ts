@@ -148,14 +148,14 @@ export function conformance(driver: ConformanceDriver): void {
     it('ends draining on LB health-check evidence, not before minDelay', async () => {
       const { gate } = await start({ minDelay: '600ms', maxDelay: '5s', lbHealthCheck: { unhealthyThreshold: 2, margin: '200ms' } });
       const lb = open();
-      expect((await lb.request('/readyz', ELB)).status).toBe(200);
+      expect((await lb.request('/', ELB)).status).toBe(200); // the LB checks "/" (the AWS controller's default)
       const states: StateChange[] = [];
       gate.on('state', (s: StateChange) => states.push(s));
       const t0 = Date.now();
       const done = gate.shutdown();
-      // The LB checks a path the app serves; while draining, the gate answers LB checks with 503 itself.
+      // While draining, the gate answers LB checks with 503 itself, on any path.
       const first = await fetchOnce(driver.protocol, started!.port, '/', ELB);
-      const second = await fetchOnce(driver.protocol, started!.port, '/readyz', ELB);
+      const second = await fetchOnce(driver.protocol, started!.port, '/', ELB);
       expect([first.status, second.status]).toEqual([503, 503]);
       const result = await done;
       const drained = states.find((s) => s.to === 'stopping');
