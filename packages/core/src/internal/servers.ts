@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, constants as http2constants } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -33,13 +33,12 @@ function kindOf(server: AnyServer): ServerKind {
 const TRACKED = Symbol.for('draingate.tracked');
 
 /**
- * HTTP/2's `Connection: close`: a GOAWAY naming the last stream we processed (so the client knows that
- * later streams were not, and retries them elsewhere), then a graceful close once open streams complete.
+ * HTTP/2's `Connection: close`: `session.close()` sends GOAWAY naming the last stream processed (the client
+ * opens no new stream here and retries later ones elsewhere: REFUSED_STREAM is retry-safe, RFC 9113 §8.7),
+ * then closes once the open streams complete.
  */
 export function goawayAndClose(session: Http2Session): void {
-  if (session.closed || session.destroyed) return;
-  session.goaway(http2constants.NGHTTP2_NO_ERROR);
-  session.close();
+  if (!session.closed && !session.destroyed) session.close();
 }
 
 /**
