@@ -109,6 +109,13 @@ describe('signals', () => {
     expect(f.events.filter((e) => e.event === 'state').map((e) => e.to)).toEqual(['ready', 'draining', 'stopping', 'stopped']);
   });
 
+  it('a shutdown the app starts itself leaves exiting to the app', async () => {
+    const f = await start(fixture, { DRAINGATE_MIN_DELAY: '100ms', DRAINGATE_MAX_DELAY: '200ms', SELF_SHUTDOWN: '1' });
+    const exit = await f.exited;
+    expect(f.events.find((e) => e.event === 'result')).toEqual({ event: 'result', exitCode: 0 });
+    expect(exit.code).toBe(7);
+  });
+
   it('a second signal forces exit at once with code 1', async () => {
     const f = await start(fixture, { DRAINGATE_MIN_DELAY: '5s', DRAINGATE_MAX_DELAY: '10s' });
     f.child.kill('SIGTERM');

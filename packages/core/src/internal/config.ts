@@ -92,7 +92,10 @@ export interface GateOptions {
   readyOnListen?: boolean;
   /** Signals that start shutdown; a second one forces exit. Default `["SIGTERM", "SIGINT"]`; `false` for none. */
   signals?: readonly NodeJS.Signals[] | false;
-  /** Call `process.exit()` once stopped. Default `true`. */
+  /**
+   * Call `process.exit(code)` once stopped, when a signal or `/prestop` started the shutdown. Default `true`.
+   * A shutdown the app started (`gate.shutdown()`) never exits the process: the caller gets the result.
+   */
   exit?: boolean;
   /** A pino-compatible logger, or `false` for none. Default: one line per event on stderr. */
   logger?: Logger | false;

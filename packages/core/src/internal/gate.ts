@@ -13,8 +13,11 @@ import { type AnyRequest, type AnyResponse, type AnyServer, goawayAndClose, Trac
 import { checkSidecarStatus, type SidecarStatus } from './sidecar-contract.js';
 import { TrafficRate } from './traffic.js';
 
-/** Why shutdown began. */
-export type ShutdownTrigger = NodeJS.Signals | 'prestop' | 'shutdown()';
+/**
+ * Why shutdown began: a signal, `prestop` (the management endpoint), or what the code that called
+ * `gate.shutdown(trigger)` named (default `shutdown()`; adapters use e.g. `fastify.close()`).
+ */
+export type ShutdownTrigger = NodeJS.Signals | 'prestop' | 'shutdown()' | (string & {});
 
 export type ReadinessCheckFn = () => unknown;
 export type ShutdownHookFn = () => unknown;
@@ -506,7 +509,8 @@ export class Gate extends EventEmitter {
 
   /**
    * Begins shutdown: draining (readiness fails at once; requests still served, with `Connection: close`) until
-   * deregistration evidence, then stopping, hooks and exit. Idempotent: every call returns the same promise.
+   * deregistration evidence, then stopping and hooks. Idempotent: every call returns the same promise (and the
+   * first trigger wins). The process exits (with `exit: true`) only when a signal or `/prestop` started it.
    */
   shutdown(trigger: ShutdownTrigger = 'shutdown()'): Promise<ShutdownResult> {
     if (!this.#shutdown) this.#shutdown = this.#run(trigger);
@@ -667,7 +671,7 @@ export class Gate extends EventEmitter {
     this.#emit('stopped', result);
     void this.#closeManagement();
     this.#removeSignalHandlers();
-    if (this.config.exit) {
+    if (this.config.exit && this.#exitsProcess(trigger)) {
       // Let the log line and the stopped listeners' output flush first.
       setImmediate(() => process.exit(exitCode));
     }
@@ -684,6 +688,14 @@ export class Gate extends EventEmitter {
     for (const { req, res } of this.#active) {
       if (!res.headersSent && !isHttp2(req)) (res as http.ServerResponse).setHeader('connection', 'close');
     }
+  }
+
+  /**
+   * Kubernetes ended the pod (a signal, or the preStop endpoint): exit once stopped. A shutdown the app
+   * started itself (`gate.shutdown()`, `fastify.close()`) resolves and leaves the process to the caller.
+   */
+  #exitsProcess(trigger: ShutdownTrigger): boolean {
+    return trigger === 'prestop' || (this.config.signals as readonly string[]).includes(trigger);
   }
 
   #isIdle(): boolean {
