@@ -16,6 +16,7 @@ export type {
   AttachOptions,
   CheckOptions,
   DrainReport,
+  GateEvents,
   ReadinessCheckFn,
   ReadinessResult,
   ShutdownHookFn,

@@ -6,6 +6,7 @@ import {
   createGate,
   type DrainEvidence,
   type Gate,
+  type GateEvents,
   type GateOptions,
   type LifecycleState,
   type Logger,
@@ -58,6 +59,14 @@ describe('@draingate/core exports', () => {
     // Durations must carry a unit, in types as at run time.
     expectTypeOf<{ maxDelay: '20s' }>().toExtend<GateOptions>();
     expectTypeOf<{ maxDelay: 20000 }>().not.toExtend<GateOptions>();
+    // Events are typed.
+    expectTypeOf<GateEvents['stopped']>().toEqualTypeOf<[result: ShutdownResult]>();
+    const typedListeners = (gate: Gate) => {
+      gate.on('state', (change) => expectTypeOf(change).toEqualTypeOf<StateChange>());
+      // @ts-expect-error a listener for 'state' does not receive a number
+      gate.on('state', (_n: number) => {});
+    };
+    expectTypeOf(typedListeners).toBeFunction();
     // pino's and Fastify's loggers fit.
     expectTypeOf<{
       debug(o: object, m?: string): void;

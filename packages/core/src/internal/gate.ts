@@ -90,6 +90,17 @@ export interface StatusReport {
   history: { from: LifecycleState; to: LifecycleState; reason: string; at: string }[];
 }
 
+/** The gate's events and their payloads: `gate.on('state', (change) => ...)` is typed. */
+export interface GateEvents {
+  state: [change: StateChange];
+  draining: [event: { trigger: ShutdownTrigger }];
+  stopping: [event: { deadline: number }];
+  /** Upgraded sockets (WebSocket) to close before `deadline`; they are destroyed then. */
+  drain: [event: { sockets: Duplex[]; deadline: number }];
+  stopped: [result: ShutdownResult];
+  forced: [event: { signal: NodeJS.Signals }];
+}
+
 interface Check {
   name: string;
   fn: ReadinessCheckFn;
@@ -150,7 +161,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * Events: `state` ({@link StateChange}), `draining`, `stopping` ({ deadline }), `drain` ({ sockets, deadline }:
  * upgraded sockets to close before the deadline), `stopped` ({@link ShutdownResult}), `forced` (second signal).
  */
-export class Gate extends EventEmitter {
+export class Gate extends EventEmitter<GateEvents> {
   readonly config: ResolvedConfig;
   readonly #lifecycle: Lifecycle;
   readonly #servers: TrackedServer[] = [];
@@ -268,9 +279,9 @@ export class Gate extends EventEmitter {
   }
 
   /** A throwing listener must not derail shutdown: it is logged and the sequence goes on. */
-  #emit(event: string, payload: unknown): void {
+  #emit<K extends keyof GateEvents>(event: K, ...args: GateEvents[K]): void {
     try {
-      this.emit(event, payload);
+      (this.emit as (event: K, ...args: GateEvents[K]) => boolean)(event, ...args);
     } catch (error) {
       this.config.logger.error({ event, error: (error as Error)?.message ?? String(error) }, `a "${event}" listener threw`);
     }
