@@ -170,7 +170,11 @@ const draingateEnv = {
   DRAINGATE_DRAIN_TIMEOUT: '2s',
   DRAINGATE_HOOKS_TIMEOUT: '1s',
 };
-const results = [await run('naive: server.close() on SIGTERM', 'naive.mjs', {}), await run('draingate', 'server.mjs', draingateEnv)];
+const results = [
+  await run('naive: server.close() on SIGTERM', 'naive.mjs', {}),
+  await run('fixed: sleep 5 s, then close', 'fixed-sleep.mjs', { SLEEP_MS: '5000' }),
+  await run('draingate', 'server.mjs', draingateEnv),
+];
 
 console.log(`\n${bold('result')}`);
 console.log(dim('  run                                requests  failed  success    SIGTERM→exit     exit  draining ended on'));
@@ -187,9 +191,11 @@ for (const r of results) {
       ),
     );
 }
-const [naive, dg] = results;
+const [naive, fixed, dg] = results;
 if (dg.failed === 0 && dg.exitCode === 0) {
-  console.log(`\n${green('draingate: 0 failed requests')}; the naive shutdown lost ${naive.failed}.`);
+  console.log(
+    `\n${green('draingate: 0 failed requests')}; the naive shutdown lost ${naive.failed}; the fixed sleep lost ${fixed.failed} and took ${(fixed.exitMs / 1000).toFixed(1)} s to exit, draingate ${(dg.exitMs / 1000).toFixed(1)} s.`,
+  );
 } else {
   console.log(`\n${red('draingate lost requests in this run')}: see the timeline above.`);
   process.exitCode = 1;

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 const demo = fileURLToPath(new URL('../../../examples/node-http/demo.mjs', import.meta.url));
 
 describe('examples/node-http/demo.mjs', () => {
-  it('shows the naive shutdown failing and draingate losing nothing', { timeout: 90_000 }, async () => {
+  it('shows the naive shutdown failing, a fixed sleep waiting, and draingate losing nothing and exiting first', {
+    timeout: 90_000,
+  }, async () => {
     const child = spawn(process.execPath, [demo], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -23,6 +25,10 @@ describe('examples/node-http/demo.mjs', () => {
     const dg = /\n\s+draingate\s+(\d+)\s+(\d+)\s+100\.00 %\s+([\d.]+) s\s+0\s+(\S+)/.exec(out);
     expect(naive, out).not.toBeNull();
     expect(dg, out).not.toBeNull();
+    const fixed = /fixed: sleep 5 s, then close\s+(\d+)\s+(\d+)\s+[\d.]+ %\s+([\d.]+) s/.exec(out);
+    expect(fixed, out).not.toBeNull();
+    expect(Number(fixed![2])).toBe(0); // a 5 s sleep covers this LB's 2.5 s lag...
+    expect(Number(dg![3])).toBeLessThan(Number(fixed![3])); // ...but evidence lets draingate go sooner
     expect(Number(naive![2])).toBeGreaterThan(0); // the harness can still see failures
     expect(Number(dg![1])).toBeGreaterThan(200);
     expect(Number(dg![2])).toBe(0);
