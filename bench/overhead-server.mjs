@@ -1,0 +1,53 @@
+// One server for bench/overhead.mjs: FRAMEWORK (node|express|fastify) × VARIANT (bare|draingate), a trivial
+// JSON route on 127.0.0.1, its port printed as the first stdout line. Draingate runs with its defaults
+// (metrics on when prom-client is installed, as in production), logging off.
+import http from 'node:http';
+
+const framework = process.env.FRAMEWORK;
+const withGate = process.env.VARIANT === 'draingate';
+const gateOptions = { logger: false };
+const body = { hello: 'world' };
+let server;
+
+if (framework === 'node') {
+  server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  if (withGate) {
+    const { createGate } = await import('@draingate/core');
+    createGate(gateOptions).attach(server).ready();
+  }
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+} else if (framework === 'express') {
+  const { default: express } = await import('express');
+  const app = express();
+  let dg;
+  if (withGate) {
+    const { draingate } = await import('@draingate/express');
+    dg = draingate(gateOptions);
+    app.use(dg);
+  }
+  app.get('/', (_req, res) => res.json(body));
+  server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  if (dg) {
+    dg.attach(server);
+    dg.gate.ready();
+  }
+} else if (framework === 'fastify') {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  if (withGate) {
+    const { draingate } = await import('@draingate/fastify');
+    await app.register(draingate, gateOptions);
+  }
+  app.get('/', async () => body);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  if (withGate) app.draingate.ready();
+  server = app.server;
+} else {
+  throw new Error(`unknown FRAMEWORK ${framework}`);
+}
+console.log(server.address().port);
