@@ -113,11 +113,16 @@ interface Hook {
   timeout: number;
 }
 
-interface Active {
-  req: AnyRequest;
-  res: AnyResponse;
+/**
+ * What a response in flight needs at close beyond itself, kept on the response only when there is any (HTTP/2
+ * session, LB health-check source): a plain HTTP/1 request allocates nothing for tracking.
+ */
+interface ResponseExtra {
   session: Http2Session | null;
+  lbSource: string | null;
 }
+const EXTRA = Symbol('draingate.response');
+type Tracked = AnyResponse & { [EXTRA]?: ResponseExtra };
 
 const KUBE_PROBE_UA = /^kube-probe\//;
 /** Gates in this process that installed signal handlers (one is the sane number). */
@@ -165,7 +170,9 @@ export class Gate extends EventEmitter<GateEvents> {
   readonly config: ResolvedConfig;
   readonly #lifecycle: Lifecycle;
   readonly #servers: TrackedServer[] = [];
-  readonly #active: Set<Active> = new Set();
+  /** Responses in flight (their `req` is `res.req`). */
+  readonly #active: Set<Tracked> = new Set();
+  readonly #onResponseClose: (this: Tracked) => void;
   readonly #checks: Check[] = [];
   readonly #hooks: Hook[] = [];
   readonly #traffic = new TrafficRate();
@@ -205,8 +212,12 @@ export class Gate extends EventEmitter<GateEvents> {
     super();
     this.config = resolveConfig(options);
     this.#lb = new LbHealthChecks(this.config.lbUnhealthyThreshold);
-    this.#lifecycle = new Lifecycle((change) => this.#onTransition(change));
     const gate = this;
+    // One listener function for every response: `this` is the response that closed.
+    this.#onResponseClose = function onResponseClose(this: Tracked) {
+      gate.#responseClosed(this);
+    };
+    this.#lifecycle = new Lifecycle((change) => this.#onTransition(change));
     const source: MetricsSource = {
       get state() {
         return gate.state;
@@ -394,18 +405,22 @@ export class Gate extends EventEmitter<GateEvents> {
     if (draining && !h2) (res as http.ServerResponse).setHeader('connection', 'close');
     this.#requestsByPhase[state]++;
     if (!lbCheck && !KUBE_PROBE_UA.test(ua)) this.#traffic.record(now);
-    // Captured now: the HTTP/2 compat layer drops req.stream once the stream has closed.
-    const session = h2 ? (req.stream.session ?? null) : null;
-    const active: Active = { req, res, session };
-    this.#active.add(active);
-    // Also captured now (HTTP/2 compat: req.socket is unusable once the stream has closed).
-    const lbSource = lbCheck ? this.#lbSource(req, path) : '';
-    res.once('close', () => {
-      this.#active.delete(active);
-      if (lbCheck) this.#lb.record(lbSource, res.statusCode < 400, Date.now(), this.#lifecycle.shuttingDown);
-      if (this.#lifecycle.shuttingDown) this.#afterShutdownResponse(session);
-    });
+    const tracked = res as Tracked;
+    if (h2 || lbCheck) {
+      // Captured now: the HTTP/2 compat layer drops req.stream and req.socket once the stream has closed.
+      tracked[EXTRA] = { session: h2 ? (req.stream.session ?? null) : null, lbSource: lbCheck ? this.#lbSource(req, path) : null };
+    }
+    this.#active.add(tracked);
+    res.on('close', this.#onResponseClose);
     return false;
+  }
+
+  #responseClosed(res: Tracked): void {
+    if (!this.#active.delete(res)) return;
+    const extra = res[EXTRA];
+    const shuttingDown = this.#lifecycle.shuttingDown;
+    if (extra?.lbSource) this.#lb.record(extra.lbSource, res.statusCode < 400, Date.now(), shuttingDown);
+    if (shuttingDown) this.#afterShutdownResponse(extra?.session ?? null);
   }
 
   /**
@@ -696,8 +711,8 @@ export class Gate extends EventEmitter<GateEvents> {
    */
   /** Responses still being prepared will be the last on their connection (HTTP/2 closes its session after them). */
   #closeAfterInflight(): void {
-    for (const { req, res } of this.#active) {
-      if (!res.headersSent && !isHttp2(req)) (res as http.ServerResponse).setHeader('connection', 'close');
+    for (const res of this.#active) {
+      if (!res.headersSent && !res[EXTRA]?.session) (res as http.ServerResponse).setHeader('connection', 'close');
     }
   }
 
@@ -740,7 +755,7 @@ export class Gate extends EventEmitter<GateEvents> {
         'drainTimeout reached: cutting connections still busy',
       );
     }
-    for (const { req, session } of this.#active) (session ?? req.socket)?.destroy();
+    for (const res of this.#active) (res[EXTRA]?.session ?? (res as http.ServerResponse).req?.socket)?.destroy();
     for (const s of this.#servers) s.destroyAll();
     return forced;
   }

@@ -103,20 +103,22 @@ export class TrackedServer {
     const originalEmit = server.emit;
     const hooks = this.#hooks;
     const upgraded = this.upgraded;
-    server.emit = function emit(this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
+    // Fixed parameters and `arguments`: no array is built per event on the hot path.
+    server.emit = function emit(this: http.Server, event: string | symbol, a?: unknown, b?: unknown): boolean {
       // checkContinue / checkExpectation replace `request` when the app listens for them (Expect headers).
       if (event === 'request' || event === 'checkContinue' || event === 'checkExpectation') {
-        if (hooks.onRequest?.(args[0] as AnyRequest, args[1] as AnyResponse)) return true;
+        if (hooks.onRequest?.(a as AnyRequest, b as AnyResponse)) return true;
       } else if (event === 'upgrade' && this.listenerCount('upgrade') > 0) {
-        hooks.onUpgrade(args[0] as http.IncomingMessage);
-        const socket = args[1] as Duplex;
+        hooks.onUpgrade(a as http.IncomingMessage);
+        const socket = b as Duplex;
         upgraded.add(socket);
         socket.once('close', () => {
           upgraded.delete(socket);
           hooks.onChange();
         });
       }
-      return originalEmit.apply(this, [event, ...args]);
+      // biome-ignore lint/complexity/noArguments: forwards every argument without allocating
+      return originalEmit.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
     };
   }
 
