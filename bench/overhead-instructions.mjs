@@ -4,13 +4,13 @@
 // sockets from outside valgrind. Each variant runs twice (warm-up only, then warm-up + N requests); the
 // difference divided by N is the cost of one request, startup and JIT warm-up cancelled out.
 //
-//   node bench/overhead-instructions.mjs [--requests 4000]       (needs valgrind: apt-get install valgrind)
+//   node bench/overhead-instructions.mjs [--requests 8000] [--only express,fastify]   (needs valgrind)
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const i = process.argv.indexOf('--requests');
-const requests = i > 0 ? Number(process.argv[i + 1]) : 4000;
+const requests = i > 0 ? Number(process.argv[i + 1]) : 8000;
 const warmup = 3000;
 const server = fileURLToPath(new URL('./overhead-server.mjs', import.meta.url));
 
@@ -60,7 +60,8 @@ async function perRequest(framework, variant) {
 console.log(`node ${process.version}, valgrind cachegrind, ${requests} requests after ${warmup} warm-up, 10 connections`);
 console.log('| framework | bare: instructions/request | with draingate | draingate / bare |');
 console.log('|---|---:|---:|---:|');
-for (const fw of ['node', 'express', 'fastify']) {
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
+for (const fw of ['node', 'express', 'fastify'].filter((f) => !only || only.includes(f))) {
   const bare = await perRequest(fw, 'bare');
   const dg = await perRequest(fw, 'draingate');
   console.log(`| ${fw === 'node' ? 'node:http' : fw} | ${Math.round(bare)} | ${Math.round(dg)} | ${(dg / bare).toFixed(3)} |`);
