@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Conn, connect, fetchOnce, type Protocol, type Resp, sleep } from './helpers/client.js';
+import { expectAcceptance, untilNotReady } from './helpers/acceptance.js';
+import { connect, fetchOnce, type Protocol, sleep } from './helpers/client.js';
 import { type Forked, fork, runToExit } from './helpers/fork.js';
 import { testTls } from './helpers/tls.js';
 
@@ -17,25 +18,6 @@ const children: Forked[] = [];
 afterEach(() => {
   for (const f of children.splice(0)) if (f.child.exitCode === null) f.child.kill('SIGKILL');
 });
-
-/**
- * A signal reaches the process asynchronously; from the moment it is handled, /readyz must answer 503 and
- * never 200 again. Polls every 5 ms (bounded) and returns the epoch ms of the first 503.
- */
-async function untilNotReady(c: Conn, protocol: Protocol, port: number): Promise<number> {
-  for (let i = 0; i < 400; i++) {
-    const r = await c.request('/readyz');
-    if (r.status === 503) {
-      const at = Date.now();
-      // The 503 closed that connection (Connection: close / GOAWAY): check again on fresh ones.
-      for (let j = 0; j < 5; j++) expect((await fetchOnce(protocol, port, '/readyz')).status).toBe(503);
-      return at;
-    }
-    expect(r.status).toBe(200);
-    await sleep(5);
-  }
-  throw new Error('/readyz never turned 503');
-}
 
 async function start(script: string, env: Record<string, string>) {
   const f = await fork(script, env);
@@ -53,50 +35,7 @@ function tlsEnv(): Record<string, string> {
 
 describe('examples/node-http under SIGTERM (the acceptance scenario)', () => {
   it('503 at once, 200 + Connection: close until draining ends, in-flight completes, exit 0 within maxDelay + 2s', async () => {
-    const f = await start(example, {
-      PORT: '0',
-      DRAINGATE_MIN_DELAY: '1s',
-      DRAINGATE_MAX_DELAY: '3s',
-      DRAINGATE_DRAIN_TIMEOUT: '5s',
-      DRAINGATE_GRACE_PERIOD: '15s',
-    });
-    const probe = connect('http1', f.port);
-    expect((await probe.request('/readyz')).status).toBe(200);
-    const inflight = connect('http1', f.port)
-      .request('/work?ms=1500')
-      .catch((e: Error) => e);
-    await sleep(50);
-
-    const killedAt = Date.now();
-    f.child.kill('SIGTERM');
-    const flipMs = (await untilNotReady(probe, 'http1', f.port)) - killedAt;
-
-    // Keep sending, as the LB would, one fresh connection every 100 ms, until the process has exited (bounded).
-    const seen: { at: number; r: Resp | Error }[] = [];
-    for (let i = 0; i < 100 && f.child.exitCode === null; i++) {
-      const at = Date.now();
-      seen.push({ at, r: await fetchOnce('http1', f.port, '/').catch((e: Error) => e) });
-      await sleep(100);
-    }
-    const exit = await f.exited;
-    const stoppingAt = f.stateAt('stopping')!;
-    expect(stoppingAt).toBeDefined();
-    const whileDraining = seen.filter((s) => s.at < stoppingAt - 50);
-    expect(whileDraining.length).toBeGreaterThanOrEqual(15);
-    for (const s of whileDraining) {
-      expect(s.r).not.toBeInstanceOf(Error);
-      expect((s.r as Resp).status).toBe(200);
-      expect((s.r as Resp).connectionClose).toBe(true);
-    }
-    const slow = (await inflight) as Resp;
-    expect(slow.status).toBe(200);
-    expect(JSON.parse(slow.body)).toEqual({ worked: 1500 });
-    expect(exit.code).toBe(0);
-    const exitMs = exit.at - killedAt;
-    expect(exitMs).toBeGreaterThanOrEqual(2900); // no evidence here: maxDelay (3 s) ends draining
-    expect(exitMs).toBeLessThan(5000);
-    expect(flipMs).toBeLessThan(500);
-    probe.close();
+    await expectAcceptance(example, (f) => children.push(f));
   });
 });
 
