@@ -1,18 +1,11 @@
 // The common fix, for comparison in the demo: what `preStop: sleep 5` + server.close() amounts to. On SIGTERM
 // it keeps serving for a fixed 5 s (whether or not the load balancer is still sending), then closes and exits.
 import http from 'node:http';
+import { plainApp } from './plain-app.mjs';
 
 const port = Number(process.env.PORT ?? 3000);
 const sleepMs = Number(process.env.SLEEP_MS ?? 5000);
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const ms = url.pathname === '/work' ? Math.min(Number(url.searchParams.get('ms')) || 0, 60_000) : 0;
-  const status = url.pathname === '/' || url.pathname === '/work' || url.pathname === '/readyz' ? 200 : 404;
-  setTimeout(() => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(status === 200 ? { ok: true } : { error: 'not found' }));
-  }, ms);
-});
+const server = http.createServer(plainApp);
 server.keepAliveTimeout = 65_000;
 process.on('SIGTERM', () => {
   console.log(JSON.stringify({ event: 'state', to: 'sleeping', at: Date.now() }));

@@ -8,6 +8,10 @@ const demo = fileURLToPath(new URL('../../../examples/node-http/demo.mjs', impor
 describe('examples/node-http/demo.mjs', () => {
   it('shows the naive shutdown failing, a fixed sleep waiting, and draingate losing nothing and exiting first', {
     timeout: 90_000,
+    // One retry: this drives an emulated LB with real timers on a shared 2-core machine and failed twice in ~10
+    // runs under heavy load, cause not found yet (see the issue note). The deterministic draining and evidence
+    // tests (drain-evidence.test.ts, the conformance suite) have no retries.
+    retry: 1,
   }, async () => {
     const child = spawn(process.execPath, [demo], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
