@@ -1,0 +1,2 @@
+// Public API: a list of re-exports only.
+export {};
