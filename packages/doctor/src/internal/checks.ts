@@ -1,0 +1,442 @@
+import {
+  buildContext,
+  type ContainerInfo,
+  envOf,
+  KNOWN_KINDS,
+  NAMESPACE_LABEL,
+  SIDECAR_GATE,
+  WORKLOAD_KINDS,
+  type WorkloadContext,
+} from './context.js';
+import { CORE_DEFAULTS, CORE_ENV_VARS, formatMs, parseCoreDuration } from './draingate-env.js';
+import { get, type InputProblem, isObj, type K8sObject, objs, str } from './objects.js';
+import { findRule, type Severity } from './rules.js';
+
+/** A reference to an object of the input, with where it came from. */
+export interface ObjectRef {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string | null;
+  readonly file: string;
+  readonly line: number;
+}
+
+/** One problem found. */
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  /** The Deployment/StatefulSet the finding belongs to, or `null` for input problems. */
+  readonly workload: ObjectRef | null;
+  /** The object to change. */
+  readonly object: ObjectRef;
+  /** The field in that object, e.g. `spec.template.spec.terminationGracePeriodSeconds`; `null` for the whole object. */
+  readonly field: string | null;
+  readonly message: string;
+  readonly why: string;
+  readonly fix: string;
+}
+
+export function ref(o: K8sObject): ObjectRef {
+  return { kind: o.kind, name: o.name, namespace: o.namespace, file: o.source.file, line: o.source.line };
+}
+
+type Emit = (rule: string, object: K8sObject, field: string | null, message: string, severity?: Severity) => void;
+
+const POD = 'spec.template.spec';
+
+function preStopSleepSeconds(c: ContainerInfo): { seconds: number; field: string; exec: string[] | null } | null {
+  const pre = get(c.spec, 'lifecycle', 'preStop');
+  if (!isObj(pre)) return null;
+  const native = get(pre, 'sleep', 'seconds');
+  if (typeof native === 'number') return { seconds: native, field: `${c.path}.lifecycle.preStop.sleep.seconds`, exec: null };
+  const command = get(pre, 'exec', 'command');
+  if (!Array.isArray(command)) return null;
+  const words = command.map(String);
+  const m = /(?:^|[\s;&|/])sleep\s+(\d+(?:\.\d+)?)/.exec(words.join(' '));
+  if (!m) return null;
+  return { seconds: Number(m[1]), field: `${c.path}.lifecycle.preStop.exec.command`, exec: words };
+}
+
+const SHELL_LESS = /distroless|cgr\.dev\/|chainguard|(^|\/)scratch(:|$)|-static(:|@|$)/i;
+
+function effectiveMaxUnavailable(ctx: WorkloadContext): number {
+  if (ctx.workload.kind !== 'Deployment') return 0;
+  const strategy = get(ctx.workload.raw, 'spec', 'strategy');
+  if (get(strategy, 'type') === 'Recreate') return ctx.replicas;
+  const raw = get(strategy, 'rollingUpdate', 'maxUnavailable') ?? '25%';
+  if (typeof raw === 'number') return raw;
+  const pct = /^(\d+)%$/.exec(String(raw));
+  return pct ? Math.floor((ctx.replicas * Number(pct[1])) / 100) : 0;
+}
+
+type Perm = readonly [group: string, resource: string, verb: string];
+
+function grants(rules: unknown, [group, resource, verb]: Perm): boolean {
+  return objs(rules).some((r) => {
+    const has = (list: unknown, v: string): boolean => Array.isArray(list) && (list.includes(v) || list.includes('*'));
+    return has(r.apiGroups, group) && has(r.resources, resource) && has(r.verbs, verb);
+  });
+}
+
+function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
+  const w = ctx.workload;
+  const app = ctx.app;
+  const dg = ctx.draingate;
+  const tgps = typeof ctx.pod.terminationGracePeriodSeconds === 'number' ? ctx.pod.terminationGracePeriodSeconds : 30;
+  const tgpsField = `${POD}.terminationGracePeriodSeconds${typeof ctx.pod.terminationGracePeriodSeconds === 'number' ? '' : ' (not set: 30)'}`;
+  const gates = objs(ctx.pod.readinessGates).map((g) => str(g.conditionType) ?? '');
+  const ipMode = ctx.loadBalancers.filter((lb) => lb.targetType === 'ip');
+  const nsLabelled = ctx.namespaceObject?.labels[NAMESPACE_LABEL] === 'enabled';
+  const sleep = app ? preStopSleepSeconds(app) : null;
+  const sidecarEvidence = ctx.sidecar !== null && dg?.sidecarUrl != null;
+
+  // readiness-probe-missing
+  if (app && !isObj(app.spec.readinessProbe)) {
+    emit('readiness-probe-missing', w, `${app.path}.readinessProbe`, `container "${app.name}" has no readinessProbe.`);
+  }
+  const probePath = app ? get(app.spec, 'readinessProbe', 'httpGet', 'path') : undefined;
+
+  if (ctx.services.length === 0 || ctx.loadBalancers.length === 0) {
+    emit(
+      'no-load-balancer',
+      w,
+      null,
+      ctx.services.length === 0
+        ? 'no Service in the input selects these pods: load-balancer rules were not checked.'
+        : `no ALB Ingress or NLB Service (AWS Load Balancer Controller) routes to Service ${ctx.services.map((s) => s.name).join(', ')}: load-balancer rules were not checked.`,
+    );
+  }
+
+  for (const lb of ctx.loadBalancers) {
+    const what = lb.type === 'alb' ? `the ALB (Ingress ${lb.object.name})` : `the NLB (Service ${lb.object.name})`;
+    const hc = lb.healthCheck;
+    // probe-path-mismatch
+    if (hc.path === null) {
+      emit(
+        'probe-path-mismatch',
+        lb.origins.protocol,
+        lb.fields.protocol,
+        `${what} uses a TCP health check: it cannot see ${typeof probePath === 'string' ? probePath : 'the readiness path'} answer 503 while the pod drains.`,
+      );
+    } else if (typeof probePath === 'string' && probePath !== hc.path) {
+      emit(
+        'probe-path-mismatch',
+        lb.origins.path,
+        lb.fields.path,
+        `${what} checks ${hc.path}${lb.fields.path.endsWith('(not set)') ? ' (the default)' : ''} but the readinessProbe checks ${probePath}.`,
+      );
+    }
+    // instance-mode-without-gate
+    if (lb.targetType === 'instance' && !(ctx.sidecar && ctx.sidecar.source === 'app')) {
+      emit(
+        'instance-mode-without-gate',
+        lb.origins.targetType,
+        lb.fields.targetType,
+        `${what} uses instance targets${lb.fields.targetType.endsWith('(not set)') ? ' (the default)' : ''}: no controller readiness gate is possible and ${ctx.sidecar ? `the sidecar runs --source ${ctx.sidecar.source}, not app` : 'no draingate sidecar runs with --source app'}.`,
+      );
+    }
+    // deregistration-delay-too-short
+    const window = dg ? dg.maxDelay + dg.drainTimeout : tgps * 1000;
+    if (lb.deregistrationDelaySeconds * 1000 < window) {
+      emit(
+        'deregistration-delay-too-short',
+        lb.origins.deregistration,
+        lb.fields.deregistration,
+        `${what} has deregistration_delay.timeout_seconds=${lb.deregistrationDelaySeconds}, but the pod may serve ${formatMs(window)} after deregistration begins (${dg ? `DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)} + DRAINGATE_DRAIN_TIMEOUT ${formatMs(dg.drainTimeout)}` : `terminationGracePeriodSeconds ${tgps}`}).`,
+      );
+    }
+    if (dg) {
+      // lb-detection-slow
+      const detection = hc.intervalSeconds * hc.unhealthyThreshold * 1000 + CORE_DEFAULTS.lbMargin;
+      if (!sidecarEvidence && (hc.path === null || detection >= dg.maxDelay)) {
+        emit(
+          'lb-detection-slow',
+          lb.origins.interval,
+          hc.path === null ? lb.fields.protocol : lb.fields.interval,
+          hc.path === null
+            ? `${what} uses a TCP health check, which draingate cannot observe, and there is no sidecar: every shutdown drains for DRAINGATE_MAX_DELAY (${formatMs(dg.maxDelay)}).`
+            : `${what} needs ${hc.intervalSeconds} s × ${hc.unhealthyThreshold} + 1 s = ${formatMs(detection)} to mark the target unhealthy, not less than DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)}, and there is no sidecar.`,
+        );
+      }
+      // unhealthy-threshold-mismatch
+      if (hc.path !== null && hc.unhealthyThreshold !== dg.lbUnhealthyThreshold && app) {
+        const lower = dg.lbUnhealthyThreshold < hc.unhealthyThreshold;
+        emit(
+          'unhealthy-threshold-mismatch',
+          w,
+          `${app.path}.env[name=DRAINGATE_LB_UNHEALTHY_THRESHOLD]${dg.env.DRAINGATE_LB_UNHEALTHY_THRESHOLD === undefined ? ' (not set: 2)' : ''}`,
+          `draingate counts ${dg.lbUnhealthyThreshold} failing health checks but ${what} needs ${hc.unhealthyThreshold} (${lb.fields.unhealthy})${lower ? ': draining ends while the LB still routes here.' : ': that evidence never completes.'}`,
+          lower ? 'error' : 'warning',
+        );
+      }
+    }
+  }
+
+  // namespace-label-missing
+  if (ipMode.length > 0 && !nsLabelled) {
+    if (ctx.namespaceObject) {
+      emit(
+        'namespace-label-missing',
+        ctx.namespaceObject,
+        `metadata.labels["${NAMESPACE_LABEL}"]`,
+        `Namespace ${ctx.namespaceObject.name} is not labelled ${NAMESPACE_LABEL}: enabled, but ${ipMode[0]?.type === 'alb' ? 'the ALB' : 'the NLB'} uses ip targets.`,
+      );
+    } else {
+      emit(
+        'namespace-label-missing',
+        w,
+        null,
+        `ip targets are used and the Namespace ${ctx.namespace ?? '(unspecified)'} is not in the input: make sure it is labelled ${NAMESPACE_LABEL}: enabled before the pods are created.`,
+        'info',
+      );
+    }
+  }
+
+  // readiness-gates-missing / readiness-gate-without-sidecar
+  const injected = ipMode.length > 0 && nsLabelled;
+  if (ctx.sidecar && !gates.includes(SIDECAR_GATE)) {
+    emit(
+      'readiness-gates-missing',
+      w,
+      `${POD}.readinessGates`,
+      `the draingate sidecar writes ${SIDECAR_GATE}, but the pod does not declare it as a readiness gate${injected ? " (only the controller's injected gate applies)" : ''}.`,
+    );
+  } else if (!ctx.sidecar && gates.length === 0 && !injected && ctx.loadBalancers.length > 0) {
+    emit(
+      'readiness-gates-missing',
+      w,
+      `${POD}.readinessGates`,
+      'no readiness gate is declared and none will be injected (no ip targets in a labelled namespace).',
+    );
+  }
+  if (!ctx.sidecar && gates.includes(SIDECAR_GATE)) {
+    emit(
+      'readiness-gate-without-sidecar',
+      w,
+      `${POD}.readinessGates`,
+      `${SIDECAR_GATE} is declared but no draingate sidecar runs in the pod.`,
+    );
+  }
+
+  if (dg && app) {
+    // budget-exceeds-grace-period
+    const sleepMs = sleep ? sleep.seconds * 1000 : 0;
+    const budget = sleepMs + dg.maxDelay + dg.drainTimeout + dg.hooksTimeout;
+    if (budget >= tgps * 1000) {
+      const parts = [
+        ...(sleep ? [`preStop sleep ${formatMs(sleepMs)}`] : []),
+        `DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)}`,
+        `DRAINGATE_DRAIN_TIMEOUT ${formatMs(dg.drainTimeout)}`,
+        `DRAINGATE_HOOKS_TIMEOUT ${formatMs(dg.hooksTimeout)}`,
+      ];
+      const envGrace = dg.env.DRAINGATE_GRACE_PERIOD;
+      const note =
+        dg.gracePeriod !== tgps * 1000
+          ? ` DRAINGATE_GRACE_PERIOD is ${envGrace ?? '30s (default)'}, not ${tgps}s: core checks its budget against that, not the real deadline.`
+          : '';
+      emit(
+        'budget-exceeds-grace-period',
+        w,
+        tgpsField,
+        `${parts.join(' + ')} = ${formatMs(budget)}, not less than terminationGracePeriodSeconds ${tgps}s: SIGKILL comes first.${note}`,
+      );
+    }
+    // draingate-config-invalid
+    const { env } = envOf(app.spec);
+    for (const [name, value] of Object.entries(env)) {
+      if (!name.startsWith('DRAINGATE_')) continue;
+      const field = `${app.path}.env[name=${name}]`;
+      const kind = CORE_ENV_VARS[name];
+      if (!kind) {
+        // Kubernetes service links for a Service named draingate-*: core ignores them too.
+        if (/_(SERVICE_HOST|SERVICE_PORT|SERVICE_PORT_.+|PORT|PORT_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)$/.test(name)) continue;
+        emit(
+          'draingate-config-invalid',
+          w,
+          field,
+          `unknown variable ${name}: core refuses to start. Known: ${Object.keys(CORE_ENV_VARS).join(', ')}.`,
+        );
+      } else if (kind === 'duration' && parseCoreDuration(value) === undefined) {
+        emit(
+          'draingate-config-invalid',
+          w,
+          field,
+          `${name}=${JSON.stringify(value)} is not a duration with a unit (e.g. "20s"): core refuses to start.`,
+        );
+      } else if (kind === 'integer' && !/^\s*\d+\s*$/.test(value)) {
+        emit('draingate-config-invalid', w, field, `${name}=${JSON.stringify(value)} is not a whole number: core refuses to start.`);
+      }
+    }
+    if (dg.minDelay > dg.maxDelay) {
+      emit(
+        'draingate-config-invalid',
+        w,
+        `${app.path}.env[name=DRAINGATE_MIN_DELAY]`,
+        `DRAINGATE_MIN_DELAY ${formatMs(dg.minDelay)} is greater than DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)}: core refuses to start.`,
+      );
+    }
+    const coreBudget = dg.maxDelay + dg.drainTimeout + dg.hooksTimeout;
+    if (coreBudget >= dg.gracePeriod) {
+      emit(
+        'draingate-config-invalid',
+        w,
+        `${app.path}.env[name=DRAINGATE_GRACE_PERIOD]${dg.env.DRAINGATE_GRACE_PERIOD === undefined ? ' (not set: 30s)' : ''}`,
+        `core refuses to start: DRAINGATE_MAX_DELAY + DRAINGATE_DRAIN_TIMEOUT + DRAINGATE_HOOKS_TIMEOUT = ${formatMs(coreBudget)} is not less than DRAINGATE_GRACE_PERIOD ${formatMs(dg.gracePeriod)}.`,
+      );
+    }
+  }
+
+  // prestop-sleep-too-long / prestop-sleep-no-shell
+  if (app && sleep) {
+    const nlb = ctx.loadBalancers.some((lb) => lb.type === 'nlb');
+    const needed = dg ? 0 : nlb ? 120 : 20;
+    if (sleep.seconds > needed || sleep.seconds >= tgps) {
+      emit(
+        'prestop-sleep-too-long',
+        w,
+        sleep.field,
+        dg
+          ? `preStop sleeps ${sleep.seconds} s before SIGTERM although the app drains on evidence (draingate): the sleep only delays every shutdown.`
+          : `preStop sleeps ${sleep.seconds} s; ${sleep.seconds >= tgps ? `that is not less than terminationGracePeriodSeconds ${tgps}` : `the ${nlb ? 'NLB' : 'ALB'} needs about ${needed} s to deregister`}.`,
+      );
+    }
+    const image = str(app.spec.image) ?? '';
+    if (sleep.exec && SHELL_LESS.test(image)) {
+      emit(
+        'prestop-sleep-no-shell',
+        w,
+        sleep.field,
+        `preStop runs ${JSON.stringify(sleep.exec.join(' '))} but image ${image} has no shell or sleep binary.`,
+      );
+    }
+  }
+
+  // pdb-missing
+  const maxUnavailable = effectiveMaxUnavailable(ctx);
+  if (ctx.pdbs.length === 0 && (ctx.replicas <= 1 || maxUnavailable > 0)) {
+    emit(
+      'pdb-missing',
+      w,
+      ctx.replicas <= 1 ? 'spec.replicas' : 'spec.strategy.rollingUpdate.maxUnavailable',
+      `no PodDisruptionBudget selects these pods, and ${ctx.replicas <= 1 ? `replicas is ${ctx.replicas}` : `the rollout may take ${maxUnavailable} pod(s) out at once (maxUnavailable)`}.`,
+    );
+  }
+
+  // sidecar-not-native / sidecar-rbac-missing
+  const sc = ctx.sidecar;
+  if (sc && !sc.native) {
+    emit(
+      'sidecar-not-native',
+      w,
+      sc.container.init ? `${sc.container.path}.restartPolicy` : sc.container.path,
+      sc.container.init
+        ? `the sidecar is an init container without restartPolicy: Always: it never completes, so the app never starts.`
+        : `the sidecar is a regular container: it gets SIGTERM together with the app and may stop before draining ends.`,
+      sc.container.init ? 'error' : 'warning',
+    );
+  }
+  if (sc) {
+    const sa = str(ctx.pod.serviceAccountName) ?? str(ctx.pod.serviceAccount) ?? 'default';
+    if (ctx.pod.automountServiceAccountToken === false) {
+      emit(
+        'sidecar-rbac-missing',
+        w,
+        `${POD}.automountServiceAccountToken`,
+        'automountServiceAccountToken is false: the sidecar has no credentials for the Kubernetes API.',
+      );
+    }
+    const ns = ctx.namespace;
+    const rules: unknown[] = [];
+    for (const b of ctx.all) {
+      if (b.kind !== 'RoleBinding' && b.kind !== 'ClusterRoleBinding') continue;
+      if (b.kind === 'RoleBinding' && !(b.namespace === null || ns === null || b.namespace === ns)) continue;
+      const bound = objs(b.raw.subjects).some(
+        (s) => s.kind === 'ServiceAccount' && s.name === sa && (s.namespace === undefined || ns === null || s.namespace === ns),
+      );
+      if (!bound) continue;
+      const roleKind = get(b.raw, 'roleRef', 'kind');
+      const roleName = get(b.raw, 'roleRef', 'name');
+      const role = ctx.all.find(
+        (r) =>
+          r.kind === roleKind &&
+          r.name === roleName &&
+          (r.kind === 'ClusterRole' || r.namespace === null || b.namespace === null || r.namespace === b.namespace),
+      );
+      if (role) rules.push(...objs(role.raw.rules));
+    }
+    const needed: Perm[] = [
+      ['', 'pods', 'get'],
+      ['', 'pods', 'watch'],
+      ['', 'pods/status', 'patch'],
+      ['', 'events', 'create'],
+    ];
+    if (sc.source === 'aws') needed.push(['elbv2.k8s.aws', 'targetgroupbindings', 'get'], ['elbv2.k8s.aws', 'targetgroupbindings', 'list']);
+    const missing = needed.filter((p) => !grants(rules, p));
+    if (missing.length > 0) {
+      emit(
+        'sidecar-rbac-missing',
+        w,
+        `${POD}.serviceAccountName${ctx.pod.serviceAccountName === undefined ? ' (not set: default)' : ''}`,
+        `ServiceAccount ${sa} is not granted (by a Role/ClusterRole bound in the input): ${missing.map(([g, r, v]) => `${v} ${g ? `${r}.${g}` : r}`).join(', ')}.`,
+      );
+    }
+  }
+}
+
+/** The result of checking one set of objects. */
+export interface Diagnosis {
+  readonly workloads: readonly ObjectRef[];
+  readonly findings: readonly Finding[];
+}
+
+/** Checks a set of objects that belong together (plus the problems met while reading them). */
+export function diagnoseObjects(objects: readonly K8sObject[], problems: readonly InputProblem[] = []): Diagnosis {
+  const findings: Finding[] = [];
+  const make = (
+    rule: string,
+    workload: ObjectRef | null,
+    object: ObjectRef,
+    field: string | null,
+    message: string,
+    severity?: Severity,
+  ): Finding => {
+    const r = findRule(rule);
+    if (!r) throw new Error(`doctor: unknown rule ${rule}`);
+    return { rule, severity: severity ?? r.severity, workload, object, field, message, why: r.why, fix: r.fix };
+  };
+  for (const p of problems) {
+    findings.push(
+      make(
+        'yaml-invalid',
+        null,
+        { kind: '(document)', name: '-', namespace: null, file: p.source.file, line: p.source.line },
+        null,
+        p.message,
+      ),
+    );
+  }
+  for (const o of objects) {
+    if (!KNOWN_KINDS.has(o.kind)) {
+      findings.push(make('kind-ignored', null, ref(o), null, `${o.apiVersion} ${o.kind} ${o.name} is not checked by doctor.`));
+    }
+  }
+  const workloads = objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
+  if (workloads.length === 0) {
+    const where = objects[0]?.source.file ?? problems[0]?.source.file ?? '-';
+    findings.push(
+      make(
+        'no-workload',
+        null,
+        { kind: '(input)', name: '-', namespace: null, file: where, line: 1 },
+        null,
+        objects.length === 0 ? 'the input holds no Kubernetes objects.' : 'the input holds no Deployment or StatefulSet: nothing to check.',
+      ),
+    );
+  }
+  for (const w of workloads) {
+    const ctx = buildContext(w, objects);
+    const wref = ref(w);
+    checkWorkload(ctx, (rule, object, field, message, severity) => findings.push(make(rule, wref, ref(object), field, message, severity)));
+  }
+  return { workloads: workloads.map(ref), findings };
+}
