@@ -1,0 +1,235 @@
+import {
+  DescribeTargetHealthCommand,
+  type DescribeTargetHealthCommandOutput,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import type { SidecarConfig, TargetType } from './config.js';
+import { awsFailure, Failure, kubeFailure } from './failures.js';
+import type { Observation, Source, SourceContext, TargetReport } from './sources.js';
+
+export const IAM_ACTION = 'elasticloadbalancing:DescribeTargetHealth';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** This pod's target in one target group. */
+export interface OwnTarget {
+  targetGroupArn: string;
+  id: string;
+  port: number;
+  /** Where the target group came from: `config` or `TargetGroupBinding <name>`. */
+  from: string;
+}
+
+interface TargetGroupBinding {
+  metadata?: { name?: string };
+  spec?: { targetGroupARN?: string; targetType?: string; serviceRef?: { name?: string; port?: number | string } };
+}
+
+/**
+ * `DescribeTargetHealth` for this pod's own target in each of its target groups (ip mode: podIP:port; instance
+ * mode: instance id:NodePort). Target groups come from config, or from the TargetGroupBindings in the pod's
+ * namespace whose Service selects the pod. The SDK does not retry (`maxAttempts: 1`): the sidecar's own loop backs
+ * off, so every call is counted.
+ */
+export class AwsSource implements Source {
+  readonly kind = 'aws' as const;
+  readonly tellsDeregistration = true;
+  readonly pollsRemote = true;
+  readonly client: ElasticLoadBalancingV2Client;
+  /** Resolved once (TargetGroupBindings rarely change during a pod's life). */
+  targets: OwnTarget[] | null = null;
+  calls = 0;
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+
+  constructor(
+    private readonly config: SidecarConfig,
+    kc: KubeConfig,
+    credentials: AwsCredentials | undefined,
+    private readonly onCall: (outcome: string) => void = () => {},
+  ) {
+    this.client = new ElasticLoadBalancingV2Client({
+      ...(config.aws.region ? { region: config.aws.region } : {}),
+      maxAttempts: 1,
+      ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+      ...(credentials ? { credentials } : {}),
+    });
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async observe(ctx: SourceContext): Promise<Observation> {
+    const targets = this.targets ?? (await this.resolveTargets(ctx.pod));
+    const reports: TargetReport[] = [];
+    for (const t of targets) {
+      this.calls++;
+      let out: DescribeTargetHealthCommandOutput;
+      try {
+        out = await this.client.send(
+          new DescribeTargetHealthCommand({ TargetGroupArn: t.targetGroupArn, Targets: [{ Id: t.id, Port: t.port }] }),
+          { abortSignal: AbortSignal.timeout(10_000) },
+        );
+        this.onCall('ok');
+      } catch (e) {
+        const f = awsFailure(e, IAM_ACTION);
+        this.onCall(f.kind);
+        throw f;
+      }
+      const descs = (out.TargetHealthDescriptions ?? []) as {
+        Target?: { Id?: string; Port?: number };
+        TargetHealth?: { State?: string; Reason?: string; Description?: string };
+      }[];
+      const d = descs.find((x) => x.Target?.Id === t.id && (x.Target?.Port === undefined || x.Target.Port === t.port));
+      const raw = d?.TargetHealth?.State;
+      const reason = d?.TargetHealth?.Reason ?? null;
+      let state: TargetReport['state'];
+      if (!d || reason === 'Target.NotRegistered') state = 'notRegistered';
+      else if (raw === 'unhealthy.draining') state = 'draining';
+      else if (
+        raw === 'initial' ||
+        raw === 'healthy' ||
+        raw === 'unhealthy' ||
+        raw === 'unused' ||
+        raw === 'draining' ||
+        raw === 'unavailable'
+      )
+        state = raw;
+      else state = 'unhealthy';
+      reports.push({
+        targetGroupArn: t.targetGroupArn,
+        id: t.id,
+        port: t.port,
+        state,
+        reason,
+        description: d?.TargetHealth?.Description ?? (raw === 'unhealthy.draining' ? 'unhealthy.draining' : null),
+      });
+    }
+    const healthyCount = reports.filter((r) => r.state === 'healthy').length;
+    const goneStates = new Set(['draining', 'unused', 'notRegistered']);
+    const notHealthy = reports.find((r) => r.state !== 'healthy');
+    return {
+      targets: reports,
+      registered: reports.some((r) => r.state !== 'notRegistered'),
+      healthy: reports.length > 0 && healthyCount === reports.length,
+      draining: reports.some((r) => r.state === 'draining'),
+      gone: reports.every((r) => goneStates.has(r.state)),
+      detail:
+        `healthy in ${healthyCount}/${reports.length} target groups` +
+        (notHealthy
+          ? `; ${notHealthy.id}:${notHealthy.port} is ${notHealthy.state}${notHealthy.reason ? ` (${notHealthy.reason})` : ''}`
+          : ''),
+    };
+  }
+
+  /** Finds this pod's targets; throws a {@link Failure} (forbidden names the RBAC verb) when it cannot. */
+  async resolveTargets(pod: V1Pod | null): Promise<OwnTarget[]> {
+    const c = this.config;
+    const ns = c.pod.namespace;
+    let found: OwnTarget[];
+    if (c.aws.targetGroupArns.length > 0) {
+      const id = await this.targetId(c.aws.targetType);
+      found = c.aws.targetGroupArns.map((arn) => ({ targetGroupArn: arn, id, port: c.aws.targetPort as number, from: 'config' }));
+    } else {
+      if (!pod) throw new Failure('unreachable', 'the pod has not been read yet: cannot match TargetGroupBindings');
+      let tgbs: TargetGroupBinding[];
+      try {
+        const list = (await this.custom.listNamespacedCustomObject({
+          group: 'elbv2.k8s.aws',
+          version: 'v1beta1',
+          namespace: ns,
+          plural: 'targetgroupbindings',
+        })) as { items?: TargetGroupBinding[] };
+        tgbs = list.items ?? [];
+      } catch (e) {
+        const f = kubeFailure(e, 'list targetgroupbindings.elbv2.k8s.aws', ns);
+        if (f.kind === 'not-found') {
+          throw new Failure(
+            'other',
+            'the TargetGroupBinding CRD (elbv2.k8s.aws/v1beta1) is not installed: pass --target-group-arn and --target-port',
+          );
+        }
+        throw f;
+      }
+      const labels = pod.metadata?.labels ?? {};
+      found = [];
+      for (const tgb of tgbs) {
+        const arn = tgb.spec?.targetGroupARN;
+        const svcName = tgb.spec?.serviceRef?.name;
+        if (!arn || !svcName) continue;
+        let svc: V1Service;
+        try {
+          svc = await this.core.readNamespacedService({ name: svcName, namespace: ns });
+        } catch (e) {
+          const f = kubeFailure(e, 'get services', ns);
+          if (f.kind === 'not-found') continue;
+          throw f;
+        }
+        const selector = svc.spec?.selector ?? {};
+        if (Object.keys(selector).length === 0 || !Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+        const type: TargetType = tgb.spec?.targetType === 'instance' ? 'instance' : tgb.spec?.targetType === 'ip' ? 'ip' : c.aws.targetType;
+        const ref = tgb.spec?.serviceRef?.port;
+        const sp = svc.spec?.ports?.find((p) => (typeof ref === 'number' ? p.port === ref : p.name === ref || String(p.port) === ref));
+        if (!sp) continue;
+        let port: number | null = c.aws.targetPort;
+        if (port === null) {
+          if (type === 'instance') port = sp.nodePort ?? null;
+          else {
+            const tp = sp.targetPort ?? sp.port;
+            if (typeof tp === 'number') port = tp;
+            else if (/^\d+$/.test(tp)) port = Number(tp);
+            else {
+              for (const ctr of pod.spec?.containers ?? []) {
+                const p = ctr.ports?.find((x) => x.name === tp);
+                if (p) port = p.containerPort;
+              }
+            }
+          }
+        }
+        if (port === null) {
+          throw new Failure(
+            'other',
+            `cannot tell the target port of TargetGroupBinding ${tgb.metadata?.name} (Service ${svcName}): pass --target-port`,
+          );
+        }
+        found.push({ targetGroupArn: arn, id: await this.targetId(type), port, from: `TargetGroupBinding ${tgb.metadata?.name}` });
+      }
+      if (found.length === 0) {
+        throw new Failure(
+          'other',
+          `no TargetGroupBinding in namespace ${ns} points at a Service that selects this pod; pass --target-group-arn or check the Service selector`,
+        );
+      }
+    }
+    this.targets = found;
+    return found;
+  }
+
+  private async targetId(type: TargetType): Promise<string> {
+    const c = this.config;
+    if (type === 'ip') {
+      if (!c.pod.ip) throw new Failure('other', 'ip mode needs POD_IP (downward API status.podIP)');
+      return c.pod.ip;
+    }
+    if (c.aws.instanceId) return c.aws.instanceId;
+    if (!c.pod.nodeName) throw new Failure('other', 'instance mode needs --instance-id or NODE_NAME');
+    try {
+      const node = await this.core.readNode({ name: c.pod.nodeName });
+      const id = /\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
+      if (!id)
+        throw new Failure('other', `node ${c.pod.nodeName} has no EC2 providerID (${node.spec?.providerID ?? 'none'}): pass --instance-id`);
+      return id;
+    } catch (e) {
+      if (e instanceof Failure) throw e;
+      throw kubeFailure(e, 'get nodes', '(cluster scope: needs a ClusterRole, or pass --instance-id)');
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

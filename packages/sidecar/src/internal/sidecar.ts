@@ -1,0 +1,529 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { type AwsCredentials, AwsSource } from './aws.js';
+import { describeConfig, type SidecarConfig, type SourceKind } from './config.js';
+import { formatDuration } from './duration.js';
+import { Backoff, type Failure, jitter } from './failures.js';
+import { type DesiredGate, EventRecorder, GateWriter, PodWatcher } from './kube.js';
+import { createJsonLogger, type Logger } from './logger.js';
+import { createMetrics, type SidecarMetrics } from './metrics.js';
+import { AlbcSource, AppSource, describeSource, type Observation, type Source, type TargetReport } from './sources.js';
+
+export type Phase = 'starting' | 'ready' | 'draining';
+export type DrainTrigger = 'prestop' | 'deletion' | 'signal' | 'api';
+/** What ended a `/v1/prestop` wait. */
+export type PrestopEnd = 'deregistered' | 'fallback-delay' | 'deadline' | 'closed';
+
+/** The body of `GET /v1/status`: the contract of docs/sidecar-contract.md plus the sidecar's own fields. */
+export interface SidecarStatusBody {
+  apiVersion: 'draingate.io/v1';
+  source: SourceKind;
+  gate: {
+    conditionType: string;
+    status: 'True' | 'False' | 'Unknown';
+    reason: string | null;
+    message: string | null;
+    lastTransitionTime: string | null;
+  };
+  deregistered: boolean;
+  deregisteredAt: string | null;
+  targets: TargetReport[];
+  lastError: { message: string; at: string } | null;
+  /** Extensions (not read by core). */
+  phase: Phase;
+  detail: string | null;
+  /** `false` when `/v1/prestop` would fall back to the fixed delay (albc source, 403/AccessDenied, repeated failures). */
+  evidenceAvailable: boolean;
+  draining: { startedAt: string; trigger: DrainTrigger; deadline: string } | null;
+  /** Why gate writes stopped for good (pod gone or replaced), or null. */
+  writesStopped: string | null;
+}
+
+export interface PrestopResult {
+  ended: PrestopEnd;
+  waitedMs: number;
+  detail: string;
+}
+
+export interface StartSidecarOptions {
+  config: SidecarConfig;
+  /** Overrides `config.kubeconfig` / the in-cluster service account. */
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+  /** Static AWS credentials; default: the SDK's provider chain (IRSA, EKS Pod Identity, env). */
+  awsCredentials?: AwsCredentials;
+  /** Registry for `/metrics`; default: a new one. */
+  registry?: Registry;
+}
+
+export interface Sidecar {
+  /** `http://<host>:<port>` of the localhost API. */
+  readonly url: string;
+  readonly config: SidecarConfig;
+  readonly metrics: SidecarMetrics;
+  /** Events recorded (also those the API server refused). */
+  readonly events: readonly { reason: string; message: string; type: string }[];
+  status(): SidecarStatusBody;
+  /** Enters draining (idempotent): polls the source again until the target is gone. */
+  startDraining(trigger: DrainTrigger): void;
+  /** What `GET /v1/prestop` does: enters draining and resolves when the wait ends. */
+  waitPrestop(): Promise<PrestopResult>;
+  /** Resolves once no `/v1/prestop` wait is in progress. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const iso = (v: unknown): string | null => {
+  if (v === null || v === undefined) return null;
+  const d = v instanceof Date ? v : new Date(String(v));
+  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+};
+
+/** Starts the sidecar: the localhost API first, then the pod watch and the source. */
+export async function startSidecar(options: StartSidecarOptions): Promise<Sidecar> {
+  const engine = new Engine(options);
+  await engine.listen();
+  engine.start();
+  return engine;
+}
+
+class Engine implements Sidecar {
+  readonly config: SidecarConfig;
+  readonly metrics: SidecarMetrics;
+  url = '';
+  private readonly log: Logger;
+  private readonly kc: KubeConfig;
+  private readonly source: Source;
+  private readonly writer: GateWriter;
+  private readonly recorder: EventRecorder;
+  private readonly watcher: PodWatcher;
+  private readonly server: Server;
+
+  private phase: Phase = 'starting';
+  private obs: Observation | null = null;
+  private sourceFailures = 0;
+  private forbidden: string | null = null;
+  private lastError: { message: string; at: string } | null = null;
+  private lastLogged = '';
+  private desired: DesiredGate = { status: 'False', reason: 'WaitingForTarget', message: 'the sidecar has not observed the target yet' };
+  private podSeen = false;
+  private drain: { startedAt: number; trigger: DrainTrigger } | null = null;
+  private goneSince: number | null = null;
+  private deregisteredAt: number | null = null;
+  private readonly emittedOnce = new Set<string>();
+  private readonly waits = new Set<Promise<PrestopResult>>();
+  private readonly waiters = new Set<(end: PrestopEnd) => void>();
+  private readonly sourceBackoff = new Backoff(1000, 60_000);
+  private readonly gateBackoff = new Backoff(500, 30_000);
+  private pollTimer: NodeJS.Timeout | null = null;
+  private gateTimer: NodeJS.Timeout | null = null;
+  private marginTimer: NodeJS.Timeout | null = null;
+  private failOpenTimer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private syncing = false;
+  private syncAgain = false;
+  private closed = false;
+
+  constructor(options: StartSidecarOptions) {
+    const c = options.config;
+    this.config = c;
+    this.log = options.logger ?? createJsonLogger();
+    this.metrics = createMetrics(options.registry);
+    if (options.kubeConfig) this.kc = options.kubeConfig;
+    else {
+      this.kc = new KubeConfig();
+      if (c.kubeconfig) this.kc.loadFromFile(c.kubeconfig);
+      else this.kc.loadFromCluster();
+    }
+    const ref = { name: c.pod.name, namespace: c.pod.namespace, uid: c.pod.uid };
+    this.writer = new GateWriter(this.kc, ref, c.conditionType);
+    this.recorder = new EventRecorder(this.kc, ref, c.pod.nodeName, this.log);
+    this.watcher = new PodWatcher(
+      this.kc,
+      ref,
+      (pod) => this.onPod(pod),
+      (f) => this.onKubeFailure(f),
+    );
+    const count = (outcome: string): void => this.metrics.sourceCalls.inc({ source: c.source, outcome });
+    this.source =
+      c.source === 'aws'
+        ? new AwsSource(c, this.kc, options.awsCredentials, count)
+        : c.source === 'app'
+          ? new AppSource(c.app.statusUrl as string, c.app.healthyThreshold)
+          : new AlbcSource();
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  get events(): readonly { reason: string; message: string; type: string }[] {
+    return this.recorder.emitted;
+  }
+
+  async listen(): Promise<void> {
+    this.server.listen(this.config.listenPort, this.config.listenHost);
+    await once(this.server, 'listening');
+    const a = this.server.address();
+    const port = typeof a === 'object' && a ? a.port : this.config.listenPort;
+    const host = this.config.listenHost.includes(':') ? `[${this.config.listenHost}]` : this.config.listenHost;
+    this.url = `http://${host}:${port}`;
+  }
+
+  start(): void {
+    this.log.info(`draingate-sidecar listening on ${this.url}`, {
+      config: describeConfig(this.config),
+      source: describeSource(this.config),
+    });
+    this.watcher.start();
+    if (this.config.failOpenAfterMs !== null) {
+      const ms = this.config.failOpenAfterMs;
+      this.log.warn(
+        `fail-open is ON: the gate turns True after ${formatDuration(ms)} even without evidence that the load balancer routes here`,
+      );
+      this.failOpenTimer = setTimeout(() => this.failOpen(ms), ms);
+      this.failOpenTimer.unref();
+    }
+    this.tick();
+  }
+
+  // ------------------------------------------------------------------------------------------------ source loop
+
+  private shouldPoll(): boolean {
+    if (this.closed) return false;
+    if (this.phase === 'starting') return true;
+    return this.phase === 'draining' && this.goneSince === null && this.source.tellsDeregistration;
+  }
+
+  private tick(): void {
+    if (this.polling || !this.shouldPoll()) return;
+    if (this.pollTimer) {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = null;
+    }
+    this.polling = true;
+    void this.poll();
+  }
+
+  private async poll(): Promise<void> {
+    let next: number;
+    try {
+      const obs = await this.source.observe({ pod: this.watcher.pod, draining: this.drain !== null });
+      this.sourceFailures = 0;
+      this.forbidden = null;
+      this.sourceBackoff.reset();
+      if (!this.closed) this.onObservation(obs);
+      next = jitter(this.config.pollIntervalMs);
+    } catch (e) {
+      const f = e as Failure;
+      if (!this.closed) this.onSourceFailure(f);
+      next = Math.max(this.config.pollIntervalMs, this.sourceBackoff.next(f.retryAfterMs ?? null));
+    } finally {
+      this.polling = false;
+    }
+    if (this.shouldPoll()) {
+      this.pollTimer = setTimeout(() => {
+        this.pollTimer = null;
+        this.tick();
+      }, next);
+    }
+  }
+
+  private onObservation(o: Observation): void {
+    this.obs = o;
+    if (o.registered) this.emitOnce('TargetRegistered', `the load balancer knows this target: ${o.detail}`);
+    if (this.phase === 'starting') {
+      if (o.healthy) {
+        this.phase = 'ready';
+        this.clearFailOpen();
+        this.desired = { status: 'True', reason: 'TargetHealthy', message: o.detail };
+        this.emitOnce('TargetHealthy', `target healthy in the load balancer: ${o.detail}`);
+        this.log.info(`target healthy: ${o.detail}; gate ${this.config.conditionType} → True`);
+      } else {
+        this.desired = { status: 'False', reason: o.registered ? 'TargetNotHealthy' : 'TargetNotRegistered', message: o.detail };
+      }
+      this.syncGate();
+    } else if (this.phase === 'draining') {
+      if (o.draining) this.emitOnce('TargetDraining', `the load balancer is draining this target: ${o.detail}`);
+      if (o.gone && this.goneSince === null) {
+        this.goneSince = Date.now();
+        this.log.info(
+          `every target is draining/unused/gone (${o.detail}); deregistered after the ${formatDuration(this.config.propagationMarginMs)} propagation margin`,
+        );
+        this.marginTimer = setTimeout(() => this.markDeregistered(), this.config.propagationMarginMs);
+      }
+    }
+  }
+
+  private markDeregistered(): void {
+    if (this.deregisteredAt !== null || this.closed) return;
+    this.deregisteredAt = Date.now();
+    this.metrics.deregistered.set(1);
+    const detail = this.obs?.detail ?? '';
+    this.emitOnce(
+      'Deregistered',
+      `target deregistered from every target group and the ${formatDuration(this.config.propagationMarginMs)} propagation margin passed (${detail})`,
+    );
+    this.log.info('deregistered: the load balancer no longer sends new requests here');
+    for (const w of this.waiters) w('deregistered');
+  }
+
+  private onSourceFailure(f: Failure): void {
+    this.sourceFailures++;
+    this.recordError(f);
+    if (f.kind === 'forbidden') this.forbidden = f.message;
+    if (this.phase === 'starting') {
+      this.desired = {
+        status: 'False',
+        reason: f.kind === 'forbidden' ? 'PermissionDenied' : 'EvidenceUnavailable',
+        message: f.message.slice(0, 1000),
+      };
+      this.syncGate();
+    }
+  }
+
+  private onKubeFailure(f: Failure): void {
+    this.recordError(f);
+  }
+
+  private recordError(f: Failure): void {
+    this.lastError = { message: f.message, at: new Date().toISOString() };
+    // One line per distinct problem, not one per retry.
+    if (f.message !== this.lastLogged) {
+      this.lastLogged = f.message;
+      if (f.kind === 'forbidden') this.log.error(f.message);
+      else this.log.warn(f.message, { kind: f.kind });
+    }
+  }
+
+  private emitOnce(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): void {
+    if (this.emittedOnce.has(reason)) return;
+    this.emittedOnce.add(reason);
+    this.metrics.events.inc({ reason });
+    void this.recorder.emit(reason, message, type);
+  }
+
+  private failOpen(ms: number): void {
+    this.failOpenTimer = null;
+    if (this.phase !== 'starting' || this.closed) return;
+    this.phase = 'ready';
+    const message = `no evidence that the load balancer routes here after ${formatDuration(ms)}; gate set True by --fail-open-after (${this.obs?.detail ?? this.lastError?.message ?? 'no observation'})`;
+    this.log.warn(`FAIL-OPEN: ${message}`);
+    this.desired = { status: 'True', reason: 'FailOpen', message };
+    this.emitOnce('FailOpen', message, 'Warning');
+    this.syncGate();
+  }
+
+  private clearFailOpen(): void {
+    if (this.failOpenTimer) clearTimeout(this.failOpenTimer);
+    this.failOpenTimer = null;
+  }
+
+  // ------------------------------------------------------------------------------------------------- pod + gate
+
+  private onPod(pod: V1Pod): void {
+    this.writer.observe(pod);
+    this.podSeen = true;
+    const cur = this.writer.current;
+    // A restarted sidecar finds the gate already True: never back to False, no polling.
+    if (cur?.status === 'True' && this.phase === 'starting') {
+      this.phase = 'ready';
+      this.clearFailOpen();
+      this.desired = { status: 'True', reason: cur.reason ?? 'TargetHealthy', message: cur.message ?? '' };
+    }
+    this.metrics.gateStatus.set(cur?.status === 'True' ? 1 : 0);
+    if (pod.metadata?.deletionTimestamp) this.startDraining('deletion');
+    if (this.source.kind === 'albc' && this.phase === 'starting') this.tick();
+    this.syncGate();
+  }
+
+  private syncGate(): void {
+    if (this.closed || !this.podSeen) return;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    if (this.gateTimer) {
+      clearTimeout(this.gateTimer);
+      this.gateTimer = null;
+    }
+    this.syncing = true;
+    void this.writeGate();
+  }
+
+  private async writeGate(): Promise<void> {
+    try {
+      for (let i = 0; i < 10; i++) {
+        this.syncAgain = false;
+        const d = this.desired;
+        const r = await this.writer.write(d);
+        this.metrics.gateWrites.inc({ outcome: r });
+        if (r === 'stopped' && this.writer.stopped !== null) {
+          this.recordError({ kind: 'not-found', message: this.writer.stopped, retryAfterMs: null } as Failure);
+        }
+        if (r === 'written') this.log.info(`gate ${this.config.conditionType}=${d.status} (${d.reason}: ${d.message})`);
+        this.gateBackoff.reset();
+        if (!this.syncAgain && this.desired === d) break;
+      }
+      this.metrics.gateStatus.set(this.writer.current?.status === 'True' ? 1 : 0);
+    } catch (e) {
+      const f = e as Failure;
+      this.metrics.gateWrites.inc({ outcome: f.kind ?? 'other' });
+      this.recordError(f);
+      const wait = this.gateBackoff.next(f.retryAfterMs ?? null);
+      if (!this.closed) {
+        this.gateTimer = setTimeout(() => {
+          this.gateTimer = null;
+          this.syncGate();
+        }, wait);
+      }
+    } finally {
+      this.syncing = false;
+    }
+    if (this.syncAgain && !this.closed) this.syncGate();
+  }
+
+  // --------------------------------------------------------------------------------------------------- draining
+
+  startDraining(trigger: DrainTrigger): void {
+    if (this.drain !== null || this.closed) return;
+    this.drain = { startedAt: Date.now(), trigger };
+    this.phase = 'draining';
+    this.clearFailOpen();
+    this.metrics.draining.set(1);
+    this.log.info(`draining (${trigger}): watching the target until it is deregistered`, { deadline: iso(this.deadline()) });
+    this.tick();
+  }
+
+  /** When `/v1/prestop` must answer at the latest: the deletion deadline minus the app's drain budget. */
+  private deadline(): number {
+    const started = this.drain?.startedAt ?? Date.now();
+    const pod = this.watcher.pod;
+    const dts = pod?.metadata?.deletionTimestamp;
+    if (dts) return new Date(dts as unknown as string).getTime() - this.config.appDrainBudgetMs;
+    const grace = pod?.spec?.terminationGracePeriodSeconds ?? 30;
+    return started + grace * 1000 - this.config.appDrainBudgetMs;
+  }
+
+  private evidenceAvailable(): boolean {
+    return this.source.tellsDeregistration && this.forbidden === null && this.sourceFailures < 3;
+  }
+
+  waitPrestop(): Promise<PrestopResult> {
+    this.startDraining('prestop');
+    const begun = Date.now();
+    const p = new Promise<PrestopResult>((resolve) => {
+      let timer: NodeJS.Timeout | null = null;
+      const finish = (ended: PrestopEnd): void => {
+        if (timer) clearTimeout(timer);
+        this.waiters.delete(finish);
+        const waitedMs = Date.now() - begun;
+        const detail =
+          ended === 'deregistered'
+            ? 'the target is deregistered from every target group'
+            : ended === 'fallback-delay'
+              ? `no evidence available (${this.forbidden ?? this.lastError?.message ?? `${this.source.kind} cannot tell deregistration`}): fixed delay ${formatDuration(this.config.fallbackDelayMs)}`
+              : ended === 'deadline'
+                ? `the deletion deadline minus the app's drain budget (${formatDuration(this.config.appDrainBudgetMs)}) was reached`
+                : 'the sidecar is shutting down';
+        this.metrics.prestopSeconds.observe({ ended }, waitedMs / 1000);
+        this.log.info(`/v1/prestop answered after ${formatDuration(waitedMs)}: ${ended}`);
+        resolve({ ended, waitedMs, detail });
+      };
+      this.waiters.add(finish);
+      const check = (): void => {
+        timer = null;
+        const now = Date.now();
+        const started = this.drain?.startedAt ?? begun;
+        if (this.deregisteredAt !== null) finish('deregistered');
+        else if (now >= this.deadline()) finish('deadline');
+        else if (!this.evidenceAvailable() && now - started >= this.config.fallbackDelayMs) finish('fallback-delay');
+        else timer = setTimeout(check, 100);
+      };
+      check();
+    });
+    this.waits.add(p);
+    void p.finally(() => this.waits.delete(p));
+    return p;
+  }
+
+  async settled(): Promise<void> {
+    while (this.waits.size > 0) await Promise.all([...this.waits]);
+  }
+
+  // ----------------------------------------------------------------------------------------------------- status
+
+  status(): SidecarStatusBody {
+    const cur = this.writer.current;
+    const status = cur?.status === 'True' || cur?.status === 'False' ? cur.status : 'Unknown';
+    return {
+      apiVersion: 'draingate.io/v1',
+      source: this.config.source,
+      gate: {
+        conditionType: this.config.conditionType,
+        status,
+        reason: cur?.reason ?? null,
+        message: cur?.message ?? null,
+        lastTransitionTime: iso(cur?.lastTransitionTime),
+      },
+      deregistered: this.deregisteredAt !== null,
+      deregisteredAt: this.deregisteredAt === null ? null : iso(new Date(this.deregisteredAt)),
+      targets: this.obs?.targets ?? [],
+      lastError: this.lastError,
+      phase: this.phase,
+      detail: this.obs?.detail ?? null,
+      evidenceAvailable: this.evidenceAvailable(),
+      draining: this.drain
+        ? {
+            startedAt: iso(new Date(this.drain.startedAt)) as string,
+            trigger: this.drain.trigger,
+            deadline: iso(new Date(this.deadline())) as string,
+          }
+        : null,
+      writesStopped: this.writer.stopped,
+    };
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const json = (code: number, body: unknown): void => {
+      const text = `${JSON.stringify(body)}\n`;
+      res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(text);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      json(405, { error: 'GET only' });
+      return;
+    }
+    switch (path) {
+      case '/livez':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      case '/v1/status':
+        json(200, this.status());
+        return;
+      case '/v1/prestop':
+        void this.waitPrestop().then((r) => json(200, r));
+        return;
+      case '/metrics':
+        void this.metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text),
+          (e: unknown) => json(500, { error: String(e) }),
+        );
+        return;
+      default:
+        json(404, { error: `no route ${path}: try /v1/status, /v1/prestop, /metrics, /livez` });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [this.pollTimer, this.gateTimer, this.marginTimer, this.failOpenTimer]) if (t) clearTimeout(t);
+    this.watcher.stop();
+    for (const w of [...this.waiters]) w('closed');
+    this.source.close?.();
+    await new Promise<void>((r) => {
+      this.server.close(() => r());
+      this.server.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,110 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Failure } from '../src/internal/failures.js';
+import { GateWriter } from '../src/internal/kube.js';
+import { type ApiServer, startApiServer } from './helpers/apiserver.js';
+import { condition, createPod, GATE, readPod, writeConditions } from './helpers/pods.js';
+
+// Gate patching against a real kube-apiserver: strategic merge patch on pods/status with a uid precondition.
+let api: ApiServer;
+beforeAll(async () => {
+  api = await startApiServer();
+}, 120_000);
+afterAll(async () => {
+  await api?.stop();
+}, 30_000);
+
+const ALBC = 'target-health.elbv2.k8s.aws/k8s-web-tgb';
+
+async function writerFor(ns: string, name: string): Promise<GateWriter> {
+  const kc = api.adminKubeConfig();
+  const pod = await createPod(kc, ns, name, { extraGates: [ALBC] });
+  const w = new GateWriter(kc, { name, namespace: ns, uid: pod.metadata?.uid as string }, GATE);
+  w.observe(pod);
+  return w;
+}
+
+describe('GateWriter against kube-apiserver', () => {
+  it('adds its condition and leaves the kubelet Ready and ALBC target-health conditions intact', async () => {
+    const kc = api.adminKubeConfig();
+    const w = await writerFor('gate', 'keep-others');
+    await writeConditions(kc, 'gate', 'keep-others', [
+      { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady' },
+      { type: ALBC, status: 'True', reason: 'Elb.RegistrationCompleted' },
+    ]);
+    expect(await w.write({ status: 'True', reason: 'TargetHealthy', message: 'healthy in 1/1 target groups' })).toBe('written');
+    const pod = await readPod(kc, 'gate', 'keep-others');
+    expect(condition(pod, GATE)).toMatchObject({ status: 'True', reason: 'TargetHealthy', message: 'healthy in 1/1 target groups' });
+    expect(condition(pod, 'Ready')).toMatchObject({ status: 'False', reason: 'ReadinessGatesNotReady' });
+    expect(condition(pod, ALBC)).toMatchObject({ status: 'True', reason: 'Elb.RegistrationCompleted' });
+  });
+
+  it('skips the write when nothing changed (resourceVersion unchanged)', async () => {
+    const kc = api.adminKubeConfig();
+    const w = await writerFor('gate', 'noop');
+    const d = { status: 'False', reason: 'TargetNotHealthy', message: 'initial' } as const;
+    expect(await w.write(d)).toBe('written');
+    const rv = (await readPod(kc, 'gate', 'noop')).metadata?.resourceVersion;
+    expect(await w.write(d)).toBe('unchanged');
+    expect((await readPod(kc, 'gate', 'noop')).metadata?.resourceVersion).toBe(rv);
+    expect(w.writes).toBe(1);
+  });
+
+  it('sets lastTransitionTime only when the status changes', async () => {
+    const kc = api.adminKubeConfig();
+    const w = await writerFor('gate', 'ltt');
+    await w.write({ status: 'False', reason: 'TargetNotRegistered', message: 'a' }, new Date('2026-01-01T00:00:00Z'));
+    await w.write({ status: 'False', reason: 'TargetNotHealthy', message: 'b' }, new Date('2026-01-01T00:01:00Z'));
+    let c = condition(await readPod(kc, 'gate', 'ltt'), GATE);
+    expect(c?.reason).toBe('TargetNotHealthy');
+    expect(new Date(c?.lastTransitionTime as Date).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    await w.write({ status: 'True', reason: 'TargetHealthy', message: 'c' }, new Date('2026-01-01T00:02:00Z'));
+    c = condition(await readPod(kc, 'gate', 'ltt'), GATE);
+    expect(new Date(c?.lastTransitionTime as Date).toISOString()).toBe('2026-01-01T00:02:00.000Z');
+  });
+
+  it('never writes False over True', async () => {
+    const kc = api.adminKubeConfig();
+    const w = await writerFor('gate', 'monotonic');
+    await w.write({ status: 'True', reason: 'TargetHealthy', message: 'ok' });
+    expect(await w.write({ status: 'False', reason: 'TargetNotHealthy', message: 'flap' })).toBe('unchanged');
+    expect(condition(await readPod(kc, 'gate', 'monotonic'), GATE)?.status).toBe('True');
+  });
+
+  it('does not write to a pod recreated with the same name (uid precondition → 422) and stops writing', async () => {
+    const kc = api.adminKubeConfig();
+    const w = await writerFor('gate', 'recreated');
+    await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'recreated', namespace: 'gate', gracePeriodSeconds: 0 });
+    const fresh = await createPod(kc, 'gate', 'recreated');
+    expect(fresh.metadata?.uid).not.toBe(w.pod.uid);
+    expect(await w.write({ status: 'True', reason: 'TargetHealthy', message: 'stale writer' })).toBe('stopped');
+    expect(w.stopped).toMatch(/replaced by another with the same name.*uid precondition failed: 422/);
+    expect(condition(await readPod(kc, 'gate', 'recreated'), GATE)).toBeUndefined();
+    // Stopped for good: no further request.
+    expect(await w.write({ status: 'True', reason: 'TargetHealthy', message: 'again' })).toBe('stopped');
+  });
+
+  it('stops writing when the pod is gone (404)', async () => {
+    const kc = api.adminKubeConfig();
+    const w = await writerFor('gate', 'gone');
+    await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'gone', namespace: 'gate', gracePeriodSeconds: 0 });
+    expect(await w.write({ status: 'True', reason: 'TargetHealthy', message: 'x' })).toBe('stopped');
+    expect(w.stopped).toMatch(/gone \(404\)/);
+  });
+
+  it('reports a 403 naming the verb and resource to grant', async () => {
+    const kc = api.adminKubeConfig();
+    const pod = await createPod(kc, 'gate', 'forbidden');
+    const token = await api.tokenFor('gate', 'no-rbac');
+    const w = new GateWriter(
+      api.kubeConfigForToken(token),
+      { name: 'forbidden', namespace: 'gate', uid: pod.metadata?.uid as string },
+      GATE,
+    );
+    const err = await w.write({ status: 'True', reason: 'TargetHealthy', message: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Failure);
+    expect((err as Failure).kind).toBe('forbidden');
+    expect((err as Failure).message).toMatch(/Grant verb "patch" on "pods\/status"/);
+    expect(w.stopped).toBeNull();
+  });
+});

@@ -1,0 +1,72 @@
+import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1PodCondition } from '@kubernetes/client-node';
+import { ensureNamespace } from './apiserver.js';
+
+export const GATE = 'draingate.io/lb-ready';
+
+/** Creates a pod with the draingate readiness gate (no kubelet runs: it stays Pending unless tests write status). */
+export async function createPod(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  opts: {
+    labels?: Record<string, string>;
+    nodeName?: string;
+    extraGates?: string[];
+    grace?: number;
+    ports?: { name: string; containerPort: number }[];
+  } = {},
+): Promise<V1Pod> {
+  await ensureNamespace(kc, namespace);
+  const core = kc.makeApiClient(CoreV1Api);
+  return core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name, labels: opts.labels ?? { app: name } },
+      spec: {
+        ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
+        terminationGracePeriodSeconds: opts.grace ?? 30,
+        readinessGates: [{ conditionType: GATE }, ...(opts.extraGates ?? []).map((conditionType) => ({ conditionType }))],
+        containers: [{ name: 'app', image: 'registry.invalid/app:1', ...(opts.ports ? { ports: opts.ports } : {}) }],
+      },
+    },
+  });
+}
+
+/** Writes conditions as another controller (kubelet, ALBC) would: a strategic merge patch on pods/status. */
+export async function writeConditions(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  conditions: Partial<V1PodCondition>[],
+): Promise<V1Pod> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const now = `${new Date().toISOString().slice(0, 19)}Z`;
+  return core.patchNamespacedPodStatus(
+    { name, namespace, body: { status: { conditions: conditions.map((c) => ({ lastTransitionTime: now, ...c })) } } },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+}
+
+export async function readPod(kc: KubeConfig, namespace: string, name: string): Promise<V1Pod> {
+  return kc.makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace });
+}
+
+export function condition(pod: V1Pod, type: string): V1PodCondition | undefined {
+  return pod.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Polls `fn` every 50 ms until it returns a truthy value; fails after `timeoutMs` (bounded). */
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
