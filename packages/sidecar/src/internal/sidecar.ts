@@ -122,6 +122,9 @@ class Engine implements Sidecar {
   private marginTimer: NodeJS.Timeout | null = null;
   private failOpenTimer: NodeJS.Timeout | null = null;
   private polling = false;
+  private polledOnce = false;
+  /** The gate is written only once there is something to say (an observation, a failure, fail-open). */
+  private haveDesired = false;
   private syncing = false;
   private syncAgain = false;
   private closed = false;
@@ -196,11 +199,14 @@ class Engine implements Sidecar {
 
   private tick(): void {
     if (this.polling || !this.shouldPoll()) return;
+    // Wait for the first read of the pod (TargetGroupBindings are matched against its labels), unless it failed.
+    if (!this.podSeen && this.watcher.lastFailure === null) return;
     if (this.pollTimer) {
       clearTimeout(this.pollTimer);
       this.pollTimer = null;
     }
     this.polling = true;
+    this.polledOnce = true;
     void this.poll();
   }
 
@@ -230,6 +236,7 @@ class Engine implements Sidecar {
 
   private onObservation(o: Observation): void {
     this.obs = o;
+    this.haveDesired = true;
     if (o.registered) this.emitOnce('TargetRegistered', `the load balancer knows this target: ${o.detail}`);
     if (this.phase === 'starting') {
       if (o.healthy) {
@@ -269,6 +276,7 @@ class Engine implements Sidecar {
 
   private onSourceFailure(f: Failure): void {
     this.sourceFailures++;
+    this.haveDesired = true;
     this.recordError(f);
     if (f.kind === 'forbidden') this.forbidden = f.message;
     if (this.phase === 'starting') {
@@ -283,6 +291,7 @@ class Engine implements Sidecar {
 
   private onKubeFailure(f: Failure): void {
     this.recordError(f);
+    if (!this.polledOnce) this.tick();
   }
 
   private recordError(f: Failure): void {
@@ -309,6 +318,7 @@ class Engine implements Sidecar {
     const message = `no evidence that the load balancer routes here after ${formatDuration(ms)}; gate set True by --fail-open-after (${this.obs?.detail ?? this.lastError?.message ?? 'no observation'})`;
     this.log.warn(`FAIL-OPEN: ${message}`);
     this.desired = { status: 'True', reason: 'FailOpen', message };
+    this.haveDesired = true;
     this.emitOnce('FailOpen', message, 'Warning');
     this.syncGate();
   }
@@ -329,15 +339,17 @@ class Engine implements Sidecar {
       this.phase = 'ready';
       this.clearFailOpen();
       this.desired = { status: 'True', reason: cur.reason ?? 'TargetHealthy', message: cur.message ?? '' };
+      this.haveDesired = true;
     }
     this.metrics.gateStatus.set(cur?.status === 'True' ? 1 : 0);
     if (pod.metadata?.deletionTimestamp) this.startDraining('deletion');
-    if (this.source.kind === 'albc' && this.phase === 'starting') this.tick();
+    // The first poll waits for this first read; albc reads the pod itself, so every update is worth a look.
+    if (this.phase === 'starting' && (this.source.kind === 'albc' || !this.polledOnce)) this.tick();
     this.syncGate();
   }
 
   private syncGate(): void {
-    if (this.closed || !this.podSeen) return;
+    if (this.closed || !this.podSeen || !this.haveDesired) return;
     if (this.syncing) {
       this.syncAgain = true;
       return;

@@ -1,0 +1,55 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { resolveConfig } from '../../src/internal/config.js';
+import { createJsonLogger, type Logger } from '../../src/internal/logger.js';
+import { type Sidecar, startSidecar } from '../../src/internal/sidecar.js';
+import { TEST_CREDENTIALS } from './fake-elbv2.js';
+
+export const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
+export const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-b/fedcba9876543210';
+
+/** A logger that keeps lines (shown when a test fails) and prints nothing. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const l = createJsonLogger('debug', (line) => {
+    lines.push(line.trimEnd());
+  });
+  return Object.assign(l, { lines });
+}
+
+/**
+ * Starts a sidecar in this process for a pod, configured through the real flag parser (`args`), listening on an
+ * ephemeral loopback port, with the given KubeConfig and the fake AWS credentials.
+ */
+export async function runSidecar(
+  kc: KubeConfig,
+  pod: { name: string; namespace: string; uid: string; ip?: string },
+  args: string[],
+  logger: Logger = memoryLogger(),
+): Promise<Sidecar> {
+  const env = {
+    POD_NAME: pod.name,
+    POD_NAMESPACE: pod.namespace,
+    POD_UID: pod.uid,
+    POD_IP: pod.ip ?? '10.0.0.5',
+    NODE_NAME: 'node-1',
+    KUBERNETES_SERVICE_HOST: 'in-test',
+  };
+  const config = resolveConfig(['--listen', '127.0.0.1:0', '--poll-interval', '200ms', '--propagation-margin', '300ms', ...args], env);
+  return startSidecar({ config, kubeConfig: kc, logger, awsCredentials: TEST_CREDENTIALS });
+}
+
+export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** Events recorded for a pod, oldest first. */
+export async function podEvents(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<{ reason: string; message: string; type: string }[]> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return list.items.map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? '' }));
+}
