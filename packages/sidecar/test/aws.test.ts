@@ -123,7 +123,6 @@ describe('aws source', () => {
     // Listed by (random) name, so compare as a set; the sidecar's own record keeps the order.
     expect([...reasons].sort()).toEqual(['Deregistered', 'TargetDraining', 'TargetHealthy', 'TargetRegistered']);
     expect(sidecar.events.map((e) => e.reason)).toEqual(['TargetRegistered', 'TargetHealthy', 'TargetDraining', 'Deregistered']);
-    // biome-ignore lint/suspicious/noConsole: the measured number quoted in the README
     console.log(`aws source: ${callsAfter} DescribeTargetHealth calls for one pod lifecycle at a 200ms poll interval`);
     const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`draingate_sidecar_source_calls_total\\{source="aws",outcome="ok"\\} ${callsAfter}`));
