@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
 import { type InputProblem, isObj, type K8sObject, type Obj, parseManifests, toObject } from './objects.js';
 
 export const KUSTOMIZATION_FILES: readonly string[] = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
@@ -32,9 +33,11 @@ function render(dir: string, cwd: string, seen: Set<string>): { objects: K8sObje
   if (seen.has(dir)) throw new KustomizeError(`${relative(cwd, file)}: resources form a cycle.`);
   seen.add(dir);
   const shown = relative(cwd, file);
-  const parsed = parseManifests(readFileSync(file, 'utf8'), shown);
-  const k = parsed.objects[0]?.raw ?? {};
-  if (parsed.problems.length > 0) return parsed;
+  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true });
+  if (doc.errors.length > 0) throw new KustomizeError(`${shown}: invalid YAML: ${doc.errors[0]?.message.split('\n')[0]}`);
+  const parsed: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  if (!isObj(parsed)) throw new KustomizeError(`${shown}: a kustomization must be a mapping (resources, patches, ...).`);
+  const k: Obj = parsed;
   for (const key of Object.keys(k)) {
     if (!SUPPORTED.has(key)) {
       throw new KustomizeError(

@@ -1,0 +1,132 @@
+/** examples/k8s: every overlay passes doctor, the rendered files match the overlays, and a broken copy fails as intended. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../core/dist/index.js';
+import { checkManifests, checkPaths, parseManifests, renderKustomization } from '../src/index.js';
+import { envOf } from '../src/internal/context.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+const kit = join(root, 'examples/k8s');
+const OVERLAYS = ['alb-instance', 'alb-ip', 'nlb-ip'];
+const tmp = mkdtempSync(join(tmpdir(), 'doctor-kit-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('examples/k8s', () => {
+  for (const name of OVERLAYS) {
+    it(`overlays/${name} has no findings at all`, () => {
+      const report = checkPaths([join(kit, 'overlays', name)], { cwd: root });
+      expect(report.units.map((u) => u.label)).toEqual([`kustomization examples/k8s/overlays/${name}`]);
+      expect(report.summary).toEqual({ errors: 0, warnings: 0, infos: 0, workloads: 1 });
+    });
+
+    it(`rendered/${name}.yaml has no findings at all`, () => {
+      const report = checkManifests(readFileSync(join(kit, 'rendered', `${name}.yaml`), 'utf8'), `${name}.yaml`);
+      expect(report.summary).toEqual({ errors: 0, warnings: 0, infos: 0, workloads: 1 });
+    });
+
+    it(`overlays/${name}: the app's DRAINGATE_* environment is accepted by @draingate/core itself`, () => {
+      const { objects } = renderKustomization(join(kit, 'overlays', name), root);
+      const deployment = objects.find((o) => o.kind === 'Deployment');
+      if (!deployment) throw new Error('no Deployment in the overlay');
+      const pod = (
+        deployment.raw.spec as { template: { spec: { containers: Record<string, unknown>[]; terminationGracePeriodSeconds: number } } }
+      ).template.spec;
+      const app = pod.containers.find((c) => c.name === 'app') as Record<string, unknown>;
+      const { env } = envOf(app);
+      const config = resolveConfig({ env, logger: false, metrics: false, signals: false, exit: false });
+      // The grace period core budgets against is the pod's real deadline.
+      expect(config.gracePeriod).toBe(pod.terminationGracePeriodSeconds * 1000);
+      expect(config.maxDelay + config.drainTimeout + config.hooksTimeout).toBeLessThan(config.gracePeriod);
+      expect(config.sidecarUrl).toBe('http://127.0.0.1:9901');
+    });
+  }
+
+  it('the rendered files are exactly what render-kit.mjs writes from the overlays', () => {
+    const result = spawnSync(process.execPath, [join(root, 'packages/doctor/scripts/render-kit.mjs'), '--check'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('each rendered file holds the same objects, in the same order, as its overlay', () => {
+    for (const name of OVERLAYS) {
+      const rendered = parseManifests(readFileSync(join(kit, 'rendered', `${name}.yaml`), 'utf8'), `${name}.yaml`);
+      const { objects } = renderKustomization(join(kit, 'overlays', name), root);
+      expect(rendered.problems).toEqual([]);
+      expect(rendered.objects.map((o) => o.raw)).toEqual(objects.map((o) => o.raw));
+      expect(objects.map((o) => o.kind)).toEqual([
+        'Namespace',
+        'ServiceAccount',
+        'Role',
+        'RoleBinding',
+        'Deployment',
+        'Service',
+        'PodDisruptionBudget',
+        ...(name.startsWith('alb') ? ['Ingress'] : []),
+      ]);
+    }
+  });
+
+  it('the overlays differ where they should', () => {
+    const text = (name: string) => readFileSync(join(kit, 'rendered', `${name}.yaml`), 'utf8');
+    expect(text('alb-ip')).toContain('alb.ingress.kubernetes.io/target-type: ip');
+    expect(text('alb-instance')).toContain('alb.ingress.kubernetes.io/target-type: instance');
+    expect(text('alb-instance')).toContain('type: NodePort');
+    expect(text('alb-instance')).toMatch(/args:\n\s+- --source\n\s+- app/);
+    expect(text('nlb-ip')).toContain('type: LoadBalancer');
+    expect(text('nlb-ip')).toContain('terminationGracePeriodSeconds: 150');
+    expect(text('nlb-ip')).toMatch(/name: DRAINGATE_MAX_DELAY\n\s+value: 120s/);
+  });
+
+  it('a broken copy of the ALB overlay (grace period too short, namespace label missing, probe path mismatch) yields exactly those three errors', () => {
+    const good = readFileSync(join(kit, 'rendered/alb-ip.yaml'), 'utf8');
+    const broken = good
+      .replace('terminationGracePeriodSeconds: 30', 'terminationGracePeriodSeconds: 20')
+      .replace('    elbv2.k8s.aws/pod-readiness-gate-inject: enabled\n', '')
+      .replace('alb.ingress.kubernetes.io/healthcheck-path: /readyz', 'alb.ingress.kubernetes.io/healthcheck-path: /healthz');
+    const file = join(tmp, 'alb-ip-broken.yaml');
+    writeFileSync(file, broken);
+    const report = checkPaths([file], { cwd: tmp });
+    const findings = report.units.flatMap((u) => u.findings);
+    expect(findings.map((f) => `${f.severity} ${f.rule}`).sort()).toEqual(
+      ['error budget-exceeds-grace-period', 'error namespace-label-missing', 'error probe-path-mismatch'].sort(),
+    );
+    expect(report.summary).toMatchObject({ errors: 3, warnings: 0, infos: 0 });
+    // And the CLI exits 1 on it.
+    const cli = spawnSync(process.execPath, [join(root, 'packages/doctor/dist/cli.js'), 'doctor', file], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(cli.status).toBe(1);
+    expect(cli.stdout).toContain('3 errors');
+  });
+
+  it('iam-policy.json grants exactly the read-only ELBv2 calls the aws source makes', () => {
+    const policy = JSON.parse(readFileSync(join(kit, 'iam-policy.json'), 'utf8')) as { Statement: { Effect: string; Action: string[] }[] };
+    expect(policy.Statement.flatMap((s) => s.Action).sort()).toEqual([
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
+    ]);
+    expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  it('the doctor CLI passes on the overlays directory: one unit per kustomization', () => {
+    const out = execFileSync(
+      process.execPath,
+      [join(root, 'packages/doctor/dist/cli.js'), 'doctor', '--format', 'json', 'examples/k8s/overlays'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    const json = JSON.parse(out) as { ok: boolean; summary: { errors: number; warnings: number; workloads: number } };
+    expect(json.ok).toBe(true);
+    expect(json.summary).toMatchObject({ errors: 0, warnings: 0, workloads: 3 });
+  });
+});
