@@ -156,6 +156,7 @@ describe('fail-open', () => {
     });
     expect(c.status).toBe('True');
     expect(c.message).toMatch(/after 1\.5s; gate set True by --fail-open-after/);
+    expect(sidecar.status().gate).toMatchObject({ status: 'True', reason: 'FailOpen' });
     expect(log.lines.some((l) => l.includes('"level":"warn"') && l.includes('FAIL-OPEN'))).toBe(true);
     const ev = await waitFor('FailOpen event', async () => (await podEvents(kc, ns, 'web')).find((e) => e.reason === 'FailOpen'));
     expect(ev.type).toBe('Warning');

@@ -64,7 +64,7 @@ export class AwsSource implements Source {
   }
 
   async observe(ctx: SourceContext): Promise<Observation> {
-    const targets = this.targets ?? (await this.resolveTargets(ctx.pod));
+    const targets = this.targets ?? (await this.resolveTargets(ctx.pod, ctx.podFailure));
     const reports: TargetReport[] = [];
     for (const t of targets) {
       this.calls++;
@@ -127,7 +127,7 @@ export class AwsSource implements Source {
   }
 
   /** Finds this pod's targets; throws a {@link Failure} (forbidden names the RBAC verb) when it cannot. */
-  async resolveTargets(pod: V1Pod | null): Promise<OwnTarget[]> {
+  async resolveTargets(pod: V1Pod | null, podFailure: Failure | null = null): Promise<OwnTarget[]> {
     const c = this.config;
     const ns = c.pod.namespace;
     let found: OwnTarget[];
@@ -135,7 +135,7 @@ export class AwsSource implements Source {
       const id = await this.targetId(c.aws.targetType);
       found = c.aws.targetGroupArns.map((arn) => ({ targetGroupArn: arn, id, port: c.aws.targetPort as number, from: 'config' }));
     } else {
-      if (!pod) throw new Failure('unreachable', 'the pod has not been read yet: cannot match TargetGroupBindings');
+      if (!pod) throw podFailure ?? new Failure('unreachable', 'the pod has not been read yet: cannot match TargetGroupBindings');
       let tgbs: TargetGroupBinding[];
       try {
         const list = (await this.custom.listNamespacedCustomObject({

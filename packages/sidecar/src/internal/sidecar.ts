@@ -213,7 +213,11 @@ class Engine implements Sidecar {
   private async poll(): Promise<void> {
     let next: number;
     try {
-      const obs = await this.source.observe({ pod: this.watcher.pod, draining: this.drain !== null });
+      const obs = await this.source.observe({
+        pod: this.watcher.pod,
+        podFailure: this.watcher.pod ? null : this.watcher.lastFailure,
+        draining: this.drain !== null,
+      });
       this.sourceFailures = 0;
       this.forbidden = null;
       this.sourceBackoff.reset();

@@ -30,6 +30,8 @@ export interface Observation {
 export interface SourceContext {
   /** The own pod as last read or watched (may be null while the API server is unreachable). */
   pod: V1Pod | null;
+  /** Why the pod could not be read, if it could not. */
+  podFailure: Failure | null;
   draining: boolean;
 }
 
@@ -59,7 +61,7 @@ export class AlbcSource implements Source {
 
   async observe(ctx: SourceContext): Promise<Observation> {
     const pod = ctx.pod;
-    if (!pod) throw new Failure('unreachable', 'the pod has not been read from the API server yet');
+    if (!pod) throw ctx.podFailure ?? new Failure('unreachable', 'the pod has not been read from the API server yet');
     const gates = (pod.spec?.readinessGates ?? []).map((g) => g.conditionType).filter((t) => t.startsWith(ALBC_PREFIX));
     const conds = (pod.status?.conditions ?? []).filter((c) => c.type.startsWith(ALBC_PREFIX));
     const types = [...new Set([...gates, ...conds.map((c) => c.type)])].sort();
