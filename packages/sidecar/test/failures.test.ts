@@ -1,0 +1,98 @@
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Backoff, kubeFailure, parseRetryAfter } from '../src/internal/failures.js';
+import type { Sidecar } from '../src/internal/sidecar.js';
+import { type ApiServer, startApiServer } from './helpers/apiserver.js';
+import { FakeElbv2 } from './helpers/fake-elbv2.js';
+import { condition, createPod, GATE, readPod, waitFor } from './helpers/pods.js';
+import { runSidecar, TG1 } from './helpers/sidecar.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+
+// Failure handling: the API server going away (through a proxy the test cuts), 429 Retry-After, backoff shape.
+let api: ApiServer;
+let elb: FakeElbv2;
+const cleanups: (() => Promise<void>)[] = [];
+beforeAll(async () => {
+  api = await startApiServer();
+  elb = await new FakeElbv2().start();
+}, 120_000);
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await elb?.stop();
+  await api?.stop();
+}, 30_000);
+
+describe('API server unreachable', () => {
+  it('keeps the last state, retries with growing jittered backoff, and picks up what it missed once back', async () => {
+    const admin = api.adminKubeConfig();
+    const ns = 'unreachable';
+    const pod = await createPod(admin, ns, 'web', { nodeName: 'node-1' });
+    const proxy = await new TcpProxy(Number(new URL(api.url).port)).start();
+    cleanups.push(() => proxy.stop());
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'proxied', server: proxy.url, caData: api.caData, skipTLSVerify: false }],
+      users: [{ name: 'admin', token: api.adminToken }],
+      contexts: [{ name: 'proxied', cluster: 'proxied', user: 'admin' }],
+      currentContext: 'proxied',
+    });
+    elb.set(TG1, '10.0.0.5', 8080, 'healthy');
+    const sidecar: Sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
+      '--source=aws',
+      '--region=eu-west-1',
+      `--aws-endpoint=${elb.url}`,
+      `--target-group-arn=${TG1}`,
+      '--target-port=8080',
+    ]);
+    cleanups.push(() => sidecar.close());
+    await waitFor('gate True', async () => condition(await readPod(admin, ns, 'web'), GATE)?.status === 'True');
+
+    proxy.disconnect();
+    // Meanwhile the pod is deleted: the sidecar cannot see it yet.
+    await admin.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web', namespace: ns, gracePeriodSeconds: 60 });
+    await new Promise((r) => setTimeout(r, 7000));
+    const st = sidecar.status();
+    expect(st.gate.status).toBe('True'); // last known state kept
+    expect(st.phase).toBe('ready');
+    expect(st.lastError?.message).toMatch(/API server unreachable/);
+    // Backoff 500 ms × 2^n × [0.5, 1]: a handful of attempts in 7 s (not hundreds), each gap at least the previous one.
+    const attempts = [...proxy.refused];
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    expect(attempts.length).toBeLessThanOrEqual(8);
+    const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] as number));
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual((gaps[i - 1] as number) - 50);
+
+    proxy.reconnect();
+    await waitFor('deletion seen after reconnecting', () => sidecar.status().phase === 'draining', 30_000);
+    expect(sidecar.status().draining?.trigger).toBe('deletion');
+  }, 60_000);
+});
+
+describe('429 and Retry-After', () => {
+  it('a 429 from the API server carries its Retry-After into the backoff', () => {
+    const e = new ApiException(429, 'Too Many Requests', '{"kind":"Status","message":"Too many requests, please try again later."}', {
+      'retry-after': '3',
+    });
+    const f = kubeFailure(e, 'patch pods/status', 'ns');
+    expect(f.kind).toBe('throttled');
+    expect(f.retryAfterMs).toBe(3000);
+    const b = new Backoff(500, 30_000, () => 0);
+    expect(b.next(f.retryAfterMs)).toBe(3000); // Retry-After wins over a shorter backoff
+    expect(b.next(null)).toBe(500); // attempt 2: 1000 × 0.5
+  });
+
+  it('Retry-After as an HTTP date', () => {
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    expect(parseRetryAfter('Sat, 21 Nov 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('soon', now)).toBeNull();
+  });
+
+  it('backoff doubles, is capped and jittered into [0.5, 1] of the step', () => {
+    const lo = new Backoff(500, 4000, () => 0);
+    const hi = new Backoff(500, 4000, () => 1);
+    expect([1, 2, 3, 4, 5].map(() => lo.next())).toEqual([250, 500, 1000, 2000, 2000]);
+    expect([1, 2, 3, 4, 5].map(() => hi.next())).toEqual([500, 1000, 2000, 4000, 4000]);
+  });
+});
