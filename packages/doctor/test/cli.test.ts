@@ -24,7 +24,7 @@ describe('draingate doctor (built CLI)', () => {
   it('exits 0 on a clean setup, without colour when stdout is not a terminal', () => {
     const r = run(['doctor', `${fixtures}/good-alb-ip.yaml`]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Deployment shop/api (packages/doctor/test/fixtures/good-alb-ip.yaml:48)');
+    expect(r.stdout).toContain('Deployment shop/api (packages/doctor/test/fixtures/good-alb-ip.yaml:51)');
     expect(r.stdout).toContain('1 workload checked: 0 errors, 0 warnings, 0 info');
     expect(r.stdout).not.toContain('\x1b[');
     expect(r.stderr).toBe('');
@@ -85,8 +85,8 @@ describe('draingate doctor (built CLI)', () => {
       {
         label: 'the files given',
         workloads: [
-          { kind: 'Deployment', name: 'api', namespace: 'shop', file: `${fixtures}/rules/sidecar-not-native.fail.yaml`, line: 48 },
-          { kind: 'Deployment', name: 'api', namespace: 'shop', file: `${fixtures}/rules/kind-ignored.fail.yaml`, line: 48 },
+          { kind: 'Deployment', name: 'api', namespace: 'shop', file: `${fixtures}/rules/sidecar-not-native.fail.yaml`, line: 51 },
+          { kind: 'Deployment', name: 'api', namespace: 'shop', file: `${fixtures}/rules/kind-ignored.fail.yaml`, line: 51 },
         ],
       },
     ]);

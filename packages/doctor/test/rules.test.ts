@@ -71,6 +71,87 @@ describe('where findings point', () => {
     expect(f2.map((f) => [f.rule, f.severity])).toEqual([['unhealthy-threshold-mismatch', 'warning']]);
   });
 
+  describe('sidecar-config-invalid, case by case (the settings of packages/sidecar)', () => {
+    const good = readFileSync(join(dir, 'sidecar-config-invalid.pass.yaml'), 'utf8');
+    const check = (text: string) =>
+      checkManifests(text)
+        .units.flatMap((u) => u.findings)
+        .map((f) => `${f.rule} ${f.severity}: ${f.message}`);
+    const edit = (from: string, to: string) => {
+      expect(good).toContain(from);
+      return check(good.replace(from, to));
+    };
+
+    it('missing downward-API identity', () => {
+      expect(edit('            - { name: POD_UID, valueFrom: { fieldRef: { fieldPath: metadata.uid } } }\n', '')).toEqual([
+        'sidecar-config-invalid error: POD_UID is not set: the sidecar needs it from the downward API (fieldRef) and refuses to start.',
+      ]);
+    });
+
+    it("aws: a target type other than the load balancer's", () => {
+      const [f] = edit('args: [--source, aws]', 'args: [--source, aws, --target-type, instance, --instance-id, i-0123456789abcdef0]');
+      expect(f).toMatch(/^sidecar-config-invalid error: the sidecar looks for instance targets .* but Ingress api registers ip targets/);
+    });
+
+    it('aws: no region is a warning (an IRSA webhook may inject it)', () => {
+      expect(edit('            - { name: AWS_REGION, value: eu-west-1 }\n', '')).toEqual([
+        expect.stringMatching(/^sidecar-config-invalid warning: AWS_REGION is not set/),
+      ]);
+    });
+
+    it("app: no status URL, and a healthy threshold below the ALB's", () => {
+      expect(edit('args: [--source, aws]', 'args: [--source, app, --healthy-threshold, "1"]')).toEqual([
+        expect.stringMatching(/^sidecar-config-invalid error: the app source needs --app-status-url .*http:\/\/127\.0\.0\.1:9000\/status/),
+        'sidecar-config-invalid error: the sidecar counts 1 passing health checks (--healthy-threshold) but the ALB needs 2: the gate turns True before the LB routes to the pod.',
+      ]);
+    });
+
+    it('app: a status URL on another port than the management port', () => {
+      expect(
+        edit('args: [--source, aws]', 'args: [--source=app, --app-status-url=http://127.0.0.1:9090/status, --healthy-threshold=2]'),
+      ).toEqual([
+        "sidecar-config-invalid error: --app-status-url http://127.0.0.1:9090/status does not use the app's management port DRAINGATE_MANAGEMENT_PORT=9000.",
+      ]);
+    });
+
+    it('DRAINGATE_SIDECAR_URL on another port than the sidecar listens on', () => {
+      expect(edit('args: [--source, aws]', 'args: [--source, aws, --listen, "127.0.0.1:9911"]')).toEqual([
+        'sidecar-config-invalid error: DRAINGATE_SIDECAR_URL is http://127.0.0.1:9901, but the sidecar listens on 127.0.0.1:9911: core never hears from it.',
+      ]);
+    });
+
+    it('env settings count like flags, and a custom condition type must be the declared gate', () => {
+      const text = good
+        .replace('          args: [--source, aws]\n', '')
+        .replace(
+          '            - { name: AWS_REGION, value: eu-west-1 }\n',
+          '            - { name: AWS_REGION, value: eu-west-1 }\n            - { name: DRAINGATE_SOURCE, value: aws }\n            - { name: DRAINGATE_CONDITION_TYPE, value: example.com/lb }\n',
+        );
+      expect(check(text)).toEqual([
+        "readiness-gates-missing warning: the draingate sidecar writes example.com/lb, but the pod does not declare it as a readiness gate (only the controller's injected gate applies).",
+      ]);
+    });
+  });
+
+  it('sidecar-rbac-missing: nodes (instance mode) count only through a ClusterRoleBinding', () => {
+    const good = readFileSync(join(dir, 'sidecar-rbac-missing.pass.yaml'), 'utf8')
+      .replace('target-type: ip', 'target-type: instance')
+      .replace('args: [--source, aws]', 'args: [--source, aws, --target-type, instance]')
+      .replace('    resources: [services]\n    verbs: [get]', '    resources: [services, nodes]\n    verbs: [get]');
+    const rbac = (text: string) =>
+      checkManifests(text)
+        .units.flatMap((u) => u.findings)
+        .filter((f) => f.rule === 'sidecar-rbac-missing')
+        .map((f) => f.message);
+    // The pass fixture binds a ClusterRole through a RoleBinding: nodes are not granted by that.
+    expect(rbac(good)).toEqual(['ServiceAccount api is not granted (by a Role/ClusterRole bound in the input): get nodes.']);
+    const cluster = good.replace(
+      'kind: RoleBinding\nmetadata:\n  name: draingate\n  namespace: shop\n',
+      'kind: ClusterRoleBinding\nmetadata:\n  name: draingate\n',
+    );
+    expect(rbac(cluster)).toEqual([]);
+  });
+
   it('checks an NLB Service: a TCP health check (the default) cannot see /readyz', () => {
     const kit = readFileSync(join(import.meta.dirname, '../../../examples/k8s/rendered/nlb-ip.yaml'), 'utf8');
     const tcp = kit.replace('    service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol: http\n', '');

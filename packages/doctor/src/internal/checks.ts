@@ -5,6 +5,7 @@ import {
   KNOWN_KINDS,
   NAMESPACE_LABEL,
   SIDECAR_GATE,
+  SIDECAR_SETTINGS,
   WORKLOAD_KINDS,
   type WorkloadContext,
 } from './context.js';
@@ -132,7 +133,7 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
         'instance-mode-without-gate',
         lb.origins.targetType,
         lb.fields.targetType,
-        `${what} uses instance targets${lb.fields.targetType.endsWith('(not set)') ? ' (the default)' : ''}: no controller readiness gate is possible and ${ctx.sidecar ? `the sidecar runs --source ${ctx.sidecar.source}, not app` : 'no draingate sidecar runs with --source app'}.`,
+        `${what} uses instance targets${lb.fields.targetType.endsWith('(not set)') ? ' (the default)' : ''}: no controller readiness gate is possible and ${ctx.sidecar ? `the sidecar runs --source ${ctx.sidecar.source ?? '(not set)'}, not app` : 'no draingate sidecar runs with --source app'}.`,
       );
     }
     // deregistration-delay-too-short
@@ -194,12 +195,12 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
 
   // readiness-gates-missing / readiness-gate-without-sidecar
   const injected = ipMode.length > 0 && nsLabelled;
-  if (ctx.sidecar && !gates.includes(SIDECAR_GATE)) {
+  if (ctx.sidecar && !gates.includes(ctx.sidecar.conditionType)) {
     emit(
       'readiness-gates-missing',
       w,
       `${POD}.readinessGates`,
-      `the draingate sidecar writes ${SIDECAR_GATE}, but the pod does not declare it as a readiness gate${injected ? " (only the controller's injected gate applies)" : ''}.`,
+      `the draingate sidecar writes ${ctx.sidecar.conditionType}, but the pod does not declare it as a readiness gate${injected ? " (only the controller's injected gate applies)" : ''}.`,
     );
   } else if (!ctx.sidecar && gates.length === 0 && !injected && ctx.loadBalancers.length > 0) {
     emit(
@@ -217,6 +218,9 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
       `${SIDECAR_GATE} is declared but no draingate sidecar runs in the pod.`,
     );
   }
+
+  // sidecar-config-invalid
+  if (ctx.sidecar) checkSidecarConfig(ctx, emit);
 
   if (dg && app) {
     // budget-exceeds-grace-period
@@ -347,6 +351,7 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
     }
     const ns = ctx.namespace;
     const rules: unknown[] = [];
+    const clusterRules: unknown[] = [];
     for (const b of ctx.all) {
       if (b.kind !== 'RoleBinding' && b.kind !== 'ClusterRoleBinding') continue;
       if (b.kind === 'RoleBinding' && !(b.namespace === null || ns === null || b.namespace === ns)) continue;
@@ -362,7 +367,10 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
           r.name === roleName &&
           (r.kind === 'ClusterRole' || r.namespace === null || b.namespace === null || r.namespace === b.namespace),
       );
-      if (role) rules.push(...objs(role.raw.rules));
+      if (!role) continue;
+      rules.push(...objs(role.raw.rules));
+      // Cluster-scoped resources (nodes) are only granted through a ClusterRoleBinding.
+      if (b.kind === 'ClusterRoleBinding') clusterRules.push(...objs(role.raw.rules));
     }
     const needed: Perm[] = [
       ['', 'pods', 'get'],
@@ -370,8 +378,12 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
       ['', 'pods/status', 'patch'],
       ['', 'events', 'create'],
     ];
-    if (sc.source === 'aws') needed.push(['elbv2.k8s.aws', 'targetgroupbindings', 'get'], ['elbv2.k8s.aws', 'targetgroupbindings', 'list']);
-    const missing = needed.filter((p) => !grants(rules, p));
+    const v = sc.values;
+    if (sc.source === 'aws' && v['target-group-arn'] === undefined) needed.push(['elbv2.k8s.aws', 'targetgroupbindings', 'list']);
+    if (sc.source === 'aws' && v['target-port'] === undefined) needed.push(['', 'services', 'get']);
+    const clusterNeeded: Perm[] =
+      sc.source === 'aws' && v['target-type'] === 'instance' && v['instance-id'] === undefined ? [['', 'nodes', 'get']] : [];
+    const missing = [...needed.filter((p) => !grants(rules, p)), ...clusterNeeded.filter((p) => !grants(clusterRules, p))];
     if (missing.length > 0) {
       emit(
         'sidecar-rbac-missing',
@@ -439,4 +451,88 @@ export function diagnoseObjects(objects: readonly K8sObject[], problems: readonl
     checkWorkload(ctx, (rule, object, field, message, severity) => findings.push(make(rule, wref, ref(object), field, message, severity)));
   }
   return { workloads: workloads.map(ref), findings };
+}
+
+const LOCAL_URL = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:(\d+))?(\/|$)/;
+
+function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
+  const sc = ctx.sidecar;
+  if (!sc) return;
+  const w = ctx.workload;
+  const v = sc.values;
+  const at = (flag: string): string =>
+    sc.from[flag]?.startsWith('--') ? `${sc.container.path}.args` : `${sc.container.path}.env[name=${SIDECAR_SETTINGS[flag] ?? flag}]`;
+  const bad = (flag: string, message: string, severity?: Severity): void => emit('sidecar-config-invalid', w, at(flag), message, severity);
+  if (sc.source === null) {
+    bad(
+      'source',
+      'the sidecar has no --source / DRAINGATE_SOURCE (aws, app or albc): it refuses to start, and as a native sidecar it holds the pod back.',
+    );
+  } else if (!['aws', 'app', 'albc'].includes(sc.source)) {
+    bad('source', `--source / DRAINGATE_SOURCE is ${JSON.stringify(sc.source)}: the sidecar accepts aws, app or albc.`);
+  }
+  for (const flag of ['pod-name', 'pod-namespace', 'pod-uid']) {
+    if (v[flag] === undefined)
+      bad(flag, `${SIDECAR_SETTINGS[flag]} is not set: the sidecar needs it from the downward API (fieldRef) and refuses to start.`);
+  }
+  const lbs = ctx.loadBalancers;
+  if (sc.source === 'aws') {
+    if (v.region === undefined) {
+      bad(
+        'region',
+        'AWS_REGION is not set: the aws source needs the region of the target groups (unless your credentials webhook injects it).',
+        'warning',
+      );
+    }
+    const targetType = v['target-type'] ?? 'ip';
+    if (targetType === 'ip' && v['pod-ip'] === undefined) {
+      bad('pod-ip', 'POD_IP is not set: the aws source in ip mode looks for podIP:port (fieldRef status.podIP) and refuses to start.');
+    }
+    for (const lb of lbs) {
+      if (lb.targetType !== targetType) {
+        bad(
+          'target-type',
+          `the sidecar looks for ${targetType} targets (--target-type / DRAINGATE_TARGET_TYPE${v['target-type'] === undefined ? ', default ip' : ''}) but ${lb.type === 'alb' ? `Ingress ${lb.object.name}` : `Service ${lb.object.name}`} registers ${lb.targetType} targets: the gate never turns True.`,
+        );
+      }
+    }
+  }
+  if (sc.source === 'app') {
+    const url = v['app-status-url'];
+    const mgmt = ctx.draingate?.env.DRAINGATE_MANAGEMENT_PORT;
+    if (url === undefined) {
+      bad(
+        'app-status-url',
+        `the app source needs --app-status-url / DRAINGATE_APP_STATUS_URL (core's management /status, e.g. http://127.0.0.1:${mgmt ?? '9000'}/status) and refuses to start without it.`,
+      );
+    } else if (url !== '(from valueFrom)') {
+      const m = LOCAL_URL.exec(url);
+      if (!m) bad('app-status-url', `--app-status-url ${JSON.stringify(url)} must be an http:// URL on localhost.`);
+      else if (mgmt !== undefined && (m[3] ?? '80') !== mgmt) {
+        bad('app-status-url', `--app-status-url ${url} does not use the app's management port DRAINGATE_MANAGEMENT_PORT=${mgmt}.`);
+      }
+    }
+    const threshold = /^\d+$/.test(v['healthy-threshold'] ?? '') ? Number(v['healthy-threshold']) : 5;
+    for (const lb of lbs) {
+      if (lb.healthCheck.healthyThreshold === threshold) continue;
+      const lower = threshold < lb.healthCheck.healthyThreshold;
+      bad(
+        'healthy-threshold',
+        `the sidecar counts ${threshold} passing health checks (--healthy-threshold${v['healthy-threshold'] === undefined ? ', default 5' : ''}) but the ${lb.type.toUpperCase()} needs ${lb.healthCheck.healthyThreshold}: ${lower ? 'the gate turns True before the LB routes to the pod.' : 'the gate turns True later than needed.'}`,
+        lower ? 'error' : 'warning',
+      );
+    }
+  }
+  const url = ctx.draingate?.sidecarUrl;
+  if (url) {
+    const m = LOCAL_URL.exec(url);
+    if (!m || (m[3] !== undefined ? Number(m[3]) : 80) !== sc.listenPort) {
+      emit(
+        'sidecar-config-invalid',
+        w,
+        `${ctx.app?.path ?? POD}.env[name=DRAINGATE_SIDECAR_URL]`,
+        `DRAINGATE_SIDECAR_URL is ${url}, but the sidecar listens on ${v.listen ?? '127.0.0.1:9901 (default)'}: core never hears from it.`,
+      );
+    }
+  }
 }

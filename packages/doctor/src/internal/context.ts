@@ -54,13 +54,41 @@ export interface LoadBalancer {
   readonly origins: Readonly<Record<'targetType' | 'path' | 'protocol' | 'interval' | 'unhealthy' | 'deregistration', K8sObject>>;
 }
 
-/** The draingate sidecar, if the pod runs one. */
+/** The draingate sidecar, if the pod runs one, with the settings it reads (flags win over env, as in the sidecar). */
 export interface SidecarInfo {
   readonly container: ContainerInfo;
-  readonly source: string;
+  /** `--source` / `DRAINGATE_SOURCE` (required by the sidecar: no default); `null` when not set. */
+  readonly source: string | null;
+  /** `--condition-type` / `DRAINGATE_CONDITION_TYPE`, default `draingate.io/lb-ready`. */
+  readonly conditionType: string;
+  /** Port of `--listen` / `DRAINGATE_LISTEN`, default 9901. */
+  readonly listenPort: number | null;
+  /** Every setting given, flag → value (`(from valueFrom)` when doctor cannot see it). */
+  readonly values: Readonly<Record<string, string>>;
+  /** Where each setting came from: `--flag` or the environment variable. */
+  readonly from: Readonly<Record<string, string>>;
   /** A native sidecar: an init container with `restartPolicy: Always`. */
   readonly native: boolean;
 }
+
+/** The sidecar's settings: flag name → environment variable (packages/sidecar/src/internal/config.ts). */
+export const SIDECAR_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
+  source: 'DRAINGATE_SOURCE',
+  'condition-type': 'DRAINGATE_CONDITION_TYPE',
+  listen: 'DRAINGATE_LISTEN',
+  'pod-name': 'POD_NAME',
+  'pod-namespace': 'POD_NAMESPACE',
+  'pod-uid': 'POD_UID',
+  'pod-ip': 'POD_IP',
+  'node-name': 'NODE_NAME',
+  region: 'AWS_REGION',
+  'target-type': 'DRAINGATE_TARGET_TYPE',
+  'app-status-url': 'DRAINGATE_APP_STATUS_URL',
+  'healthy-threshold': 'DRAINGATE_HEALTHY_THRESHOLD',
+  'target-group-arn': 'DRAINGATE_TARGET_GROUP_ARNS',
+  'target-port': 'DRAINGATE_TARGET_PORT',
+  'instance-id': 'DRAINGATE_INSTANCE_ID',
+});
 
 /** The draingate settings of the app container, from its `DRAINGATE_*` env, with core's defaults. */
 export interface DraingateSettings {
@@ -153,14 +181,32 @@ function isSidecarContainer(c: ContainerInfo): boolean {
   );
 }
 
-function sidecarSource(c: ContainerInfo): string {
+/** The sidecar's settings as `{ flag: value }`, from `--flag value` / `--flag=value` arguments, else its env. */
+function sidecarSettings(c: ContainerInfo): { values: Record<string, string>; from: Record<string, string> } {
   const args = [...(Array.isArray(c.spec.command) ? c.spec.command : []), ...(Array.isArray(c.spec.args) ? c.spec.args : [])].map(String);
+  const values: Record<string, string> = {};
+  const from: Record<string, string> = {};
   for (const [i, a] of args.entries()) {
-    if (a === '--source' && args[i + 1] !== undefined) return args[i + 1] as string;
-    if (a.startsWith('--source=')) return a.slice('--source='.length);
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m) continue;
+    const flag = m[1] as string;
+    const value = m[2] ?? args[i + 1];
+    if (value === undefined || (m[2] === undefined && value.startsWith('--'))) continue;
+    values[flag] = value;
+    from[flag] = `--${flag}`;
   }
-  for (const e of objs(c.spec.env)) if (e.name === 'DRAINGATE_SIDECAR_SOURCE' && typeof e.value === 'string') return e.value;
-  return 'aws';
+  const { env, unresolved } = envOf(c.spec);
+  for (const [flag, name] of Object.entries(SIDECAR_SETTINGS)) {
+    if (flag in values) continue;
+    if (env[name] !== undefined) {
+      values[flag] = env[name] as string;
+      from[flag] = name;
+    } else if (unresolved.includes(name)) {
+      values[flag] = '(from valueFrom)';
+      from[flag] = name;
+    }
+  }
+  return { values, from };
 }
 
 /** Env of a container as name → literal value; names set through valueFrom are listed separately. */
@@ -353,13 +399,20 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
   const main = list.filter((c) => !c.init);
   const app = main.find((c) => targetPorts.some((tp) => servesPort(c, tp))) ?? main.find((c) => !isSidecarContainer(c)) ?? null;
   const sidecarContainer = list.find(isSidecarContainer);
-  const sidecar: SidecarInfo | null = sidecarContainer
-    ? {
-        container: sidecarContainer,
-        source: sidecarSource(sidecarContainer),
-        native: sidecarContainer.init && sidecarContainer.spec.restartPolicy === 'Always',
-      }
-    : null;
+  let sidecar: SidecarInfo | null = null;
+  if (sidecarContainer) {
+    const { values, from } = sidecarSettings(sidecarContainer);
+    const listen = /:(\d+)$/.exec(values.listen ?? '127.0.0.1:9901');
+    sidecar = {
+      container: sidecarContainer,
+      source: values.source ?? null,
+      conditionType: values['condition-type'] ?? SIDECAR_GATE,
+      listenPort: listen ? Number(listen[1]) : null,
+      values,
+      from,
+      native: sidecarContainer.init && sidecarContainer.spec.restartPolicy === 'Always',
+    };
+  }
   const serviceNames = new Set(services.map((s) => s.name));
   const ingresses = all.filter(
     (o) => o.kind === 'Ingress' && sameNamespace(o.namespace, ns) && ingressBackends(o).some((n) => serviceNames.has(n)),

@@ -183,11 +183,21 @@ export const RULES: readonly Rule[] = [
     id: 'sidecar-rbac-missing',
     severity: 'error',
     title: 'the draingate sidecar lacks the RBAC it needs',
-    why: 'The sidecar reads and watches its own pod, patches pods/status (the readiness gate), creates Events and, for the aws source, reads TargetGroupBindings. Without these it cannot set the gate (new pods never become Ready) or see the pod being deleted.',
-    fix: "Bind the pod's ServiceAccount to a Role with: pods get/list/watch, pods/status patch, events create, and (aws source) targetgroupbindings.elbv2.k8s.aws get/list; see examples/k8s/base/rbac.yaml.",
+    why: 'The sidecar reads and watches its own pod, patches pods/status (the readiness gate), creates Events and, for the aws source, lists TargetGroupBindings and reads their Service (and its Node in instance mode). Without these it cannot set the gate (new pods never become Ready) or see the pod being deleted.',
+    fix: "Bind the pod's ServiceAccount to a Role with: pods get/watch, pods/status patch, events create and, for the aws source, targetgroupbindings.elbv2.k8s.aws list and services get (plus nodes get through a ClusterRole and ClusterRoleBinding in instance mode); see examples/k8s/base/rbac.yaml.",
     reasoning:
       'doctor looks for RoleBindings/ClusterRoleBindings in the input that name the ServiceAccount and for the rules of the Roles/ClusterRoles they reference.',
     timeline: NEW_POD,
+  }),
+  rule({
+    id: 'sidecar-config-invalid',
+    severity: 'error',
+    title: "the draingate sidecar's settings do not fit the pod or the load balancer",
+    why: "The sidecar refuses to start without --source and the downward-API pod identity, the aws source needs the region and the pod IP (ip mode), the app source needs core's /status URL; a sidecar port other than the one in DRAINGATE_SIDECAR_URL means core never hears from it; a target type other than the LB's means the sidecar looks for a target that does not exist (the gate never turns True). A healthy threshold below the LB's turns the gate True before the LB routes (error); above it, later than needed (warning).",
+    fix: "Give the sidecar --source aws|app|albc, POD_NAME/POD_NAMESPACE/POD_UID/POD_IP from the downward API, AWS_REGION (aws) or --app-status-url http://127.0.0.1:<management port>/status (app), --healthy-threshold = the LB's healthy threshold (app), --target-type = the LB's target type (aws), and point DRAINGATE_SIDECAR_URL at its --listen port; see examples/k8s/base/deployment.yaml.",
+    reasoning:
+      'The sidecar validates its configuration at start and exits on an error (packages/sidecar: `draingate-sidecar --help`). As a native sidecar that crash-loops, it holds the whole pod back.',
+    timeline: `${NEW_POD}\n\n${OLD_POD}`,
   }),
   rule({
     id: 'sidecar-not-native',
