@@ -54,3 +54,21 @@ describe('@draingate/doctor exports', () => {
     expectTypeOf(api.runCli).returns.toEqualTypeOf<number>();
   });
 });
+
+describe('README', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  it('lists every rule with its severity and title, in order', () => {
+    const rows = [...readme.matchAll(/^\| \[`([a-z-]+)`\]\(#\1\) +\| (\w+) +\| (.*?) +\|$/gm)].map((m) => [m[1], m[2], m[3]]);
+    expect(rows).toEqual(api.RULES.map((r) => [r.id, r.severity, r.title]));
+  });
+  it('has a section per rule with exactly the why and fix the CLI prints', () => {
+    for (const r of api.RULES) {
+      expect(readme).toContain(`### ${r.id}\n\n**${r.severity}**: ${r.title}.\n\n${r.why}\n\n**Fix**: ${r.fix}\n`);
+    }
+  });
+  it('documents the exit codes runCli returns', () => {
+    expect(readme).toMatch(/^\| 0 +\| no errors \(warnings and infos allowed\) +\|$/m);
+    expect(readme).toMatch(/^\| 1 +\| at least one error \(including unparseable YAML\) +\|$/m);
+    expect(readme).toMatch(/^\| 2 +\| usage or input error/m);
+  });
+});
