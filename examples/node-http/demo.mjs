@@ -1,202 +1,209 @@
-// The draingate demo: one service shut down under load, twice — once with the usual server.close() on
-// SIGTERM, once with @draingate/core — behind a small load-balancer emulation that acts like an AWS ALB:
-// keep-alive connection pool to the target, health checks with an unhealthy threshold, and a deregistration
-// that lands seconds after the pod got SIGTERM. Prints a timeline of states and of what clients saw.
+// The draingate demo: the same rolling update, run three times side by side, each behind its own real load
+// balancer (HAProxy, health-checking like an AWS ALB target group, with a controller emulation that registers
+// and deregisters pods 7 s late, as the AWS Load Balancer Controller can): once with the usual server.close() on
+// SIGTERM, once with a fixed 5 s wait before it, once with @draingate/core's defaults. Prints a per-second
+// timeline of what clients saw, the final table, and writes an SVG chart of requests per second by outcome.
 //
-//   ./run demo            (from the repository root; installs and builds first)
-//   node examples/node-http/demo.mjs   (once built)
-import { spawn } from 'node:child_process';
-import http from 'node:http';
+//   ./run demo                                   (from the repository root; installs and builds first)
+//   node examples/node-http/demo.mjs [--chart file.svg] [--lag 7]
+//
+// It is the short version of the rollout benchmark: `pnpm bench:rollout` (bench/rollout/, see bench/README.md).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { demoAdapters } from '../../bench/rollout/adapters/index.mjs';
+import { assertHaproxy } from '../../bench/rollout/haproxy.mjs';
+import { chartSvg, failureKinds, fmtS, table } from '../../bench/rollout/report.mjs';
+import { ALB_HEALTH_CHECK, runScenario } from '../../bench/rollout/scenarios.mjs';
 
-const RATE = 100; // requests per second through the LB
-const POOL = 6; // LB keep-alive connections to the target
-const HC_INTERVAL = 1000; // health-check interval (ALBC default 15 s, scaled down)
-const HC_UNHEALTHY = 2; // unhealthy threshold (ALB default 2)
-const LB_LAG = 2500; // SIGTERM -> LB stops routing new requests (controller lag + propagation)
-const WARMUP = 2000;
-const GRACE = 8000; // terminationGracePeriodSeconds, scaled down: kubelet sends SIGKILL after it
+const RATE = 200; // requests/s through each load balancer
+const REPLICAS = 2;
 
-const tty = process.stdout.isTTY;
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      chart: { type: 'string', default: fileURLToPath(new URL('../../.bench-out/demo-rollout.svg', import.meta.url)) },
+      lag: { type: 'string', default: '7' },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message}\nusage: node examples/node-http/demo.mjs [--chart file.svg] [--lag seconds]`);
+  process.exit(2);
+}
+const LAG = Number(args.lag) * 1000;
+if (!Number.isFinite(LAG) || LAG < 0 || LAG > 20_000) {
+  console.error(`--lag: "${args.lag}" is not a number of seconds in [0, 20] (e.g. --lag 7)`);
+  process.exit(2);
+}
+const chartPath = resolve(args.chart);
+
+const tty = Boolean(process.stdout.isTTY);
 const c = (code, s) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 const bold = (s) => c(1, s);
 const dim = (s) => c(2, s);
 const red = (s) => c(31, s);
 const green = (s) => c(32, s);
 
-function startServer(script, env) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const events = [];
-  let stderr = '';
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        events.push(JSON.parse(line));
-      } catch {}
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
-  return { child, events, exited, stderr: () => stderr };
+try {
+  await assertHaproxy();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
 }
 
-async function run(name, script, env) {
-  const server = startServer(script, env);
-  const t0 = Date.now();
-  while (!server.events.some((e) => e.event === 'listening')) {
-    if (Date.now() - t0 > 10_000 || server.child.exitCode !== null) throw new Error(`${script} did not start:\n${server.stderr()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const port = server.events.find((e) => e.event === 'listening').port;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: POOL, keepAliveMsecs: 60_000 });
-  const lb = { registered: true, healthy: true, failures: 0, stoppedAt: null };
-  const log = []; // { at, outcome }
-  let sigtermAt = null;
-  let exitInfo = null;
-  void server.exited.then((e) => {
-    exitInfo = e;
-  });
-
-  const request = (path, headers = {}) =>
-    new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path, agent, headers, timeout: 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode, close: res.headers.connection === 'close' }));
-      });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (e) => resolve({ error: e.code ?? e.message }));
-    });
-
-  const routing = () => lb.registered && lb.healthy;
-  const startedAt = Date.now();
-  let sent = 0;
-  const sender = setInterval(() => {
-    if (!routing() || exitInfo) return;
-    sent++;
-    const at = Date.now();
-    const path = sent % 10 === 0 ? '/work?ms=300' : '/';
-    void request(path).then((r) => {
-      const outcome = r.error ? `error ${r.error}` : r.status >= 500 ? `HTTP ${r.status}` : r.close ? 'ok (close)' : 'ok';
-      log.push({ at, outcome });
-    });
-  }, 1000 / RATE);
-  const checker = setInterval(async () => {
-    if (!lb.registered || exitInfo) return;
-    const r = await request('/readyz', { 'user-agent': 'ELB-HealthChecker/2.0' });
-    if (r.status === 200) lb.failures = 0;
-    else if (++lb.failures >= HC_UNHEALTHY && lb.healthy) {
-      lb.healthy = false;
-      lb.stoppedAt ??= Date.now();
-    }
-  }, HC_INTERVAL);
-
-  console.log(`\n${bold(name)} ${dim(`(${script})`)}`);
-  console.log(dim('   time   server      LB          sent     ok   ok+close  failed'));
-  let lastRow = 0;
-  const row = () => {
-    const now = Date.now();
-    const slice = log.filter((l) => l.at >= lastRow && l.at < now);
-    lastRow = now;
-    const state = exitInfo
-      ? exitInfo.signal
-        ? 'SIGKILLed'
-        : `exited(${exitInfo.code})`
-      : ([...server.events].reverse().find((e) => e.event === 'state')?.to ?? 'running');
-    const lbState = !lb.registered ? 'deregistered' : lb.healthy ? 'routing' : 'unhealthy';
-    const ok = slice.filter((l) => l.outcome === 'ok').length;
-    const close = slice.filter((l) => l.outcome === 'ok (close)').length;
-    const failed = slice.length - ok - close;
-    const t = `${((now - startedAt) / 1000).toFixed(1)}s`.padStart(7);
-    const f = String(failed).padStart(6);
-    console.log(
-      `${t}   ${state.padEnd(11)} ${lbState.padEnd(12)}${String(slice.length).padStart(5)}${String(ok).padStart(7)}${String(close).padStart(10)}  ${failed ? red(f) : f}`,
-    );
-  };
-  const printer = setInterval(row, 500);
-
-  await new Promise((r) => setTimeout(r, WARMUP));
-  sigtermAt = Date.now();
-  console.log(dim(`  ── SIGTERM (the LB keeps routing for ${LB_LAG / 1000}s: controller lag + propagation) ──`));
-  server.child.kill('SIGTERM');
-  const deregister = setTimeout(() => {
-    lb.registered = false;
-    lb.stoppedAt ??= Date.now();
-  }, LB_LAG);
-  const kubelet = setTimeout(() => server.child.kill('SIGKILL'), GRACE);
-  await server.exited;
-  clearTimeout(kubelet);
-  clearInterval(sender);
-  clearInterval(checker);
-  clearTimeout(deregister);
-  await new Promise((r) => setTimeout(r, 600)); // let the last answers (or errors) arrive
-  row();
-  clearInterval(printer);
-  agent.destroy();
-
-  const failures = {};
-  for (const l of log) if (!l.outcome.startsWith('ok')) failures[l.outcome] = (failures[l.outcome] ?? 0) + 1;
-  const evidence = /draining ended: (\S+)/.exec(server.stderr())?.[1] ?? '-';
-  return {
-    name,
-    requests: log.length,
-    failed: log.length - log.filter((l) => l.outcome.startsWith('ok')).length,
-    failures,
-    exitMs: exitInfo ? exitInfo.at - sigtermAt : null,
-    exitCode: exitInfo?.signal ?? exitInfo?.code ?? null,
-    evidence,
-  };
-}
-
-console.log(bold('draingate demo: a pod shut down under load behind a (emulated) load balancer'));
-console.log(
-  dim(
-    `${RATE} req/s over ${POOL} keep-alive connections; health checks every ${HC_INTERVAL / 1000}s, unhealthy after ${HC_UNHEALTHY} failures; LB stops routing ${LB_LAG / 1000}s after SIGTERM; SIGKILL ${GRACE / 1000}s after SIGTERM`,
-  ),
-);
-const draingateEnv = {
-  DRAINGATE_GRACE_PERIOD: `${GRACE}ms`,
-  DRAINGATE_MIN_DELAY: '1s',
-  DRAINGATE_MAX_DELAY: '4s',
-  DRAINGATE_QUIET_PERIOD: '1s',
-  DRAINGATE_DRAIN_TIMEOUT: '2s',
-  DRAINGATE_HOOKS_TIMEOUT: '1s',
-};
-const results = [
-  await run('naive: server.close() on SIGTERM', 'naive.mjs', {}),
-  await run('fixed: sleep 5 s, then close', 'fixed-sleep.mjs', { SLEEP_MS: '5000' }),
-  await run('draingate', 'server.mjs', draingateEnv),
+const runs = [
+  { label: 'server.close() on SIGTERM', adapter: demoAdapters.naive },
+  { label: 'wait 5 s, then close', adapter: demoAdapters.fixed },
+  { label: 'draingate (defaults)', adapter: demoAdapters.draingate },
 ];
 
-console.log(`\n${bold('result')}`);
-console.log(dim('  run                                requests  failed  success    SIGTERM→exit     exit  draining ended on'));
-for (const r of results) {
-  const pct = r.requests ? ((100 * (r.requests - r.failed)) / r.requests).toFixed(2) : '-';
-  const line = `  ${r.name.padEnd(35)}${String(r.requests).padStart(8)}${String(r.failed).padStart(8)}  ${`${pct} %`.padStart(8)}  ${r.exitMs === null ? '       -' : `${(r.exitMs / 1000).toFixed(2)} s`.padStart(12)}  ${String(r.exitCode).padStart(9)}  ${r.evidence}`;
-  console.log(r.failed ? red(line) : green(line));
-  if (r.failed)
-    console.log(
-      dim(
-        `      failures: ${Object.entries(r.failures)
-          .map(([k, v]) => `${k} ×${v}`)
-          .join(', ')}`,
-      ),
-    );
+console.log(bold('draingate demo: a rolling update behind a real load balancer (HAProxy)'));
+console.log(
+  dim(
+    `${REPLICAS} replicas, maxSurge 1, maxUnavailable 0; ${RATE} req/s each over keep-alive connections (1 in 10 takes 300 ms);\n` +
+      `the load balancer registers and deregisters pods ${LAG / 1000} s after Kubernetes changes them, health-checks every ${ALB_HEALTH_CHECK.interval / 1000} s.\n` +
+      'Three runs side by side; each column is what the clients of one run saw, second by second.\n',
+  ),
+);
+
+const COL = 34;
+const header = `${'time'.padStart(5)}  ${runs.map((r) => r.label.padEnd(COL)).join('')}`;
+console.log(bold(header));
+console.log(dim(`${''.padStart(5)}  ${runs.map(() => 'ok  failed  events'.padEnd(COL)).join('')}`));
+
+// Per-second rows (by send time): second s is printed once its requests have had 1.5 s to be answered.
+const t0 = Date.now();
+const loads = new Array(runs.length).fill(null);
+const eventsBySecond = runs.map(() => new Map());
+const done = runs.map(() => false);
+let printed = 0;
+let status = '';
+const write = (line) => {
+  if (tty && status) process.stdout.write('\r\x1b[K');
+  process.stdout.write(`${line}\n`);
+  if (tty && status) process.stdout.write(status);
+};
+const printRows = (until = Number.POSITIVE_INFINITY) => {
+  if (loads.some((l) => !l)) return; // every run's load has started: rows are seconds since each one's start
+  for (; printed < until; printed++) {
+    const s = printed;
+    if (until === Number.POSITIVE_INFINITY && loads.some((l) => Date.now() - l.startedAt < (s + 1) * 1000 + 1500)) break;
+    const cells = loads.map((l, i) => {
+      const from = l.startedAt + s * 1000;
+      let ok = 0;
+      let failed = 0;
+      for (const r of l.records)
+        if (r.at >= from && r.at < from + 1000) {
+          if (r.outcome === 'ok') ok++;
+          else failed++;
+        }
+      const ev = (eventsBySecond[i].get(s) ?? []).join(', ');
+      const text = `${String(ok).padStart(3)}  ${String(failed).padStart(6)}  ${ev}`;
+      const padded = text.length > COL - 1 ? `${text.slice(0, COL - 2)}… ` : text.padEnd(COL);
+      return failed ? red(padded) : padded;
+    });
+    write(`${`${s}s`.padStart(5)}  ${cells.join('')}`);
+  }
+};
+const spinner = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+let spin = 0;
+const ticker = setInterval(() => {
+  printRows();
+  if (tty) {
+    const phase = runs.map((r, i) => `${r.adapter.name}: ${done[i] ? 'done' : 'running'}`).join(', ');
+    status = `${dim(`${spinner[spin++ % spinner.length]} ${((Date.now() - t0) / 1000).toFixed(0)} s — ${phase} (a run ends ~3 s after its last old pod exited)`)}`;
+    process.stdout.write(`\r\x1b[K${status}`);
+  }
+}, 250);
+
+let results;
+try {
+  results = await Promise.all(
+    runs.map((run, i) =>
+      runScenario({
+        adapter: run.adapter,
+        scenario: 'rollout',
+        replicas: REPLICAS,
+        lag: LAG,
+        rate: RATE,
+        minRequests: 0,
+        warmup: 4000,
+        tail: 2000,
+        // server.close() waits for the LB's idle keep-alive connections (HAProxy keeps them 60 s, like an ALB),
+        // so those pods run until Kubernetes' SIGKILL at 30 s: stop watching them once draingate had its chance.
+        exitWait: LAG + 5000,
+        onStart: (load) => {
+          loads[i] = load;
+        },
+        onEvent: (e) => {
+          // Relative to this run's load start, which is within a second of the others'.
+          const s = Math.floor(e.t / 1000);
+          const list = eventsBySecond[i].get(s) ?? [];
+          const m = /^pod-(\d+) (\w+)(.*)$/.exec(e.text);
+          const p = `p${m?.[1]}`;
+          const short = { created: `+${p}`, Ready: `${p} ready`, deleted: `-${p}`, exited: `${p} exit${m?.[3] ?? ''}` };
+          list.push(short[m?.[2]] ?? e.text);
+          eventsBySecond[i].set(s, list);
+        },
+      }).finally(() => {
+        done[i] = true;
+      }),
+    ),
+  );
+} finally {
+  clearInterval(ticker);
+  if (tty) process.stdout.write('\r\x1b[K');
+  status = '';
 }
-const [naive, fixed, dg] = results;
-if (dg.failed === 0 && dg.exitCode === 0) {
+printRows(Math.max(...results.map((r) => r.timeline.length)));
+console.log(
+  dim(
+    '      events: +pN pod created; pN ready: Ready for Kubernetes (the LB found it healthy: readiness gate); -pN pod deleted (SIGTERM); pN exit',
+  ),
+);
+
+console.log(`\n${bold('result')}`);
+console.log(
+  table(
+    results.map((r, i) => ({ ...r, adapter: runs[i].label })),
+    { color: tty },
+  ),
+);
+
+if (results.some((r) => r.pods.some((p) => p.running)))
   console.log(
-    `\n${green('draingate: 0 failed requests')}; the naive shutdown lost ${naive.failed}; the fixed sleep lost ${fixed.failed} and took ${(fixed.exitMs / 1000).toFixed(1)} s to exit, draingate ${(dg.exitMs / 1000).toFixed(1)} s.`,
+    dim(
+      `running: not exited when the demo stopped watching, ${(LAG + 5000) / 1000} s after the last deletion. server.close() waits for the load balancer's idle\n` +
+        "keep-alive connections (kept 60 s, like an ALB's), so Kubernetes SIGKILLs the pod when terminationGracePeriodSeconds (30 s) ends.",
+    ),
+  );
+
+mkdirSync(dirname(chartPath), { recursive: true });
+writeFileSync(
+  chartPath,
+  chartSvg({
+    title: 'draingate demo: requests per second by outcome during a rolling update behind HAProxy',
+    subtitle: `${REPLICAS} replicas, maxSurge 1; LB (de)registration lag ${LAG / 1000} s; health checks every ${ALB_HEALTH_CHECK.interval / 1000} s; ${RATE} req/s; dashed lines: pod events`,
+    runs: results.map((r, i) => ({ label: runs[i].label, timeline: r.timeline, events: r.events })),
+  }),
+);
+
+const [naive, fixed, dg] = results;
+console.log('');
+if (dg.failed === 0) {
+  console.log(
+    `${green(`draingate: 0 failed requests of ${dg.requests}`)}; server.close() lost ${naive.failed} (${failureKinds(naive.failures)}); ` +
+      `the fixed 5 s wait lost ${fixed.failed}${fixed.failed ? ` (${failureKinds(fixed.failures)}): 5 s is shorter than this ${LAG / 1000} s lag` : ''}.`,
+  );
+  console.log(
+    dim(
+      `draingate's pods exited ${dg.pods.map((p) => fmtS(p.sigtermToExit)).join(', ')} after SIGTERM; draining ended on ${[...new Set(dg.pods.map((p) => p.evidence))].join(', ')}.`,
+    ),
   );
 } else {
-  console.log(`\n${red('draingate lost requests in this run')}: see the timeline above.`);
+  console.log(`${red(`draingate lost ${dg.failed} requests in this run`)} (${failureKinds(dg.failures)}): see the timeline above.`);
   process.exitCode = 1;
 }
+console.log(`chart: ${chartPath}`);

@@ -1,0 +1,108 @@
+// Load at a fixed rate through the load balancer over keep-alive connections (an undici Pool), every request's
+// outcome recorded: its send time, latency, and either the status code or the client-side error kind.
+// 1 request in 10 is a slow one (`/work?ms=300`): there are always requests in flight when a pod shuts down.
+import { Pool } from 'undici';
+
+export const SLOW_MS = 300;
+
+/**
+ * @param {{ port: number, rate: number, connections?: number, timeout?: number, slowEvery?: number }} o
+ *   rate in requests/s; timeout in ms (a request not answered by then counts as `timeout`)
+ */
+export function startLoad({ port, rate, connections = 64, timeout = 10_000, slowEvery = 10 }) {
+  const pool = new Pool(`http://127.0.0.1:${port}`, {
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 60_000,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
+  /** @type {{ at: number, ms: number, outcome: string }[]} outcome: 'ok' | 'HTTP 502' | 'reset' | 'refused' | 'timeout' | … */
+  const records = [];
+  const pending = new Set();
+  const startedAt = Date.now();
+  let sent = 0;
+  let stopped = false;
+
+  const one = (slow) => {
+    const at = Date.now();
+    const p = pool
+      .request({ method: 'GET', path: slow ? `/work?ms=${SLOW_MS}` : '/', headers: { host: 'service.example' } })
+      .then(
+        async (res) => {
+          await res.body.dump();
+          return res.statusCode >= 200 && res.statusCode < 300 ? 'ok' : `HTTP ${res.statusCode}`;
+        },
+        (error) => errorKind(error),
+      )
+      .then((outcome) => {
+        records.push({ at, ms: Date.now() - at, outcome });
+        pending.delete(p);
+      });
+    pending.add(p);
+  };
+
+  // Every 10 ms, send what the rate says is due since the start (no drift, no catch-up bursts beyond one tick).
+  const ticker = setInterval(() => {
+    if (stopped) return;
+    const due = Math.floor(((Date.now() - startedAt) * rate) / 1000);
+    for (let n = Math.min(due - sent, Math.ceil(rate / 50)); n > 0; n--) one(++sent % slowEvery === 0);
+    sent = Math.max(sent, due - Math.ceil(rate / 50)); // a stalled event loop drops, rather than bursts
+  }, 10);
+
+  return {
+    startedAt,
+    records,
+    get sent() {
+      return sent;
+    },
+    /** Stops sending, waits for every request's outcome (bounded by the request timeout), closes the pool. */
+    async stop() {
+      stopped = true;
+      clearInterval(ticker);
+      await Promise.all(pending);
+      await pool.close();
+      return records;
+    },
+  };
+}
+
+function errorKind(error) {
+  const code = error?.code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return 'reset';
+  return `error ${code || error?.message}`;
+}
+
+/** Counts, latency percentiles and a per-second timeline (by send time) of a run's records. */
+export function summarize(records, startedAt) {
+  const failures = {};
+  const lat = [];
+  for (const r of records) {
+    if (r.outcome === 'ok') lat.push(r.ms);
+    else failures[r.outcome] = (failures[r.outcome] ?? 0) + 1;
+  }
+  lat.sort((a, b) => a - b);
+  const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : null);
+  const failed = records.length - lat.length;
+  const timeline = [];
+  for (const r of records) {
+    const s = Math.floor((r.at - startedAt) / 1000);
+    while (timeline.length <= s) timeline.push({ ok: 0, failed: {} });
+    const b = timeline[s];
+    if (r.outcome === 'ok') b.ok++;
+    else b.failed[r.outcome] = (b.failed[r.outcome] ?? 0) + 1;
+  }
+  return {
+    requests: records.length,
+    failed,
+    failures,
+    success: records.length ? (records.length - failed) / records.length : 0,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: lat.length ? lat[lat.length - 1] : null,
+    timeline,
+  };
+}

@@ -1,0 +1,137 @@
+// `pnpm bench:rollout`: every adapter through a rolling update and a scale-in behind HAProxy, at each
+// deregistration lag, with load at a fixed rate; prints one table. Exits 1 if a draingate adapter lost a request,
+// served fewer than --min-requests, or took longer than the bound (lag + longest request + 2 s) to exit.
+//
+//   node bench/rollout/run.mjs [--adapters a,b] [--scenarios rollout,scale-in] [--lags 2,7] [--rate 400]
+//                              [--min-requests 10000] [--without-readiness-gate] [--json file]
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { adapters, findAdapters } from './adapters/index.mjs';
+import { assertHaproxy } from './haproxy.mjs';
+import { failureKinds, fmtS, table } from './report.mjs';
+import { ALB_HEALTH_CHECK, overBound, runScenario, scenarios } from './scenarios.mjs';
+
+const usage = `usage: node bench/rollout/run.mjs [--adapters ${adapters.map((a) => a.name).join(',')}]
+       [--scenarios ${scenarios.join(',')}] [--lags 2,7 (seconds)] [--rate 400 (requests/s)]
+       [--min-requests 10000 (per run)] [--without-readiness-gate] [--json results.json]`;
+
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      adapters: { type: 'string' },
+      scenarios: { type: 'string' },
+      lags: { type: 'string', default: '2,7' },
+      rate: { type: 'string', default: '400' },
+      'min-requests': { type: 'string', default: '10000' },
+      'without-readiness-gate': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message}\n${usage}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const list = (s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+const number = (flag, s, min) => {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < min) {
+    console.error(`--${flag}: "${s}" is not a number >= ${min} (e.g. --${flag} ${min === 0 ? 2 : min * 4})\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+};
+let chosen;
+try {
+  chosen = args.adapters ? findAdapters(list(args.adapters)) : adapters;
+} catch (error) {
+  console.error(error.message);
+  process.exit(2);
+}
+const chosenScenarios = args.scenarios ? list(args.scenarios) : scenarios;
+for (const s of chosenScenarios)
+  if (!scenarios.includes(s)) {
+    console.error(`--scenarios: unknown scenario "${s}"; known: ${scenarios.join(', ')}`);
+    process.exit(2);
+  }
+const lags = list(args.lags).map((s) => number('lags', s, 0) * 1000);
+const rate = number('rate', args.rate, 10);
+const minRequests = number('min-requests', args['min-requests'], 0);
+const readinessGate = !args['without-readiness-gate'];
+
+try {
+  await assertHaproxy();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
+
+const haproxyVersion = execFileSync('haproxy', ['-v'], { encoding: 'utf8' })
+  .split('\n')[0]
+  .replace(/ - https.*/, '');
+const cpus = os.cpus();
+console.log(`rollout benchmark: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, ${haproxyVersion}`);
+console.log(
+  `${rate} req/s (1 in 10 takes 300 ms) over keep-alive connections through HAProxy, ≥ ${minRequests} requests per run; health checks every ${ALB_HEALTH_CHECK.interval / 1000} s, healthy/unhealthy after ${ALB_HEALTH_CHECK.rise}/${ALB_HEALTH_CHECK.fall}; readiness gate ${readinessGate ? 'on' : 'OFF'}; terminationGracePeriodSeconds 30\n`,
+);
+
+const cells = [];
+for (const adapter of chosen) for (const scenario of chosenScenarios) for (const lag of lags) cells.push({ adapter, scenario, lag });
+const results = [];
+const problems = [];
+const t0 = Date.now();
+for (const [i, cell] of cells.entries()) {
+  const tag = `[${i + 1}/${cells.length}] ${cell.adapter.name} ${cell.scenario} lag ${cell.lag / 1000} s`;
+  process.stderr.write(`${tag} …\n`);
+  let r;
+  try {
+    r = await runScenario({ ...cell, rate, minRequests, readinessGate });
+  } catch (error) {
+    problems.push(`${tag}: ${error.stack ?? error}`);
+    process.stderr.write(`${tag}: ERROR ${error.message}\n`);
+    continue;
+  }
+  results.push(r);
+  process.stderr.write(
+    `${tag}: ${r.requests} requests, ${r.failed} failed (${failureKinds(r.failures)}), max SIGTERM→exit ${fmtS(r.maxSigtermToExit)}, rollout ${fmtS(r.totalTime)}${cell.adapter.draingate ? `, draining ended on ${r.pods.map((p) => p.evidence).join(', ')}` : ''}\n`,
+  );
+  if (cell.adapter.draingate) {
+    if (r.failed) problems.push(`${tag}: ${r.failed} failed requests (${failureKinds(r.failures)})`);
+    if (r.requests < minRequests) problems.push(`${tag}: only ${r.requests} requests (< ${minRequests})`);
+    for (const p of overBound(r))
+      problems.push(
+        `${tag}: ${p.name} SIGTERM→exit ${fmtS(p.sigtermToExit)} > deregistration lag + longest request + 2 s = ${fmtS(p.bound)}`,
+      );
+  }
+}
+
+console.log(table(results, { color: process.stdout.isTTY }));
+console.log(
+  `\n${results.length} runs in ${fmtS(Date.now() - t0)}. failures by kind: HTTP status from HAProxy (503: connection refused / no server, 502: connection reset or closed before the answer, 504: no answer in time), reset/timeout: seen by the client. delete→exit includes the preStop hook. rollout time: from the change until the last deleted pod exited.`,
+);
+if (args.json)
+  writeFileSync(
+    args.json,
+    JSON.stringify(
+      results.map(({ pods, ...r }) => ({ ...r, pods: pods.map(({ output, ...p }) => p) })),
+      null,
+      2,
+    ),
+  );
+if (problems.length) {
+  console.log(`\nFAILED:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  process.exitCode = 1;
+} else if (results.some((r) => chosen.find((a) => a.name === r.adapter)?.draingate)) {
+  console.log('\ndraingate: 0 failed requests in every run, and every pod exited within lag + longest request + 2 s.');
+}
