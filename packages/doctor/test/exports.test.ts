@@ -72,3 +72,17 @@ describe('README', () => {
     expect(readme).toMatch(/^\| 2 +\| usage or input error/m);
   });
 });
+
+describe('docs/eks.md', () => {
+  const guide = readFileSync(new URL('../../../docs/eks.md', import.meta.url), 'utf8');
+  it('names only rules that exist, and every rule about the manifests', () => {
+    const ids = new Set(api.RULES.map((r) => r.id));
+    const mentioned = new Set([...guide.matchAll(/`([a-z]+(?:-[a-z]+){1,5})`/g)].map((m) => m[1] as string).filter((m) => m.includes('-')));
+    const unknown = [...mentioned].filter(
+      (m) => !ids.has(m) && /-(missing|mismatch|invalid|slow|short|long|shell|native|gate|period|sidecar)$/.test(m),
+    );
+    expect(unknown).toEqual([]);
+    const inputRules = new Set(['yaml-invalid', 'kind-ignored', 'no-workload', 'no-load-balancer']);
+    expect(api.RULES.map((r) => r.id).filter((id) => !inputRules.has(id) && !mentioned.has(id))).toEqual([]);
+  });
+});
