@@ -133,6 +133,32 @@ describe('where findings point', () => {
     });
   });
 
+  describe("preStop on the sidecar's /v1/prestop (a bare Pod)", () => {
+    const pod = readFileSync(join(import.meta.dirname, 'fixtures/sidecar-prestop-pod.yaml'), 'utf8');
+    const check = (text: string) =>
+      checkManifests(text)
+        .units.flatMap((u) => u.findings)
+        .map((f) => `${f.rule} ${f.severity} ${f.field}`);
+
+    it('passes as written (only the missing load balancer is noted)', () => {
+      expect(check(pod)).toEqual(['no-load-balancer info null']);
+    });
+
+    it('a sidecar on loopback cannot answer the kubelet', () => {
+      expect(check(pod.replace('--listen=0.0.0.0:9901, ', ''))).toEqual([
+        'no-load-balancer info null',
+        'sidecar-config-invalid error spec.containers[name=app].lifecycle.preStop.httpGet',
+      ]);
+    });
+
+    it('an app drain budget shorter than what the app needs after SIGTERM', () => {
+      expect(check(pod.replace('--app-drain-budget=15s', '--app-drain-budget=5s'))).toEqual([
+        'no-load-balancer info null',
+        'budget-exceeds-grace-period error spec.initContainers[name=draingate-sidecar].args',
+      ]);
+    });
+  });
+
   it('sidecar-rbac-missing: nodes (instance mode) count only through a ClusterRoleBinding', () => {
     const good = readFileSync(join(dir, 'sidecar-rbac-missing.pass.yaml'), 'utf8')
       .replace('target-type: ip', 'target-type: instance')

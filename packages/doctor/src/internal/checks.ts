@@ -43,8 +43,6 @@ export function ref(o: K8sObject): ObjectRef {
 
 type Emit = (rule: string, object: K8sObject, field: string | null, message: string, severity?: Severity) => void;
 
-const POD = 'spec.template.spec';
-
 function preStopSleepSeconds(c: ContainerInfo): { seconds: number; field: string; exec: string[] | null } | null {
   const pre = get(c.spec, 'lifecycle', 'preStop');
   if (!isObj(pre)) return null;
@@ -80,6 +78,7 @@ function grants(rules: unknown, [group, resource, verb]: Perm): boolean {
 }
 
 function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
+  const POD = ctx.podPath;
   const w = ctx.workload;
   const app = ctx.app;
   const dg = ctx.draingate;
@@ -317,7 +316,8 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
 
   // pdb-missing
   const maxUnavailable = effectiveMaxUnavailable(ctx);
-  if (ctx.pdbs.length === 0 && (ctx.replicas <= 1 || maxUnavailable > 0)) {
+  const replicated = w.kind === 'Deployment' || w.kind === 'StatefulSet';
+  if (replicated && ctx.pdbs.length === 0 && (ctx.replicas <= 1 || maxUnavailable > 0)) {
     emit(
       'pdb-missing',
       w,
@@ -441,7 +441,9 @@ export function diagnoseObjects(objects: readonly K8sObject[], problems: readonl
         null,
         { kind: '(input)', name: '-', namespace: null, file: where, line: 1 },
         null,
-        objects.length === 0 ? 'the input holds no Kubernetes objects.' : 'the input holds no Deployment or StatefulSet: nothing to check.',
+        objects.length === 0
+          ? 'the input holds no Kubernetes objects.'
+          : 'the input holds no Deployment, StatefulSet, DaemonSet or Pod: nothing to check.',
       ),
     );
   }
@@ -523,6 +525,30 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
       );
     }
   }
+  // preStop on the sidecar's /v1/prestop: kubelet calls the pod IP, and SIGTERM comes only when the sidecar answers.
+  const pre = ctx.app ? sidecarPreStop(ctx) : null;
+  if (pre) {
+    const host = (v.listen ?? '127.0.0.1:9901').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    if (host === '127.0.0.1' || host === 'localhost' || host === '::1') {
+      emit(
+        'sidecar-config-invalid',
+        w,
+        pre.field,
+        `preStop calls the sidecar's port ${pre.port}, but the sidecar listens on ${v.listen ?? '127.0.0.1:9901 (default)'}: kubelet sends preStop hooks to the pod IP, so the hook fails and SIGTERM comes at once. Use --listen=0.0.0.0:${pre.port}.`,
+      );
+    }
+    const dg = ctx.draingate;
+    const budgetRaw = v['app-drain-budget'];
+    const budget = budgetRaw === undefined ? 10_000 : parseCoreDuration(budgetRaw);
+    if (dg && budget !== undefined && budget < dg.minDelay + dg.drainTimeout + dg.hooksTimeout) {
+      emit(
+        'budget-exceeds-grace-period',
+        w,
+        at('app-drain-budget'),
+        `the sidecar answers preStop by the deletion deadline minus --app-drain-budget ${formatMs(budget)}${budgetRaw === undefined ? ' (default)' : ''}, but after SIGTERM the app needs up to DRAINGATE_MIN_DELAY ${formatMs(dg.minDelay)} + DRAINGATE_DRAIN_TIMEOUT ${formatMs(dg.drainTimeout)} + DRAINGATE_HOOKS_TIMEOUT ${formatMs(dg.hooksTimeout)} = ${formatMs(dg.minDelay + dg.drainTimeout + dg.hooksTimeout)}.`,
+      );
+    }
+  }
   const url = ctx.draingate?.sidecarUrl;
   if (url) {
     const m = LOCAL_URL.exec(url);
@@ -530,9 +556,21 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
       emit(
         'sidecar-config-invalid',
         w,
-        `${ctx.app?.path ?? POD}.env[name=DRAINGATE_SIDECAR_URL]`,
+        `${ctx.app?.path ?? ctx.podPath}.env[name=DRAINGATE_SIDECAR_URL]`,
         `DRAINGATE_SIDECAR_URL is ${url}, but the sidecar listens on ${v.listen ?? '127.0.0.1:9901 (default)'}: core never hears from it.`,
       );
     }
   }
+}
+
+/** The app's preStop, when it is an httpGet to the sidecar's port (`/v1/prestop`). */
+function sidecarPreStop(ctx: WorkloadContext): { port: number; field: string } | null {
+  const app = ctx.app;
+  const sc = ctx.sidecar;
+  if (!app || !sc) return null;
+  const port = get(app.spec, 'lifecycle', 'preStop', 'httpGet', 'port');
+  const named = typeof port === 'string' ? objs(app.spec.ports).find((p) => p.name === port)?.containerPort : undefined;
+  const number = typeof port === 'number' ? port : typeof named === 'number' ? named : /^\d+$/.test(String(port)) ? Number(port) : null;
+  if (number === null || number !== sc.listenPort) return null;
+  return { port: number, field: `${app.path}.lifecycle.preStop.httpGet` };
 }

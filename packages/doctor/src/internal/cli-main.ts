@@ -17,7 +17,7 @@ export interface CliIo {
 
 export const HELP: string = `Usage: draingate doctor [options] <file|dir|->...
 
-Checks that a Deployment/StatefulSet and the Service, Ingress (AWS Load Balancer Controller), Namespace,
+Checks that a Deployment/StatefulSet/DaemonSet/Pod and the Service, Ingress (AWS Load Balancer Controller), Namespace,
 PodDisruptionBudget and RBAC that belong to it agree on a zero-downtime rollout behind an AWS ALB/NLB.
 
 Inputs: YAML files (multi-document), directories (their *.yaml/*.yml files; a directory with a

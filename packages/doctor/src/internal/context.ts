@@ -1,10 +1,12 @@
 import { CORE_DEFAULTS, CORE_ENV_VARS, parseCoreDuration } from './draingate-env.js';
 import { get, isObj, type K8sObject, type Obj, objs, str } from './objects.js';
 
-export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet']);
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod']);
 export const KNOWN_KINDS: ReadonlySet<string> = new Set([
   'Deployment',
   'StatefulSet',
+  'DaemonSet',
+  'Pod',
   'Service',
   'Ingress',
   'Namespace',
@@ -88,6 +90,7 @@ export const SIDECAR_SETTINGS: Readonly<Record<string, string>> = Object.freeze(
   'target-group-arn': 'DRAINGATE_TARGET_GROUP_ARNS',
   'target-port': 'DRAINGATE_TARGET_PORT',
   'instance-id': 'DRAINGATE_INSTANCE_ID',
+  'app-drain-budget': 'DRAINGATE_APP_DRAIN_BUDGET',
 });
 
 /** The draingate settings of the app container, from its `DRAINGATE_*` env, with core's defaults. */
@@ -109,6 +112,8 @@ export interface DraingateSettings {
 export interface WorkloadContext {
   readonly workload: K8sObject;
   readonly namespace: string | null;
+  /** `spec.template.spec`, or `spec` for a bare Pod. */
+  readonly podPath: string;
   readonly pod: Obj;
   readonly podLabels: Readonly<Record<string, string>>;
   readonly replicas: number;
@@ -158,8 +163,7 @@ export function selects(selector: unknown, labels: Readonly<Record<string, strin
   return true;
 }
 
-function containers(pod: Obj): ContainerInfo[] {
-  const base = 'spec.template.spec';
+function containers(pod: Obj, base: string): ContainerInfo[] {
   const out: ContainerInfo[] = [];
   for (const [list, init] of [
     ['initContainers', true],
@@ -386,12 +390,14 @@ function nlbFor(svc: K8sObject): LoadBalancer {
 
 /** Gathers everything that belongs to one Deployment/StatefulSet. */
 export function buildContext(workload: K8sObject, all: readonly K8sObject[]): WorkloadContext {
-  const pod = (get(workload.raw, 'spec', 'template', 'spec') ?? {}) as Obj;
+  const bare = workload.kind === 'Pod';
+  const podPath = bare ? 'spec' : 'spec.template.spec';
+  const pod = ((bare ? get(workload.raw, 'spec') : get(workload.raw, 'spec', 'template', 'spec')) ?? {}) as Obj;
   const podLabels: Record<string, string> = {};
-  const rawLabels = get(workload.raw, 'spec', 'template', 'metadata', 'labels');
+  const rawLabels = bare ? get(workload.raw, 'metadata', 'labels') : get(workload.raw, 'spec', 'template', 'metadata', 'labels');
   if (isObj(rawLabels)) for (const [k, v] of Object.entries(rawLabels)) podLabels[k] = String(v);
   const ns = workload.namespace;
-  const list = containers(pod);
+  const list = containers(pod, podPath);
   const services = all.filter(
     (o) => o.kind === 'Service' && sameNamespace(o.namespace, ns) && selects(get(o.raw, 'spec', 'selector'), podLabels, true),
   );
@@ -433,6 +439,7 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
   return {
     workload,
     namespace: ns,
+    podPath,
     pod,
     podLabels,
     replicas: typeof replicasRaw === 'number' ? replicasRaw : 1,

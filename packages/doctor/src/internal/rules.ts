@@ -105,7 +105,7 @@ export const RULES: readonly Rule[] = [
     id: 'budget-exceeds-grace-period',
     severity: 'error',
     title: 'the shutdown budget does not fit terminationGracePeriodSeconds',
-    why: 'preStop sleep + DRAINGATE_MAX_DELAY + DRAINGATE_DRAIN_TIMEOUT + DRAINGATE_HOOKS_TIMEOUT must end before the kubelet sends SIGKILL, or in-flight requests are cut and hooks never finish.',
+    why: "preStop sleep + DRAINGATE_MAX_DELAY + DRAINGATE_DRAIN_TIMEOUT + DRAINGATE_HOOKS_TIMEOUT must end before the kubelet sends SIGKILL, or in-flight requests are cut and hooks never finish. When preStop waits on the sidecar's /v1/prestop, the sidecar's --app-drain-budget must leave the app DRAINGATE_MIN_DELAY + DRAINGATE_DRAIN_TIMEOUT + DRAINGATE_HOOKS_TIMEOUT after it.",
     fix: 'Raise terminationGracePeriodSeconds (and DRAINGATE_GRACE_PERIOD to the same value) above the budget, or lower DRAINGATE_MAX_DELAY / DRAINGATE_DRAIN_TIMEOUT / DRAINGATE_HOOKS_TIMEOUT.',
     reasoning:
       "@draingate/core checks maxDelay + drainTimeout + hooksTimeout < gracePeriod at start, but gracePeriod is what DRAINGATE_GRACE_PERIOD says (default 30s), not the pod's real deadline. doctor checks against terminationGracePeriodSeconds (default 30) and adds any fixed preStop sleep, which runs before SIGTERM on the same clock.",
@@ -193,7 +193,7 @@ export const RULES: readonly Rule[] = [
     id: 'sidecar-config-invalid',
     severity: 'error',
     title: "the draingate sidecar's settings do not fit the pod or the load balancer",
-    why: "The sidecar refuses to start without --source and the downward-API pod identity, the aws source needs the region and the pod IP (ip mode), the app source needs core's /status URL; a sidecar port other than the one in DRAINGATE_SIDECAR_URL means core never hears from it; a target type other than the LB's means the sidecar looks for a target that does not exist (the gate never turns True). A healthy threshold below the LB's turns the gate True before the LB routes (error); above it, later than needed (warning).",
+    why: "The sidecar refuses to start without --source and the downward-API pod identity, the aws source needs the region and the pod IP (ip mode), the app source needs core's /status URL; a sidecar port other than the one in DRAINGATE_SIDECAR_URL means core never hears from it; a preStop on the sidecar's port fails when the sidecar listens on loopback only (kubelet calls the pod IP); a target type other than the LB's means the sidecar looks for a target that does not exist (the gate never turns True). A healthy threshold below the LB's turns the gate True before the LB routes (error); above it, later than needed (warning).",
     fix: "Give the sidecar --source aws|app|albc, POD_NAME/POD_NAMESPACE/POD_UID/POD_IP from the downward API, AWS_REGION (aws) or --app-status-url http://127.0.0.1:<management port>/status (app), --healthy-threshold = the LB's healthy threshold (app), --target-type = the LB's target type (aws), and point DRAINGATE_SIDECAR_URL at its --listen port; see examples/k8s/base/deployment.yaml.",
     reasoning:
       'The sidecar validates its configuration at start and exits on an error (packages/sidecar: `draingate-sidecar --help`). As a native sidecar that crash-loops, it holds the whole pod back.',
@@ -230,7 +230,7 @@ export const RULES: readonly Rule[] = [
     id: 'kind-ignored',
     severity: 'info',
     title: 'an object of a kind doctor does not check',
-    why: 'Only Deployment, StatefulSet, Service, Ingress, Namespace, PodDisruptionBudget, ServiceAccount, Role/ClusterRole and their bindings take part in the checks.',
+    why: 'Only Deployment, StatefulSet, DaemonSet, Pod, Service, Ingress, Namespace, PodDisruptionBudget, ServiceAccount, Role/ClusterRole and their bindings take part in the checks.',
     fix: 'Nothing to do.',
     reasoning: 'Unknown kinds are listed so that a typo in a kind does not go unnoticed.',
     timeline: '(none: input problem)',
@@ -238,9 +238,9 @@ export const RULES: readonly Rule[] = [
   rule({
     id: 'no-workload',
     severity: 'warning',
-    title: 'no Deployment or StatefulSet in the input',
+    title: 'no Deployment, StatefulSet, DaemonSet or Pod in the input',
     why: 'Every rule starts from a workload; without one nothing was checked.',
-    fix: 'Pass the files or directory that contain the Deployment/StatefulSet.',
+    fix: 'Pass the files or directory that contain the workload.',
     reasoning: 'An empty or wrong input should not look like a clean result.',
     timeline: '(none: input problem)',
   }),
