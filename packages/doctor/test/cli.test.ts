@@ -81,19 +81,17 @@ describe('draingate doctor (built CLI)', () => {
     expect(json.version).toBe(1);
     expect(json.ok).toBe(false);
     expect(json.summary).toEqual({ errors: 1, warnings: 0, infos: 1, workloads: 2 });
+    // Both files define Deployment shop/api: each file is checked on its own.
+    const sidecar = `${fixtures}/rules/sidecar-not-native.fail.yaml`;
+    const kinds = `${fixtures}/rules/kind-ignored.fail.yaml`;
     expect(json.units).toEqual([
-      {
-        label: 'the files given',
-        workloads: [
-          { kind: 'Deployment', name: 'api', namespace: 'shop', file: `${fixtures}/rules/sidecar-not-native.fail.yaml`, line: 51 },
-          { kind: 'Deployment', name: 'api', namespace: 'shop', file: `${fixtures}/rules/kind-ignored.fail.yaml`, line: 51 },
-        ],
-      },
+      { label: `file ${sidecar}`, workloads: [{ kind: 'Deployment', name: 'api', namespace: 'shop', file: sidecar, line: 51 }] },
+      { label: `file ${kinds}`, workloads: [{ kind: 'Deployment', name: 'api', namespace: 'shop', file: kinds, line: 51 }] },
     ]);
     const error = json.findings.find((f: { rule: string }) => f.rule === 'sidecar-not-native');
     expect(Object.keys(error)).toEqual(['unit', 'rule', 'severity', 'workload', 'object', 'field', 'message', 'why', 'fix']);
     expect(error).toMatchObject({
-      unit: 'the files given',
+      unit: `file ${sidecar}`,
       severity: 'error',
       workload: { kind: 'Deployment', name: 'api', namespace: 'shop' },
       object: { kind: 'Deployment', name: 'api' },

@@ -115,18 +115,30 @@ describe('examples/k8s', () => {
     expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
-  it('the doctor CLI passes on the overlays directory: one unit per kustomization', () => {
-    const out = execFileSync(
-      process.execPath,
-      [join(root, 'packages/doctor/dist/cli.js'), 'doctor', '--format', 'json', 'examples/k8s/overlays'],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 30_000,
-      },
-    );
-    const json = JSON.parse(out) as { ok: boolean; summary: { errors: number; warnings: number; workloads: number } };
+  it('the doctor CLI passes on the whole kit directory: each kustomization and each rendered file checked on its own', () => {
+    const out = execFileSync(process.execPath, [join(root, 'packages/doctor/dist/cli.js'), 'doctor', '--format', 'json', 'examples/k8s'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const json = JSON.parse(out) as {
+      ok: boolean;
+      summary: { errors: number; warnings: number; workloads: number };
+      units: { label: string }[];
+      findings: { rule: string; unit: string }[];
+    };
     expect(json.ok).toBe(true);
-    expect(json.summary).toMatchObject({ errors: 0, warnings: 0, workloads: 3 });
+    expect(json.summary).toMatchObject({ errors: 0, warnings: 0, workloads: 7 });
+    expect(json.units.map((u) => u.label)).toEqual([
+      'file examples/k8s/rendered/alb-instance.yaml',
+      'file examples/k8s/rendered/alb-ip.yaml',
+      'file examples/k8s/rendered/nlb-ip.yaml',
+      'kustomization examples/k8s/base',
+      'kustomization examples/k8s/overlays/alb-instance',
+      'kustomization examples/k8s/overlays/alb-ip',
+      'kustomization examples/k8s/overlays/nlb-ip',
+    ]);
+    // The base alone has no load balancer: the only finding is that note.
+    expect(json.findings.map((f) => `${f.unit}: ${f.rule}`)).toEqual(['kustomization examples/k8s/base: no-load-balancer']);
   });
 });

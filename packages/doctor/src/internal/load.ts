@@ -25,25 +25,46 @@ const YAML_FILE = /\.(ya?ml)$/i;
  */
 export function loadInputs(paths: readonly string[], stdin: string | null, cwd: string = process.cwd()): InputUnit[] {
   const units: InputUnit[] = [];
-  const loose: InputUnit = { label: 'the files given', objects: [], problems: [] };
-  if (stdin !== null) {
-    const parsed = parseManifests(stdin, '-');
-    loose.objects.push(...parsed.objects);
-    loose.problems.push(...parsed.problems);
-  }
+  const loose: Parsed[] = [];
+  if (stdin !== null) loose.push({ file: 'standard input', ...parseManifests(stdin, '-') });
   for (const path of paths) {
     if (!existsSync(path)) throw new InputError(`${path}: no such file or directory.`);
     if (statSync(path).isDirectory()) units.push(...loadDir(path, cwd));
     else {
-      const parsed = parseManifests(read(path), relative(cwd, path) || path);
-      loose.objects.push(...parsed.objects);
-      loose.problems.push(...parsed.problems);
+      const shown = relative(cwd, path) || path;
+      loose.push({ file: shown, ...parseManifests(read(path), shown) });
     }
   }
-  if (stdin !== null || loose.objects.length > 0 || loose.problems.length > 0 || paths.some((p) => !statSync(p).isDirectory())) {
-    units.unshift(loose);
-  }
+  if (loose.length > 0) units.unshift(...group(loose.length === 1 && stdin !== null ? 'standard input' : 'the files given', loose));
   return units;
+}
+
+interface Parsed {
+  readonly file: string;
+  readonly objects: K8sObject[];
+  readonly problems: InputProblem[];
+}
+
+const identity = (o: K8sObject): string =>
+  `${o.apiVersion.split('/').length > 1 ? o.apiVersion.split('/')[0] : ''}/${o.kind}/${o.namespace ?? ''}/${o.name}`;
+
+/**
+ * Files are checked together (a Service in one selects the Deployment in another), unless the same object is
+ * defined in more than one of them (e.g. one rendered file per environment): then each file is checked alone.
+ */
+function group(label: string, files: readonly Parsed[]): InputUnit[] {
+  const seen = new Map<string, string>();
+  let repeated = false;
+  for (const f of files) {
+    for (const o of f.objects) {
+      const id = identity(o);
+      const other = seen.get(id);
+      if (other !== undefined && other !== f.file) repeated = true;
+      seen.set(id, f.file);
+    }
+  }
+  if (repeated) return files.map((f) => ({ label: `file ${f.file}`, objects: f.objects, problems: f.problems }));
+  return [{ label, objects: files.flatMap((f) => f.objects), problems: files.flatMap((f) => f.problems) }];
 }
 
 function read(path: string): string {
@@ -60,7 +81,7 @@ function loadDir(dir: string, cwd: string): InputUnit[] {
     return [{ label: `kustomization ${shown}`, ...renderKustomization(dir, cwd) }];
   }
   const units: InputUnit[] = [];
-  const plain: InputUnit = { label: `directory ${shown}`, objects: [], problems: [] };
+  const plain: Parsed[] = [];
   const walk = (d: string): void => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(d, entry.name);
@@ -69,13 +90,12 @@ function loadDir(dir: string, cwd: string): InputUnit[] {
         if (kustomizationFile(path)) units.push(...loadDir(path, cwd));
         else walk(path);
       } else if (YAML_FILE.test(entry.name)) {
-        const parsed = parseManifests(read(path), relative(cwd, path));
-        plain.objects.push(...parsed.objects);
-        plain.problems.push(...parsed.problems);
+        const file = relative(cwd, path);
+        plain.push({ file, ...parseManifests(read(path), file) });
       }
     }
   };
   walk(dir);
-  if (plain.objects.length > 0 || plain.problems.length > 0 || units.length === 0) units.unshift(plain);
+  if (plain.length > 0 || units.length === 0) units.unshift(...group(`directory ${shown}`, plain));
   return units;
 }

@@ -89,7 +89,10 @@ export function formatHuman(report: Report, options: { color?: boolean } = {}): 
       if (g.findings.length === 0) lines.push(`    ${c('dim', 'no findings')}`);
       for (const f of [...g.findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity])) {
         lines.push(`    ${c(f.severity, `${ICON[f.severity]} ${f.severity}`)} ${c('bold', f.rule)}: ${f.message}`);
-        lines.push(`      ${c('dim', `at ${name(f.object)} ${f.field ?? ''} (${at(f.object)})`.replace('  (', ' ('))}`);
+        const where = f.object.kind.startsWith('(')
+          ? `at ${at(f.object)}`
+          : `at ${name(f.object)}${f.field ? ` ${f.field}` : ''} (${at(f.object)})`;
+        lines.push(`      ${c('dim', where)}`);
         if (f.severity !== 'info') lines.push(`      fix: ${f.fix}`);
       }
     }
