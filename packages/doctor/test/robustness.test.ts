@@ -29,7 +29,7 @@ function prng(seed: number): () => number {
 const REPLACEMENTS: unknown[] = [null, 0, -1, 3.5, '', 'x', '20', '1h', true, [], {}, [1, 'a'], { a: null }];
 
 function paths(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out));
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) paths(v, [...prefix, i], out);
   else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) paths(v, [...prefix, k], out);
   out.push(prefix);
   return out;
