@@ -120,6 +120,15 @@ describe('where findings point', () => {
       ]);
     });
 
+    it('a readinessProbe on the sidecar is a warning', () => {
+      expect(
+        edit(
+          '          restartPolicy: Always\n',
+          '          restartPolicy: Always\n          readinessProbe: { httpGet: { path: /livez, port: 9901 } }\n',
+        ),
+      ).toEqual([expect.stringMatching(/^sidecar-config-invalid warning: the sidecar has a readinessProbe/)]);
+    });
+
     it('env settings count like flags, and a custom condition type must be the declared gate', () => {
       const text = good
         .replace('          args: [--source, aws]\n', '')

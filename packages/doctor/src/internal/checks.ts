@@ -477,6 +477,15 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
     if (v[flag] === undefined)
       bad(flag, `${SIDECAR_SETTINGS[flag]} is not set: the sidecar needs it from the downward API (fieldRef) and refuses to start.`);
   }
+  if (isObj(sc.container.spec.readinessProbe)) {
+    emit(
+      'sidecar-config-invalid',
+      w,
+      `${sc.container.path}.readinessProbe`,
+      "the sidecar has a readinessProbe: a native sidecar counts towards the pod's readiness, so a failing sidecar probe takes the pod out of the load balancer; the sidecar needs none (its gate is the readiness signal).",
+      'warning',
+    );
+  }
   const lbs = ctx.loadBalancers;
   if (sc.source === 'aws') {
     if (v.region === undefined) {
