@@ -1,6 +1,5 @@
 // Public API: a list of re-exports only.
 export type { AwsCredentials, OwnTarget } from './internal/aws.js';
-export { IAM_ACTION } from './internal/aws.js';
 export type { SettingSpec, SidecarConfig, SourceKind, TargetType } from './internal/config.js';
 export { describeConfig, resolveConfig, SETTINGS, usage } from './internal/config.js';
 export { formatDuration, parseDuration } from './internal/duration.js';

@@ -6,7 +6,7 @@ import { type ApiServer, dryRunApply, installTargetGroupBindingCrd, k8sBinDir, s
 let api: ApiServer;
 beforeAll(async () => {
   api = await startApiServer();
-}, 120_000);
+}, 150_000);
 afterAll(async () => {
   await api?.stop();
 }, 30_000);

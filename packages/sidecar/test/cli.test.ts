@@ -22,7 +22,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'draingate-sidecar-cli-'));
   kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, api.adminKubeConfig().exportConfig(), { mode: 0o600 });
-}, 120_000);
+}, 150_000);
 afterAll(async () => {
   await elb?.stop();
   await api?.stop();

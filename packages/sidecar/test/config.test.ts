@@ -110,6 +110,9 @@ describe('resolveConfig', () => {
 
   it('--help lists every setting with its environment variable', () => {
     const text = usage();
-    for (const s of SETTINGS) expect(text).toContain(`--${s.flag}`), expect(text).toContain(s.env);
+    for (const s of SETTINGS) {
+      expect(text).toContain(`--${s.flag}`);
+      expect(text).toContain(s.env);
+    }
   });
 });

@@ -21,7 +21,7 @@ beforeAll(async () => {
   api = await startApiServer();
   await installTargetGroupBindingCrd(api.adminKubeConfig());
   elb = await new FakeElbv2().start();
-}, 120_000);
+}, 150_000);
 afterEach(async () => {
   for (const s of running.splice(0)) await s.close();
 });

@@ -18,7 +18,7 @@ beforeAll(async () => {
   api = await startApiServer();
   await installTargetGroupBindingCrd(api.adminKubeConfig());
   elb = await new FakeElbv2().start();
-}, 120_000);
+}, 150_000);
 afterAll(async () => {
   await sidecar?.close();
   await elb?.stop();

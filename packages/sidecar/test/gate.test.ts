@@ -9,7 +9,7 @@ import { condition, createPod, GATE, readPod, writeConditions } from './helpers/
 let api: ApiServer;
 beforeAll(async () => {
   api = await startApiServer();
-}, 120_000);
+}, 150_000);
 afterAll(async () => {
   await api?.stop();
 }, 30_000);

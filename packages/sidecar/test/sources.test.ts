@@ -15,7 +15,7 @@ const cleanups: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   api = await startApiServer();
   elb = await new FakeElbv2().start();
-}, 120_000);
+}, 150_000);
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { type AwsCredentials, AwsSource } from './aws.js';
+import type { AwsCredentials } from './aws.js';
 import { describeConfig, type SidecarConfig, type SourceKind } from './config.js';
 import { formatDuration } from './duration.js';
 import { Backoff, type Failure, jitter } from './failures.js';
@@ -83,7 +83,9 @@ const iso = (v: unknown): string | null => {
 
 /** Starts the sidecar: the localhost API first, then the pod watch and the source. */
 export async function startSidecar(options: StartSidecarOptions): Promise<Sidecar> {
-  const engine = new Engine(options);
+  // The AWS SDK is loaded only for --source=aws (it is most of the sidecar's memory).
+  const aws = options.config.source === 'aws' ? await import('./aws.js') : null;
+  const engine = new Engine(options, aws?.AwsSource ?? null);
   await engine.listen();
   engine.start();
   return engine;
@@ -129,7 +131,7 @@ class Engine implements Sidecar {
   private syncAgain = false;
   private closed = false;
 
-  constructor(options: StartSidecarOptions) {
+  constructor(options: StartSidecarOptions, AwsSourceClass: typeof import('./aws.js').AwsSource | null) {
     const c = options.config;
     this.config = c;
     this.log = options.logger ?? createJsonLogger();
@@ -151,8 +153,8 @@ class Engine implements Sidecar {
     );
     const count = (outcome: string): void => this.metrics.sourceCalls.inc({ source: c.source, outcome });
     this.source =
-      c.source === 'aws'
-        ? new AwsSource(c, this.kc, options.awsCredentials, count)
+      c.source === 'aws' && AwsSourceClass
+        ? new AwsSourceClass(c, this.kc, options.awsCredentials, count)
         : c.source === 'app'
           ? new AppSource(c.app.statusUrl as string, c.app.healthyThreshold)
           : new AlbcSource();

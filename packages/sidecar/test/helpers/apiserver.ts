@@ -11,7 +11,7 @@
  * apiserver generates in its cert dir (trusted through `caData`), and a service-account signing key so
  * ServiceAccount tokens minted by TokenRequest authenticate. No kubelet, scheduler or controller-manager: tests
  * write pod status themselves, and no `default` ServiceAccount exists (the ServiceAccount admission plugin is off).
- * Every wait is bounded (etcd 30 s, `/readyz` 60 s); `stop()` kills both processes (SIGTERM, SIGKILL after 10 s)
+ * Every wait is bounded (etcd 30 s, `/readyz` 90 s; use a beforeAll timeout of 150 s); `stop()` kills both processes (SIGTERM, SIGKILL after 10 s)
  * and removes the temp dir, also when start-up failed.
  *
  * Stable API (also imported by packages/doctor/test by relative path):
@@ -69,7 +69,7 @@ export interface ApiServer {
 export interface StartApiServerOptions {
   /** Extra kube-apiserver flags (`--name=value`). */
   extraArgs?: string[];
-  /** Bound on waiting for `/readyz` (default 60 000 ms). */
+  /** Bound on waiting for `/readyz` (default 90 000 ms: ~3 s on an idle 2-core machine, much more under load). */
   readyTimeoutMs?: number;
 }
 
@@ -151,14 +151,20 @@ class Proc {
   }
 }
 
-async function until(what: string, timeoutMs: number, proc: Proc, probe: () => Promise<boolean>): Promise<void> {
+async function until(
+  what: string,
+  timeoutMs: number,
+  proc: Proc,
+  probe: () => Promise<boolean>,
+  last: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
     if (proc.exited !== null) throw new Error(`${proc.name} exited (${proc.exited}) while waiting for ${what}\n${proc.tail(40)}`);
     if (await probe().catch(() => false)) return;
     await sleep(100);
   }
-  throw new Error(`${what}: not within ${timeoutMs} ms\n${proc.tail(40)}`);
+  throw new Error(`${what}: not within ${timeoutMs} ms (machine overloaded?) ${last()}\n${proc.tail(40)}`);
 }
 
 /** Starts etcd + kube-apiserver. Retries twice when a picked port was taken meanwhile. */
@@ -263,7 +269,18 @@ async function startOnce(binDir: string, options: StartApiServerOptions): Promis
     const adminKubeConfig = (): KubeConfig => kubeConfigForToken(adminToken);
 
     const ca = readFileSync(certFile);
-    await until('kube-apiserver /readyz', options.readyTimeoutMs ?? 60_000, api, () => readyz(url, ca, adminToken));
+    let lastReadyz = '';
+    await until(
+      'kube-apiserver /readyz',
+      options.readyTimeoutMs ?? 90_000,
+      api,
+      async () => {
+        const r = await readyz(url, ca, adminToken);
+        if (r !== true) lastReadyz = r;
+        return r === true;
+      },
+      () => `last /readyz answer: ${lastReadyz}`,
+    );
 
     return {
       url,
@@ -299,15 +316,29 @@ async function startOnce(binDir: string, options: StartApiServerOptions): Promis
   }
 }
 
-/** `GET /readyz` answers 200 (the serving certificate verified against `ca`). */
-function readyz(url: string, ca: Buffer, token: string): Promise<boolean> {
+/** `GET /readyz?verbose` answers 200 (the serving certificate verified against `ca`); else the failing checks. */
+function readyz(url: string, ca: Buffer, token: string): Promise<true | string> {
   return new Promise((res) => {
-    const req = httpsGet(`${url}/readyz`, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 2000 }, (r) => {
-      r.resume();
-      res(r.statusCode === 200);
+    const req = httpsGet(`${url}/readyz?verbose`, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 2000 }, (r) => {
+      let body = '';
+      r.on('data', (b: Buffer) => {
+        body += b.toString();
+      });
+      r.on('end', () => {
+        if (r.statusCode === 200) res(true);
+        else
+          res(
+            `HTTP ${r.statusCode}: ${
+              body
+                .split('\n')
+                .filter((l) => l.startsWith('[-]'))
+                .join('; ') || body.slice(0, 300)
+            }`,
+          );
+      });
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => res(false));
+    req.on('timeout', () => req.destroy(new Error('timeout after 2 s')));
+    req.on('error', (e) => res(e.message));
   });
 }
 
