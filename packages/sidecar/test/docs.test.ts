@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkSidecarStatus } from '../../core/dist/index.js';
+import * as api from '../src/index.js';
+import { SETTINGS } from '../src/internal/config.js';
+
+// The README's settings table and JSON example are the code's, and the package exports what it documents.
+const here = dirname(fileURLToPath(import.meta.url));
+const readme = readFileSync(join(here, '../README.md'), 'utf8');
+const contract = readFileSync(join(here, '../../../docs/sidecar-contract.md'), 'utf8');
+
+describe('README', () => {
+  it('the settings table is SETTINGS, row for row (flag, env, default, meaning)', () => {
+    const start = readme.indexOf('| flag | environment | default | meaning |');
+    const rows = readme
+      .slice(start)
+      .split('\n')
+      .slice(2)
+      .filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('|')))
+      .map((l) => l.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, '').replace(/`/g, '')));
+    expect(rows).toEqual(SETTINGS.map((s) => [`--${s.flag}`, s.env, s.default ?? '—', s.doc.replace(/`/g, '')]));
+  });
+
+  it("the /v1/status example has exactly the keys the sidecar serves, and passes core's contract check", () => {
+    const json = /### `GET \/v1\/status`[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1] as string;
+    const example = JSON.parse(json) as Record<string, unknown>;
+    expect(checkSidecarStatus(example)).toBeNull();
+    const served: (keyof api.SidecarStatusBody)[] = [
+      'apiVersion',
+      'source',
+      'gate',
+      'deregistered',
+      'deregisteredAt',
+      'targets',
+      'lastError',
+      'phase',
+      'detail',
+      'evidenceAvailable',
+      'draining',
+      'writesStopped',
+    ];
+    expect(Object.keys(example).sort()).toEqual([...served].sort());
+  });
+
+  it('docs/sidecar-contract.md example passes the same check and names the default port', () => {
+    const json = /```json\n([\s\S]*?)```/.exec(contract)?.[1] as string;
+    expect(checkSidecarStatus(JSON.parse(json))).toBeNull();
+    expect(contract).toContain('127.0.0.1:9901');
+  });
+});
+
+describe('exports', () => {
+  it('src/index.ts exports the config parser and startSidecar', () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        'Backoff',
+        'Failure',
+        'GateWriter',
+        'SETTINGS',
+        'SidecarConfigError',
+        'createJsonLogger',
+        'describeConfig',
+        'formatDuration',
+        'parseDuration',
+        'resolveConfig',
+        'silentLogger',
+        'startSidecar',
+        'usage',
+      ].sort(),
+    );
+  });
+});
