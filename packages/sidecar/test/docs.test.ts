@@ -13,13 +13,21 @@ const contract = readFileSync(join(here, '../../../docs/sidecar-contract.md'), '
 
 describe('README', () => {
   it('the settings table is SETTINGS, row for row (flag, env, default, meaning)', () => {
-    const start = readme.indexOf('| flag | environment | default | meaning |');
-    const rows = readme
-      .slice(start)
-      .split('\n')
-      .slice(2)
-      .filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('|')))
-      .map((l) => l.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, '').replace(/`/g, '')));
+    // Biome pads markdown tables: compare trimmed cells.
+    const lines = readme.split('\n');
+    const header = lines.findIndex((l) => /^\|\s*flag\s*\|\s*environment\s*\|\s*default\s*\|\s*meaning\s*\|$/.test(l));
+    expect(header).toBeGreaterThan(0);
+    const body: string[] = [];
+    for (const l of lines.slice(header + 2)) {
+      if (!l.startsWith('|')) break;
+      body.push(l);
+    }
+    const rows = body.map((l) =>
+      l
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim().replace(/`/g, '')),
+    );
     expect(rows).toEqual(SETTINGS.map((s) => [`--${s.flag}`, s.env, s.default ?? '—', s.doc.replace(/`/g, '')]));
   });
 
