@@ -183,6 +183,27 @@ describe('aws source', () => {
     expect(sidecar.status().lastError?.message).toMatch(/throttled by AWS \(Throttling: Rate exceeded\)/);
   }, 60_000);
 
+  it('Throttling with a Retry-After header: the next request waits at least that long', async () => {
+    const kc = api.adminKubeConfig();
+    const ns = 'aws-retry-after';
+    const pod = await createPod(kc, ns, 'web');
+    elb.set(TG1, '10.0.0.11', 8080, 'healthy');
+    elb.failNext(1, { ...THROTTLING, retryAfterSeconds: 3 });
+    const before = elb.calls.length;
+    const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string, ip: '10.0.0.11' }, [
+      '--source=aws',
+      '--region=eu-west-1',
+      `--aws-endpoint=${elb.url}`,
+      `--target-group-arn=${TG1}`,
+      '--target-port=8080',
+    ]);
+    running.push(sidecar);
+    await waitFor('gate True', () => sidecar.status().gate.status === 'True', 30_000);
+    const calls = elb.calls.slice(before);
+    expect(calls.map((c) => c.error)).toEqual(['Throttling', null]);
+    expect((calls[1]?.at as number) - (calls[0]?.at as number)).toBeGreaterThanOrEqual(2950); // backoff alone: ≤ 1 s
+  }, 60_000);
+
   it('AccessDenied: one clear error naming the IAM action, gate False PermissionDenied, preStop falls back to the fixed delay', async () => {
     const kc = api.adminKubeConfig();
     const ns = 'aws-denied';
