@@ -1,3 +1,4 @@
+import { formatDuration } from '@draingate/core';
 import {
   buildContext,
   type ContainerInfo,
@@ -9,7 +10,7 @@ import {
   WORKLOAD_KINDS,
   type WorkloadContext,
 } from './context.js';
-import { CORE_DEFAULTS, CORE_ENV_VARS, formatMs, parseCoreDuration } from './draingate-env.js';
+import { CORE_DEFAULTS, coreConfigRefusal, tryCoreDuration } from './draingate-env.js';
 import { get, type InputProblem, isObj, type K8sObject, objs, str } from './objects.js';
 import { findRule, type Severity } from './rules.js';
 
@@ -142,7 +143,7 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
         'deregistration-delay-too-short',
         lb.origins.deregistration,
         lb.fields.deregistration,
-        `${what} has deregistration_delay.timeout_seconds=${lb.deregistrationDelaySeconds}, but the pod may serve ${formatMs(window)} after deregistration begins (${dg ? `DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)} + DRAINGATE_DRAIN_TIMEOUT ${formatMs(dg.drainTimeout)}` : `terminationGracePeriodSeconds ${tgps}`}).`,
+        `${what} has deregistration_delay.timeout_seconds=${lb.deregistrationDelaySeconds}, but the pod may serve ${formatDuration(window)} after deregistration begins (${dg ? `DRAINGATE_MAX_DELAY ${formatDuration(dg.maxDelay)} + DRAINGATE_DRAIN_TIMEOUT ${formatDuration(dg.drainTimeout)}` : `terminationGracePeriodSeconds ${tgps}`}).`,
       );
     }
     if (dg) {
@@ -154,8 +155,8 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
           lb.origins.interval,
           hc.path === null ? lb.fields.protocol : lb.fields.interval,
           hc.path === null
-            ? `${what} uses a TCP health check, which draingate cannot observe, and there is no sidecar: every shutdown drains for DRAINGATE_MAX_DELAY (${formatMs(dg.maxDelay)}).`
-            : `${what} needs ${hc.intervalSeconds} s × ${hc.unhealthyThreshold} + 1 s = ${formatMs(detection)} to mark the target unhealthy, not less than DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)}, and there is no sidecar.`,
+            ? `${what} uses a TCP health check, which draingate cannot observe, and there is no sidecar: every shutdown drains for DRAINGATE_MAX_DELAY (${formatDuration(dg.maxDelay)}).`
+            : `${what} needs ${hc.intervalSeconds} s × ${hc.unhealthyThreshold} + ${formatDuration(CORE_DEFAULTS.lbMargin)} (core's LB margin) = ${formatDuration(detection)} to mark the target unhealthy, not less than DRAINGATE_MAX_DELAY ${formatDuration(dg.maxDelay)}, and there is no sidecar.`,
         );
       }
       // unhealthy-threshold-mismatch
@@ -227,65 +228,31 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
     const budget = sleepMs + dg.maxDelay + dg.drainTimeout + dg.hooksTimeout;
     if (budget >= tgps * 1000) {
       const parts = [
-        ...(sleep ? [`preStop sleep ${formatMs(sleepMs)}`] : []),
-        `DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)}`,
-        `DRAINGATE_DRAIN_TIMEOUT ${formatMs(dg.drainTimeout)}`,
-        `DRAINGATE_HOOKS_TIMEOUT ${formatMs(dg.hooksTimeout)}`,
+        ...(sleep ? [`preStop sleep ${formatDuration(sleepMs)}`] : []),
+        `DRAINGATE_MAX_DELAY ${formatDuration(dg.maxDelay)}`,
+        `DRAINGATE_DRAIN_TIMEOUT ${formatDuration(dg.drainTimeout)}`,
+        `DRAINGATE_HOOKS_TIMEOUT ${formatDuration(dg.hooksTimeout)}`,
       ];
       const envGrace = dg.env.DRAINGATE_GRACE_PERIOD;
       const note =
         dg.gracePeriod !== tgps * 1000
-          ? ` DRAINGATE_GRACE_PERIOD is ${envGrace ?? '30s (default)'}, not ${tgps}s: core checks its budget against that, not the real deadline.`
+          ? ` DRAINGATE_GRACE_PERIOD is ${envGrace ?? `${formatDuration(CORE_DEFAULTS.gracePeriod)} (default)`}, not ${tgps}s: core checks its budget against that, not the real deadline.`
           : '';
       emit(
         'budget-exceeds-grace-period',
         w,
         tgpsField,
-        `${parts.join(' + ')} = ${formatMs(budget)}, not less than terminationGracePeriodSeconds ${tgps}s: SIGKILL comes first.${note}`,
+        `${parts.join(' + ')} = ${formatDuration(budget)}, not less than terminationGracePeriodSeconds ${tgps}s: SIGKILL comes first.${note}`,
       );
     }
-    // draingate-config-invalid
-    const { env } = envOf(app.spec);
-    for (const [name, value] of Object.entries(env)) {
-      if (!name.startsWith('DRAINGATE_')) continue;
-      const field = `${app.path}.env[name=${name}]`;
-      const kind = CORE_ENV_VARS[name];
-      if (!kind) {
-        // Kubernetes service links for a Service named draingate-*: core ignores them too.
-        if (/_(SERVICE_HOST|SERVICE_PORT|SERVICE_PORT_.+|PORT|PORT_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)$/.test(name)) continue;
-        emit(
-          'draingate-config-invalid',
-          w,
-          field,
-          `unknown variable ${name}: core refuses to start. Known: ${Object.keys(CORE_ENV_VARS).join(', ')}.`,
-        );
-      } else if (kind === 'duration' && parseCoreDuration(value) === undefined) {
-        emit(
-          'draingate-config-invalid',
-          w,
-          field,
-          `${name}=${JSON.stringify(value)} is not a duration with a unit (e.g. "20s"): core refuses to start.`,
-        );
-      } else if (kind === 'integer' && !/^\s*\d+\s*$/.test(value)) {
-        emit('draingate-config-invalid', w, field, `${name}=${JSON.stringify(value)} is not a whole number: core refuses to start.`);
-      }
-    }
-    if (dg.minDelay > dg.maxDelay) {
-      emit(
-        'draingate-config-invalid',
-        w,
-        `${app.path}.env[name=DRAINGATE_MIN_DELAY]`,
-        `DRAINGATE_MIN_DELAY ${formatMs(dg.minDelay)} is greater than DRAINGATE_MAX_DELAY ${formatMs(dg.maxDelay)}: core refuses to start.`,
-      );
-    }
-    const coreBudget = dg.maxDelay + dg.drainTimeout + dg.hooksTimeout;
-    if (coreBudget >= dg.gracePeriod) {
-      emit(
-        'draingate-config-invalid',
-        w,
-        `${app.path}.env[name=DRAINGATE_GRACE_PERIOD]${dg.env.DRAINGATE_GRACE_PERIOD === undefined ? ' (not set: 30s)' : ''}`,
-        `core refuses to start: DRAINGATE_MAX_DELAY + DRAINGATE_DRAIN_TIMEOUT + DRAINGATE_HOOKS_TIMEOUT = ${formatMs(coreBudget)} is not less than DRAINGATE_GRACE_PERIOD ${formatMs(dg.gracePeriod)}.`,
-      );
+    // draingate-config-invalid: core's own resolveConfig on the container's env, so doctor cannot disagree with it.
+    // Like core at start-up, this stops at the first problem.
+    const refusal = coreConfigRefusal(envOf(app.spec).env);
+    if (refusal) {
+      const { variable } = refusal;
+      const unset = variable !== null && (dg.env[variable] ?? '') === '';
+      const field = variable === null ? `${app.path}.env` : `${app.path}.env[name=${variable}]${unset ? ' (not set)' : ''}`;
+      emit('draingate-config-invalid', w, field, `core refuses to start (DraingateConfigError): ${refusal.error.message}`);
     }
   }
 
@@ -548,13 +515,13 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
     }
     const dg = ctx.draingate;
     const budgetRaw = v['app-drain-budget'];
-    const budget = budgetRaw === undefined ? 10_000 : parseCoreDuration(budgetRaw);
+    const budget = budgetRaw === undefined ? 10_000 : tryCoreDuration(budgetRaw);
     if (dg && budget !== undefined && budget < dg.minDelay + dg.drainTimeout + dg.hooksTimeout) {
       emit(
         'budget-exceeds-grace-period',
         w,
         at('app-drain-budget'),
-        `the sidecar answers preStop by the deletion deadline minus --app-drain-budget ${formatMs(budget)}${budgetRaw === undefined ? ' (default)' : ''}, but after SIGTERM the app needs up to DRAINGATE_MIN_DELAY ${formatMs(dg.minDelay)} + DRAINGATE_DRAIN_TIMEOUT ${formatMs(dg.drainTimeout)} + DRAINGATE_HOOKS_TIMEOUT ${formatMs(dg.hooksTimeout)} = ${formatMs(dg.minDelay + dg.drainTimeout + dg.hooksTimeout)}.`,
+        `the sidecar answers preStop by the deletion deadline minus --app-drain-budget ${formatDuration(budget)}${budgetRaw === undefined ? ' (default)' : ''}, but after SIGTERM the app needs up to DRAINGATE_MIN_DELAY ${formatDuration(dg.minDelay)} + DRAINGATE_DRAIN_TIMEOUT ${formatDuration(dg.drainTimeout)} + DRAINGATE_HOOKS_TIMEOUT ${formatDuration(dg.hooksTimeout)} = ${formatDuration(dg.minDelay + dg.drainTimeout + dg.hooksTimeout)}.`,
       );
     }
   }

@@ -1,4 +1,4 @@
-import { CORE_DEFAULTS, CORE_ENV_VARS, parseCoreDuration } from './draingate-env.js';
+import { CORE_DEFAULTS, tryCoreDuration } from './draingate-env.js';
 import { get, isObj, type K8sObject, type Obj, objs, str } from './objects.js';
 
 export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod']);
@@ -236,14 +236,14 @@ function draingateSettings(app: ContainerInfo | null): DraingateSettings | null 
   if (names.length === 0 && !readyz && !prestop && !unresolved.some((n) => n.startsWith('DRAINGATE_'))) return null;
   const duration = (name: string, fallback: number): number => {
     const v = env[name];
-    return v === undefined ? fallback : (parseCoreDuration(v) ?? fallback);
+    return v === undefined ? fallback : (tryCoreDuration(v) ?? fallback);
   };
   const thresholdRaw = env.DRAINGATE_LB_UNHEALTHY_THRESHOLD;
   const threshold =
     thresholdRaw !== undefined && /^\d+$/.test(thresholdRaw.trim()) ? Number(thresholdRaw) : CORE_DEFAULTS.lbUnhealthyThreshold;
   return {
     explicit: names.length > 0,
-    env: Object.fromEntries(names.filter((n) => n in CORE_ENV_VARS || n.startsWith('DRAINGATE_')).map((n) => [n, env[n] as string])),
+    env: Object.fromEntries(names.map((n) => [n, env[n] as string])),
     gracePeriod: duration('DRAINGATE_GRACE_PERIOD', CORE_DEFAULTS.gracePeriod),
     minDelay: duration('DRAINGATE_MIN_DELAY', CORE_DEFAULTS.minDelay),
     maxDelay: duration('DRAINGATE_MAX_DELAY', CORE_DEFAULTS.maxDelay),
