@@ -204,6 +204,33 @@ describe('aws source', () => {
     expect((calls[1]?.at as number) - (calls[0]?.at as number)).toBeGreaterThanOrEqual(2950); // backoff alone: ≤ 1 s
   }, 60_000);
 
+  it('a /v1/prestop call on a pod nobody deletes polls only while it waits (until its deadline)', async () => {
+    const kc = api.adminKubeConfig();
+    const ns = 'aws-stray-prestop';
+    const pod = await createPod(kc, ns, 'web', { grace: 4 });
+    elb.set(TG1, '10.0.0.12', 8080, 'healthy');
+    const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string, ip: '10.0.0.12' }, [
+      '--source=aws',
+      '--region=eu-west-1',
+      `--aws-endpoint=${elb.url}`,
+      `--target-group-arn=${TG1}`,
+      '--target-port=8080',
+      '--app-drain-budget=2s',
+    ]);
+    running.push(sidecar);
+    await waitFor('gate True', () => sidecar.status().gate.status === 'True', 30_000);
+    const before = elb.describeCalls().length;
+    const r = await getJson<{ ended: string; waitedMs: number }>(`${sidecar.url}/v1/prestop`);
+    expect(r.body.ended).toBe('deadline'); // grace 4 s − budget 2 s
+    expect(r.body.waitedMs).toBeGreaterThanOrEqual(1900);
+    expect(elb.describeCalls().length).toBeGreaterThan(before); // it did look while waiting
+    await new Promise((res) => setTimeout(res, 500));
+    const after = elb.describeCalls().length;
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(elb.describeCalls().length).toBe(after);
+    expect(sidecar.status().deregistered).toBe(false);
+  }, 60_000);
+
   it('AccessDenied: one clear error naming the IAM action, gate False PermissionDenied, preStop falls back to the fixed delay', async () => {
     const kc = api.adminKubeConfig();
     const ns = 'aws-denied';

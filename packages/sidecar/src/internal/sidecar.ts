@@ -111,6 +111,7 @@ class Engine implements Sidecar {
   private lastLogged = '';
   private desired: DesiredGate = { status: 'False', reason: 'WaitingForTarget', message: 'the sidecar has not observed the target yet' };
   private podSeen = false;
+  private deletionSeen = false;
   private drain: { startedAt: number; trigger: DrainTrigger } | null = null;
   private goneSince: number | null = null;
   private deregisteredAt: number | null = null;
@@ -196,7 +197,9 @@ class Engine implements Sidecar {
   private shouldPoll(): boolean {
     if (this.closed) return false;
     if (this.phase === 'starting') return true;
-    return this.phase === 'draining' && this.goneSince === null && this.source.tellsDeregistration;
+    if (this.phase !== 'draining' || this.goneSince !== null || !this.source.tellsDeregistration) return false;
+    // A stray /v1/prestop on a pod nobody deletes must not poll AWS forever: only while a call waits.
+    return this.deletionSeen || this.waiters.size > 0 || this.drain?.trigger === 'signal';
   }
 
   private tick(): void {
@@ -348,7 +351,11 @@ class Engine implements Sidecar {
       this.haveDesired = true;
     }
     this.metrics.gateStatus.set(cur?.status === 'True' ? 1 : 0);
-    if (pod.metadata?.deletionTimestamp) this.startDraining('deletion');
+    if (pod.metadata?.deletionTimestamp && !this.deletionSeen) {
+      this.deletionSeen = true;
+      this.startDraining('deletion');
+      this.tick();
+    }
     // The first poll waits for this first read; albc reads the pod itself, so every update is worth a look.
     if (this.phase === 'starting' && (this.source.kind === 'albc' || !this.polledOnce)) this.tick();
     this.syncGate();
@@ -448,6 +455,7 @@ class Engine implements Sidecar {
         resolve({ ended, waitedMs, detail });
       };
       this.waiters.add(finish);
+      this.tick();
       const check = (): void => {
         timer = null;
         const now = Date.now();
