@@ -527,6 +527,10 @@ class Engine implements Sidecar {
         json(200, this.status());
         return;
       case '/v1/prestop':
+        if (req.method !== 'GET') {
+          json(405, { error: 'GET only: /v1/prestop starts draining' });
+          return;
+        }
         void this.waitPrestop().then((r) => json(200, r));
         return;
       case '/metrics':
