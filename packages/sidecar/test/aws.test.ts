@@ -156,6 +156,26 @@ describe('aws source', () => {
     expect(sidecar.status().gate.message).toBe('healthy in 2/2 target groups');
   }, 60_000);
 
+  it('instance mode from a TargetGroupBinding: the NodePort of its Service and the instance id from the Node providerID', async () => {
+    const kc = api.adminKubeConfig();
+    const ns = 'aws-tgb-instance';
+    await kc.makeApiClient(CoreV1Api).createNode({
+      body: { metadata: { name: 'node-7' }, spec: { providerID: 'aws:///eu-west-1a/i-0fedcba9876543210' } },
+    });
+    const pod = await createPod(kc, ns, 'shop', { nodeName: 'node-7', ports: [{ name: 'http', containerPort: 8080 }] });
+    await serviceAndTgb(ns, 'shop', TG2, 'instance');
+    elb.set(TG2, 'i-0fedcba9876543210', 30080, 'healthy');
+    const sidecar = await runSidecar(kc, { name: 'shop', namespace: ns, uid: pod.metadata?.uid as string }, [
+      '--source=aws',
+      '--region=eu-west-1',
+      `--aws-endpoint=${elb.url}`,
+      '--node-name=node-7',
+    ]);
+    running.push(sidecar);
+    await waitFor('gate True', () => sidecar.status().gate.status === 'True', 30_000);
+    expect(sidecar.status().targets).toMatchObject([{ targetGroupArn: TG2, id: 'i-0fedcba9876543210', port: 30080, state: 'healthy' }]);
+  }, 60_000);
+
   it('Throttling: backs off (gaps grow beyond the poll interval), then recovers', async () => {
     const kc = api.adminKubeConfig();
     const ns = 'aws-throttle';
