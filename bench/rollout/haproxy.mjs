@@ -173,7 +173,7 @@ backend be
 function haproxyMissing(error) {
   if (error?.code === 'ENOENT')
     return new Error(
-      'HAProxy is not installed (no `haproxy` on PATH). The rollout harness needs the real load balancer: run `./run test` (it installs it with apt) or `sudo apt-get install haproxy`.',
+      'HAProxy is not installed (no `haproxy` on PATH). The rollout harness, demo and e2e test need the real load balancer: run `./run test` or `./run demo` (both install it with apt), or `sudo apt-get install haproxy`.',
     );
   return error;
 }

@@ -118,7 +118,7 @@ for (const [i, cell] of cells.entries()) {
 
 console.log(table(results, { color: process.stdout.isTTY }));
 console.log(
-  `\n${results.length} runs in ${fmtS(Date.now() - t0)}. failures by kind: HTTP status from HAProxy (503: connection refused / no server, 502: connection reset or closed before the answer, 504: no answer in time), reset/timeout: seen by the client. delete→exit includes the preStop hook. rollout time: from the change until the last deleted pod exited.`,
+  `\n${results.length} runs in ${fmtS(Date.now() - t0)}. failures by kind: HTTP status from HAProxy (503: connection refused / no server, 502: connection reset or closed before the answer, 504: no answer in time), reset/timeout: seen by the client (timeout: no answer in 10 s). p99: latency of the successful requests. delete→exit includes the preStop hook. rollout time: from the change until the last deleted pod exited.`,
 );
 if (args.json)
   writeFileSync(

@@ -112,8 +112,12 @@ let spin = 0;
 const ticker = setInterval(() => {
   printRows();
   if (tty) {
-    const phase = runs.map((r, i) => `${r.adapter.name}: ${done[i] ? 'done' : 'running'}`).join(', ');
-    status = `${dim(`${spinner[spin++ % spinner.length]} ${((Date.now() - t0) / 1000).toFixed(0)} s — ${phase} (a run ends ~3 s after its last old pod exited)`)}`;
+    // e.g. "⠋ 23 s  old pods deleted: 1/2 1/2 1/2", cut to the terminal's width (a wrapped line cannot be redrawn)
+    const deleted = runs.map((_, i) =>
+      done[i] ? 'done' : `${[...eventsBySecond[i].values()].flat().filter((e) => e.startsWith('-')).length}/${REPLICAS}`,
+    );
+    const text = `${spinner[spin++ % spinner.length]} ${((Date.now() - t0) / 1000).toFixed(0)} s  old pods deleted: ${deleted.join('  ')}`;
+    status = dim(text.slice(0, Math.max(10, (process.stdout.columns || 80) - 1)));
     process.stdout.write(`\r\x1b[K${status}`);
   }
 }, 250);
