@@ -8,6 +8,8 @@ export type { FailureKind } from './internal/failures.js';
 export { Backoff, Failure } from './internal/failures.js';
 export type { DesiredGate, GateStatus, PodRef, WriteResult } from './internal/kube.js';
 export { GateWriter } from './internal/kube.js';
+export type { KubeAuth, KubeConfigLike, RequestParams, WatchEvent } from './internal/kubeclient.js';
+export { authFromKubeConfig, HttpError, inClusterAuth, KubeClient } from './internal/kubeclient.js';
 export type { Logger } from './internal/logger.js';
 export { createJsonLogger, silentLogger } from './internal/logger.js';
 export type { SidecarMetrics } from './internal/metrics.js';

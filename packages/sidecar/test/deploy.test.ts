@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
@@ -17,6 +18,7 @@ const read = (p: string): string => readFileSync(join(pkg, p), 'utf8');
 let api: ApiServer;
 let elb: FakeElbv2;
 const running: Sidecar[] = [];
+const cleanupDirs: string[] = [];
 beforeAll(async () => {
   api = await startApiServer();
   await installTargetGroupBindingCrd(api.adminKubeConfig());
@@ -24,6 +26,7 @@ beforeAll(async () => {
 }, 150_000);
 afterEach(async () => {
   for (const s of running.splice(0)) await s.close();
+  for (const d of cleanupDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 afterAll(async () => {
   await elb?.stop();
@@ -119,7 +122,7 @@ async function applyInto(kc: KubeConfig, ns: string, text: string): Promise<void
 }
 
 describe('the documented Role', () => {
-  it('lets a ServiceAccount bound to it do everything the aws source needs (TargetGroupBindings, pod, gate, events)', async () => {
+  it('lets a ServiceAccount bound to it do everything the aws source needs (TargetGroupBindings, pod, gate, events), with in-cluster auth', async () => {
     const admin = api.adminKubeConfig();
     const ns = 'rbac-ok';
     await applyInto(admin, ns, read('deploy/rbac.yaml'));
@@ -141,8 +144,13 @@ describe('the documented Role', () => {
       },
     });
     elb.set(TG1, '10.0.0.5', 8080, 'healthy');
-    const token = await api.tokenFor(ns, 'draingate-sidecar');
-    const sidecar = await runSidecar(api.kubeConfigForToken(token), { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
+    // What the kubelet mounts: a projected token and the cluster CA.
+    const saDir = mkdtempSync(join(tmpdir(), 'draingate-sa-'));
+    cleanupDirs.push(saDir);
+    writeFileSync(join(saDir, 'token'), await api.tokenFor(ns, 'draingate-sidecar'), { mode: 0o600 });
+    writeFileSync(join(saDir, 'ca.crt'), Buffer.from(api.caData, 'base64'));
+    const inCluster = { host: '127.0.0.1', port: new URL(api.url).port, serviceAccountDir: saDir };
+    const sidecar = await runSidecar({ inCluster }, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
       '--source=aws',
       '--region=eu-west-1',
       `--aws-endpoint=${elb.url}`,

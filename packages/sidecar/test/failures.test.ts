@@ -1,6 +1,7 @@
-import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Backoff, kubeFailure, parseRetryAfter } from '../src/internal/failures.js';
+import { HttpError } from '../src/internal/kubeclient.js';
 import type { Sidecar } from '../src/internal/sidecar.js';
 import { type ApiServer, startApiServer } from './helpers/apiserver.js';
 import { FakeElbv2 } from './helpers/fake-elbv2.js';
@@ -75,7 +76,7 @@ describe('API server unreachable', () => {
 
 describe('429 and Retry-After', () => {
   it('a 429 from the API server carries its Retry-After into the backoff', () => {
-    const e = new ApiException(429, 'Too Many Requests', '{"kind":"Status","message":"Too many requests, please try again later."}', {
+    const e = new HttpError(429, '{"kind":"Status","message":"Too many requests, please try again later."}', {
       'retry-after': '3',
     });
     const f = kubeFailure(e, 'patch pods/status', 'ns');

@@ -2,6 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Failure } from '../src/internal/failures.js';
 import { GateWriter } from '../src/internal/kube.js';
+import { authFromKubeConfig, KubeClient } from '../src/internal/kubeclient.js';
 import { type ApiServer, startApiServer } from './helpers/apiserver.js';
 import { condition, createPod, GATE, readPod, writeConditions } from './helpers/pods.js';
 
@@ -19,7 +20,7 @@ const ALBC = 'target-health.elbv2.k8s.aws/k8s-web-tgb';
 async function writerFor(ns: string, name: string): Promise<GateWriter> {
   const kc = api.adminKubeConfig();
   const pod = await createPod(kc, ns, name, { extraGates: [ALBC] });
-  const w = new GateWriter(kc, { name, namespace: ns, uid: pod.metadata?.uid as string }, GATE);
+  const w = new GateWriter(new KubeClient(authFromKubeConfig(kc)), { name, namespace: ns, uid: pod.metadata?.uid as string }, GATE);
   w.observe(pod);
   return w;
 }
@@ -97,7 +98,7 @@ describe('GateWriter against kube-apiserver', () => {
     const pod = await createPod(kc, 'gate', 'forbidden');
     const token = await api.tokenFor('gate', 'no-rbac');
     const w = new GateWriter(
-      api.kubeConfigForToken(token),
+      new KubeClient(authFromKubeConfig(api.kubeConfigForToken(token))),
       { name: 'forbidden', namespace: 'gate', uid: pod.metadata?.uid as string },
       GATE,
     );

@@ -3,9 +3,10 @@ import {
   type DescribeTargetHealthCommandOutput,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { SidecarConfig, TargetType } from './config.js';
 import { awsFailure, Failure, kubeFailure } from './failures.js';
+import type { KubeClient } from './kubeclient.js';
 import type { Observation, Source, SourceContext, TargetReport } from './sources.js';
 
 export const IAM_ACTION = 'elasticloadbalancing:DescribeTargetHealth';
@@ -44,12 +45,10 @@ export class AwsSource implements Source {
   /** Resolved once (TargetGroupBindings rarely change during a pod's life). */
   targets: OwnTarget[] | null = null;
   calls = 0;
-  private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
 
   constructor(
     private readonly config: SidecarConfig,
-    kc: KubeConfig,
+    private readonly kube: KubeClient,
     credentials: AwsCredentials | undefined,
     private readonly onCall: (outcome: string) => void = () => {},
   ) {
@@ -59,8 +58,6 @@ export class AwsSource implements Source {
       ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
     });
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
   }
 
   async observe(ctx: SourceContext): Promise<Observation> {
@@ -138,12 +135,10 @@ export class AwsSource implements Source {
       if (!pod) throw podFailure ?? new Failure('unreachable', 'the pod has not been read yet: cannot match TargetGroupBindings');
       let tgbs: TargetGroupBinding[];
       try {
-        const list = (await this.custom.listNamespacedCustomObject({
-          group: 'elbv2.k8s.aws',
-          version: 'v1beta1',
-          namespace: ns,
-          plural: 'targetgroupbindings',
-        })) as { items?: TargetGroupBinding[] };
+        const list = await this.kube.request<{ items?: TargetGroupBinding[] }>(
+          'GET',
+          `/apis/elbv2.k8s.aws/v1beta1/namespaces/${encodeURIComponent(ns)}/targetgroupbindings`,
+        );
         tgbs = list.items ?? [];
       } catch (e) {
         const f = kubeFailure(e, 'list targetgroupbindings.elbv2.k8s.aws', ns);
@@ -163,7 +158,10 @@ export class AwsSource implements Source {
         if (!arn || !svcName) continue;
         let svc: V1Service;
         try {
-          svc = await this.core.readNamespacedService({ name: svcName, namespace: ns });
+          svc = await this.kube.request<V1Service>(
+            'GET',
+            `/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(svcName)}`,
+          );
         } catch (e) {
           const f = kubeFailure(e, 'get services', ns);
           if (f.kind === 'not-found') continue;
@@ -218,7 +216,7 @@ export class AwsSource implements Source {
     if (c.aws.instanceId) return c.aws.instanceId;
     if (!c.pod.nodeName) throw new Failure('other', 'instance mode needs --instance-id or NODE_NAME');
     try {
-      const node = await this.core.readNode({ name: c.pod.nodeName });
+      const node = await this.kube.request<V1Node>('GET', `/api/v1/nodes/${encodeURIComponent(c.pod.nodeName)}`);
       const id = /\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
       if (!id)
         throw new Failure('other', `node ${c.pod.nodeName} has no EC2 providerID (${node.spec?.providerID ?? 'none'}): pass --instance-id`);

@@ -1,4 +1,4 @@
-import { ApiException } from '@kubernetes/client-node';
+import { HttpError } from './kubeclient.js';
 
 /** How a failed call to the API server or AWS is handled (README "Failure handling"). */
 export type FailureKind =
@@ -56,12 +56,12 @@ export function parseRetryAfter(value: string | undefined | null, now: number = 
 }
 
 /**
- * Classifies an error from @kubernetes/client-node. `permission` names what the call needed, for the 403 message,
+ * Classifies an error from the Kubernetes API client. `permission` names what the call needed, for the 403 message,
  * e.g. `patch pods/status`.
  */
 export function kubeFailure(e: unknown, permission: string, namespace: string): Failure {
   if (e instanceof Failure) return e;
-  if (e instanceof ApiException) {
+  if (e instanceof HttpError) {
     const msg = statusMessage(e.body) ?? e.message.split('\n')[0];
     const headers = (e.headers ?? {}) as Record<string, string>;
     const retryAfter = parseRetryAfter(headers['retry-after'] ?? headers['Retry-After']);

@@ -1,14 +1,6 @@
-import {
-  CoreV1Api,
-  type CoreV1Event,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Pod,
-  type V1PodCondition,
-  Watch,
-} from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { Backoff, type Failure, kubeFailure } from './failures.js';
+import type { KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
 
 export interface PodRef {
@@ -40,15 +32,12 @@ export class GateWriter {
   /** The condition as last seen on the pod (read, watched or written). */
   current: V1PodCondition | null = null;
   writes = 0;
-  private readonly api: CoreV1Api;
 
   constructor(
-    kc: KubeConfig,
+    private readonly api: KubeClient,
     readonly pod: PodRef,
     readonly conditionType: string,
-  ) {
-    this.api = kc.makeApiClient(CoreV1Api);
-  }
+  ) {}
 
   /** Takes the condition from a pod object read or watched elsewhere. */
   observe(pod: V1Pod): void {
@@ -71,14 +60,10 @@ export class GateWriter {
     // Omitted, the strategic merge keeps the existing lastTransitionTime of this condition.
     if (!cur || cur.status !== desired.status) condition.lastTransitionTime = `${now.toISOString().slice(0, 19)}Z`;
     try {
-      const pod = await this.api.patchNamespacedPodStatus(
-        {
-          name: this.pod.name,
-          namespace: this.pod.namespace,
-          body: { metadata: { uid: this.pod.uid }, status: { conditions: [condition] } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-      );
+      const pod = await this.api.request<V1Pod>('PATCH', `${podPath(this.pod)}/status`, {
+        body: { metadata: { uid: this.pod.uid }, status: { conditions: [condition] } },
+        contentType: 'application/strategic-merge-patch+json',
+      });
       this.writes++;
       this.observe(pod);
       return 'written';
@@ -99,21 +84,18 @@ export class GateWriter {
 /** Records core/v1 Events on the pod (what `kubectl describe pod` shows). Failures are logged once per reason, never thrown. */
 export class EventRecorder {
   readonly emitted: { reason: string; message: string; type: string }[] = [];
-  private readonly api: CoreV1Api;
   private readonly failedOnce = new Set<string>();
 
   constructor(
-    kc: KubeConfig,
+    private readonly api: KubeClient,
     private readonly pod: PodRef,
     private readonly host: string | null,
     private readonly log: Logger,
-  ) {
-    this.api = kc.makeApiClient(CoreV1Api);
-  }
+  ) {}
 
   async emit(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
     this.emitted.push({ reason, message, type });
-    const now = new Date();
+    const now = new Date().toISOString() as unknown as Date;
     const body: CoreV1Event = {
       metadata: { generateName: `${this.pod.name}.`, namespace: this.pod.namespace },
       involvedObject: { apiVersion: 'v1', kind: 'Pod', name: this.pod.name, namespace: this.pod.namespace, uid: this.pod.uid },
@@ -128,7 +110,7 @@ export class EventRecorder {
       reportingInstance: this.pod.name,
     };
     try {
-      await this.api.createNamespacedEvent({ namespace: this.pod.namespace, body });
+      await this.api.request('POST', `/api/v1/namespaces/${encodeURIComponent(this.pod.namespace)}/events`, { body });
     } catch (e) {
       const f = kubeFailure(e, 'create events', this.pod.namespace);
       const key = `${f.kind}`;
@@ -150,19 +132,16 @@ export class PodWatcher {
   /** Set when the pod is gone or replaced (another uid): watching stopped. */
   gone: string | null = null;
   private closed = false;
-  private abort: AbortController | null = null;
+  private abort: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private readonly api: CoreV1Api;
   private readonly backoff = new Backoff(500, 30_000);
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly api: KubeClient,
     private readonly ref: PodRef,
     private readonly onPod: (pod: V1Pod) => void,
     private readonly onFailure: (f: Failure) => void,
-  ) {
-    this.api = kc.makeApiClient(CoreV1Api);
-  }
+  ) {}
 
   start(): void {
     void this.cycle();
@@ -171,7 +150,7 @@ export class PodWatcher {
   /** One GET of the pod (used at start and after each watch ends). Returns null and reports on failure. */
   async read(): Promise<V1Pod | null> {
     try {
-      const pod = await this.api.readNamespacedPod({ name: this.ref.name, namespace: this.ref.namespace });
+      const pod = await this.api.request<V1Pod>('GET', podPath(this.ref));
       this.lastFailure = null;
       this.accept(pod);
       return pod;
@@ -202,7 +181,6 @@ export class PodWatcher {
       return;
     }
     const rv = pod.metadata?.resourceVersion;
-    const watch = new Watch(this.kc);
     let ended = false;
     const end = (err: unknown): void => {
       if (ended) return;
@@ -220,15 +198,11 @@ export class PodWatcher {
       }
     };
     try {
-      this.abort = await watch.watch(
+      this.abort = await this.api.watch(
         `/api/v1/namespaces/${encodeURIComponent(this.ref.namespace)}/pods`,
-        {
-          fieldSelector: `metadata.name=${this.ref.name}`,
-          allowWatchBookmarks: false,
-          ...(rv ? { resourceVersion: rv } : {}),
-          timeoutSeconds: 300,
-        },
-        (phase: string, obj: V1Pod) => {
+        { fieldSelector: `metadata.name=${this.ref.name}`, resourceVersion: rv, timeoutSeconds: 300 },
+        ({ type: phase, object }) => {
+          const obj = object as V1Pod;
           this.backoff.reset();
           if (phase === 'DELETED') {
             if (obj.metadata?.uid === this.ref.uid) this.gone = `pod ${this.ref.namespace}/${this.ref.name} was deleted`;
@@ -238,7 +212,7 @@ export class PodWatcher {
         },
         end,
       );
-      if (this.closed) this.abort?.abort();
+      if (this.closed) this.abort?.();
     } catch (e) {
       end(e);
     }
@@ -256,6 +230,10 @@ export class PodWatcher {
   stop(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    this.abort?.abort();
+    this.abort?.();
   }
+}
+
+function podPath(p: { name: string; namespace: string }): string {
+  return `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`;
 }

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { AwsCredentials } from './aws.js';
 import { describeConfig, type SidecarConfig, type SourceKind } from './config.js';
 import { formatDuration } from './duration.js';
 import { Backoff, type Failure, jitter } from './failures.js';
 import { type DesiredGate, EventRecorder, GateWriter, PodWatcher } from './kube.js';
+import { authFromKubeConfig, inClusterAuth, type KubeAuth, KubeClient, type KubeConfigLike } from './kubeclient.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import { AlbcSource, AppSource, describeSource, type Observation, type Source, type TargetReport } from './sources.js';
@@ -49,8 +50,12 @@ export interface PrestopResult {
 
 export interface StartSidecarOptions {
   config: SidecarConfig;
-  /** Overrides `config.kubeconfig` / the in-cluster service account. */
-  kubeConfig?: KubeConfig;
+  /** Overrides `config.kubeconfig` / the in-cluster service account: a @kubernetes/client-node `KubeConfig`. */
+  kubeConfig?: KubeConfigLike;
+  /** In-cluster only: where the service-account token and `ca.crt` are. Default `/var/run/secrets/kubernetes.io/serviceaccount`. */
+  serviceAccountDir?: string;
+  /** In-cluster only: the environment with `KUBERNETES_SERVICE_HOST`/`_PORT`. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
   logger?: Logger;
   /** Static AWS credentials; default: the SDK's provider chain (IRSA, EKS Pod Identity, env). */
   awsCredentials?: AwsCredentials;
@@ -85,7 +90,16 @@ const iso = (v: unknown): string | null => {
 export async function startSidecar(options: StartSidecarOptions): Promise<Sidecar> {
   // The AWS SDK is loaded only for --source=aws (it is most of the sidecar's memory).
   const aws = options.config.source === 'aws' ? await import('./aws.js') : null;
-  const engine = new Engine(options, aws?.AwsSource ?? null);
+  let auth: KubeAuth;
+  if (options.kubeConfig) auth = authFromKubeConfig(options.kubeConfig);
+  else if (options.config.kubeconfig) {
+    // Local runs only: @kubernetes/client-node reads the kubeconfig (exec plugins, contexts, ...).
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromFile(options.config.kubeconfig);
+    auth = authFromKubeConfig(kc);
+  } else auth = inClusterAuth(options.env ?? process.env, options.serviceAccountDir);
+  const engine = new Engine(options, new KubeClient(auth), aws?.AwsSource ?? null);
   await engine.listen();
   engine.start();
   return engine;
@@ -96,7 +110,7 @@ class Engine implements Sidecar {
   readonly metrics: SidecarMetrics;
   url = '';
   private readonly log: Logger;
-  private readonly kc: KubeConfig;
+  private readonly kube: KubeClient;
   private readonly source: Source;
   private readonly writer: GateWriter;
   private readonly recorder: EventRecorder;
@@ -132,22 +146,17 @@ class Engine implements Sidecar {
   private syncAgain = false;
   private closed = false;
 
-  constructor(options: StartSidecarOptions, AwsSourceClass: typeof import('./aws.js').AwsSource | null) {
+  constructor(options: StartSidecarOptions, kube: KubeClient, AwsSourceClass: typeof import('./aws.js').AwsSource | null) {
     const c = options.config;
     this.config = c;
     this.log = options.logger ?? createJsonLogger();
     this.metrics = createMetrics(options.registry);
-    if (options.kubeConfig) this.kc = options.kubeConfig;
-    else {
-      this.kc = new KubeConfig();
-      if (c.kubeconfig) this.kc.loadFromFile(c.kubeconfig);
-      else this.kc.loadFromCluster();
-    }
+    this.kube = kube;
     const ref = { name: c.pod.name, namespace: c.pod.namespace, uid: c.pod.uid };
-    this.writer = new GateWriter(this.kc, ref, c.conditionType);
-    this.recorder = new EventRecorder(this.kc, ref, c.pod.nodeName, this.log);
+    this.writer = new GateWriter(this.kube, ref, c.conditionType);
+    this.recorder = new EventRecorder(this.kube, ref, c.pod.nodeName, this.log);
     this.watcher = new PodWatcher(
-      this.kc,
+      this.kube,
       ref,
       (pod) => this.onPod(pod),
       (f) => this.onKubeFailure(f),
@@ -155,7 +164,7 @@ class Engine implements Sidecar {
     const count = (outcome: string): void => this.metrics.sourceCalls.inc({ source: c.source, outcome });
     this.source =
       c.source === 'aws' && AwsSourceClass
-        ? new AwsSourceClass(c, this.kc, options.awsCredentials, count)
+        ? new AwsSourceClass(c, this.kube, options.awsCredentials, count)
         : c.source === 'app'
           ? new AppSource(c.app.statusUrl as string, c.app.healthyThreshold)
           : new AlbcSource();
@@ -551,6 +560,7 @@ class Engine implements Sidecar {
     this.watcher.stop();
     for (const w of [...this.waiters]) w('closed');
     this.source.close?.();
+    this.kube.close();
     await new Promise<void>((r) => {
       this.server.close(() => r());
       this.server.closeAllConnections();

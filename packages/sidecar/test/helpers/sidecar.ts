@@ -19,10 +19,11 @@ export function memoryLogger(): Logger & { lines: string[] } {
 
 /**
  * Starts a sidecar in this process for a pod, configured through the real flag parser (`args`), listening on an
- * ephemeral loopback port, with the given KubeConfig and the fake AWS credentials.
+ * ephemeral loopback port, with the given KubeConfig (or in-cluster auth from a service-account directory) and the
+ * fake AWS credentials.
  */
 export async function runSidecar(
-  kc: KubeConfig,
+  kc: KubeConfig | { inCluster: { host: string; port: string; serviceAccountDir: string } },
   pod: { name: string; namespace: string; uid: string; ip?: string },
   args: string[],
   logger: Logger = memoryLogger(),
@@ -33,9 +34,13 @@ export async function runSidecar(
     POD_UID: pod.uid,
     POD_IP: pod.ip ?? '10.0.0.5',
     NODE_NAME: 'node-1',
-    KUBERNETES_SERVICE_HOST: 'in-test',
+    KUBERNETES_SERVICE_HOST: 'inCluster' in kc ? kc.inCluster.host : 'in-test',
+    KUBERNETES_SERVICE_PORT: 'inCluster' in kc ? kc.inCluster.port : '443',
   };
   const config = resolveConfig(['--listen', '127.0.0.1:0', '--poll-interval', '200ms', '--propagation-margin', '300ms', ...args], env);
+  if ('inCluster' in kc) {
+    return startSidecar({ config, env, serviceAccountDir: kc.inCluster.serviceAccountDir, logger, awsCredentials: TEST_CREDENTIALS });
+  }
   return startSidecar({ config, kubeConfig: kc, logger, awsCredentials: TEST_CREDENTIALS });
 }
 

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { Agent, type RequestOptions, request } from 'node:https';
+import { isIPv6 } from 'node:net';
+
+/**
+ * A small Kubernetes API client for the handful of calls the sidecar makes (get/watch its pod, patch its status,
+ * create events, read TargetGroupBindings, a Service, a Node). @kubernetes/client-node costs ~75 MB of RSS on
+ * import (its generated models load eagerly); this is plain `node:https` + JSON. client-node is only loaded for a
+ * `--kubeconfig` file (local runs), to read it.
+ */
+
+/** TLS and credentials for each request (read per request: service-account tokens rotate). */
+export interface KubeAuth {
+  /** `https://host:port` */
+  readonly server: string;
+  apply(options: RequestOptions): Promise<void>;
+}
+
+/** An answer other than 2xx. `body` is the raw text (a `Status` object as JSON, usually). */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly code: number,
+    readonly body: string,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`HTTP ${code}: ${body.slice(0, 300)}`);
+  }
+}
+
+/** The part of @kubernetes/client-node's KubeConfig this uses (tests and `--kubeconfig`). */
+export interface KubeConfigLike {
+  getCurrentCluster(): { server: string } | null;
+  applyToHTTPSOptions(options: RequestOptions): Promise<void>;
+}
+
+export function authFromKubeConfig(kc: KubeConfigLike): KubeAuth {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  return { server: cluster.server, apply: (o) => kc.applyToHTTPSOptions(o) };
+}
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * In-cluster auth, as `KubeConfig.loadFromCluster()` does: `KUBERNETES_SERVICE_HOST`/`_PORT`, the CA and the
+ * projected token from the service-account directory (token re-read at most once a minute).
+ */
+export function inClusterAuth(env: Readonly<Record<string, string | undefined>>, dir: string = SA_DIR): KubeAuth {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set: not running in a pod (pass --kubeconfig)');
+  const ca = readFileSync(`${dir}/ca.crt`);
+  let token = '';
+  let readAt = 0;
+  return {
+    server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+    async apply(o) {
+      if (Date.now() - readAt > 60_000) {
+        token = readFileSync(`${dir}/token`, 'utf8').trim();
+        readAt = Date.now();
+      }
+      o.ca = ca;
+      o.headers = { ...o.headers, authorization: `Bearer ${token}` };
+    },
+  };
+}
+
+export interface RequestParams {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  timeoutMs?: number;
+}
+
+export type WatchEvent = { type: string; object: unknown };
+
+export class KubeClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+
+  constructor(readonly auth: KubeAuth) {}
+
+  private async options(method: string, path: string, p: RequestParams): Promise<{ url: URL; opts: RequestOptions }> {
+    const url = new URL(path, this.auth.server);
+    for (const [k, v] of Object.entries(p.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const opts: RequestOptions = {
+      method,
+      agent: this.agent,
+      headers: { accept: 'application/json', ...(p.body !== undefined ? { 'content-type': p.contentType ?? 'application/json' } : {}) },
+    };
+    await this.auth.apply(opts);
+    return { url, opts };
+  }
+
+  /** One request; resolves with the parsed JSON body, rejects with {@link HttpError} or a network error. */
+  async request<T>(method: string, path: string, p: RequestParams = {}): Promise<T> {
+    const { url, opts } = await this.options(method, path, p);
+    const payload = p.body === undefined ? undefined : JSON.stringify(p.body);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(url, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          const code = res.statusCode ?? 0;
+          if (code < 200 || code >= 300) {
+            reject(new HttpError(code, text, res.headers as Record<string, string>));
+            return;
+          }
+          try {
+            resolve((text ? JSON.parse(text) : null) as T);
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      req.setTimeout(p.timeoutMs ?? 30_000, () =>
+        req.destroy(Object.assign(new Error(`no answer within ${p.timeoutMs ?? 30_000} ms`), { code: 'ETIMEDOUT' })),
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /**
+   * A watch (`?watch=1`): resolves once the server accepted it (200), with a function that stops it; rejects with
+   * {@link HttpError} or a network error. `onEvent` gets each event; `onDone` once, when the stream ends
+   * (`null`: closed by the server) or fails.
+   */
+  async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (e: WatchEvent) => void,
+    onDone: (err: unknown) => void,
+  ): Promise<() => void> {
+    const { url, opts } = await this.options('GET', path, { query: { ...query, watch: 1 } });
+    opts.agent = false; // a long-lived stream: keep it out of the request pool
+    return new Promise((resolve, reject) => {
+      let stopped = false;
+      let done = false;
+      const finish = (err: unknown): void => {
+        if (done || stopped) return;
+        done = true;
+        onDone(err);
+      };
+      const req = request(url, opts, (res) => {
+        const code = res.statusCode ?? 0;
+        if (code !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(new HttpError(code, Buffer.concat(chunks).toString(), res.headers as Record<string, string>)));
+          return;
+        }
+        resolve(() => {
+          stopped = true;
+          req.destroy();
+        });
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl = buf.indexOf('\n');
+          while (nl >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) {
+              try {
+                onEvent(JSON.parse(line) as WatchEvent);
+              } catch (e) {
+                finish(e);
+                req.destroy();
+                return;
+              }
+            }
+            nl = buf.indexOf('\n');
+          }
+        });
+        res.on('end', () => finish(null));
+        res.on('error', (e) => finish(e));
+        res.on('close', () => finish(null));
+      });
+      req.on('error', (e) => {
+        reject(e);
+        finish(e);
+      });
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
