@@ -74,6 +74,12 @@ describe('resolveConfig', () => {
       'kubeconfig',
       /KUBECONFIG is not set and KUBERNETES_SERVICE_HOST is not either/,
     ],
+    [
+      ['--source=albc', '--kubeconfig=/nonexistent/kubeconfig'],
+      POD,
+      'kubeconfig',
+      /KUBECONFIG is "\/nonexistent\/kubeconfig": no such file/,
+    ],
     [['--source=aws'], POD, 'region', /--region \/ AWS_REGION is not set/],
     [['--source=aws', '--region=eu-west-1'], { ...POD, POD_IP: undefined }, 'pod-ip', /ip mode registers podIP:port/],
     [['--source=aws', '--region=eu-west-1', '--target-group-arn=web'], POD, 'target-group-arn', /not a target group ARN/],

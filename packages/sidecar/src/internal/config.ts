@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from './duration.js';
@@ -270,6 +271,9 @@ export function resolveConfig(argv: readonly string[], env: Readonly<Record<stri
   }
 
   const kubeconfig = str('kubeconfig');
+  if (kubeconfig !== null && !existsSync(kubeconfig)) {
+    throw new SidecarConfigError('kubeconfig', `--kubeconfig / KUBECONFIG is ${JSON.stringify(kubeconfig)}: no such file.`);
+  }
   if (kubeconfig === null && !env.KUBERNETES_SERVICE_HOST) {
     throw new SidecarConfigError(
       'kubeconfig',
