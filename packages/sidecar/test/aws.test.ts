@@ -1,3 +1,4 @@
+import { checkSidecarStatus } from '@draingate/core';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar, SidecarStatusBody } from '../src/internal/sidecar.js';
@@ -95,6 +96,7 @@ describe('aws source', () => {
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web', namespace: ns, gracePeriodSeconds: 60 });
     await new Promise((r) => setTimeout(r, 800));
     const mid = (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body;
+    expect(checkSidecarStatus(mid)).toBeNull(); // what core accepts, checked by core itself
     expect(mid).toMatchObject({ phase: 'draining', deregistered: false });
     elb.set(TG1, '10.0.0.5', 8080, 'draining');
     const drainingAt = Date.now();
@@ -105,6 +107,7 @@ describe('aws source', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1100);
 
     const st = (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body;
+    expect(checkSidecarStatus(st)).toBeNull();
     expect(st).toMatchObject({ apiVersion: 'draingate.io/v1', source: 'aws', deregistered: true });
     expect(st.gate).toMatchObject({ conditionType: GATE, status: 'True', reason: 'TargetHealthy' });
     expect(st.targets).toEqual([

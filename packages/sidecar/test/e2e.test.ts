@@ -1,9 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGate } from '@draingate/core';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @draingate/core is not a dependency of the sidecar: its built output is imported by path (tsc -b builds it first).
-import { createGate } from '../../core/dist/index.js';
 import type { Sidecar } from '../src/internal/sidecar.js';
 import { type ApiServer, installTargetGroupBindingCrd, startApiServer } from './helpers/apiserver.js';
 import { FakeElbv2 } from './helpers/fake-elbv2.js';

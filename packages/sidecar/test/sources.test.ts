@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGate } from '@draingate/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createGate } from '../../core/dist/index.js';
 import type { Sidecar } from '../src/internal/sidecar.js';
 import { type ApiServer, freePort, startApiServer } from './helpers/apiserver.js';
 import { FakeElbv2 } from './helpers/fake-elbv2.js';

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { formatDuration, type SidecarStatus } from '@draingate/core';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { AwsCredentials } from './aws.js';
 import { describeConfig, type SidecarConfig, type SourceKind } from './config.js';
-import { formatDuration } from './duration.js';
 import { Backoff, type Failure, jitter } from './failures.js';
 import { type DesiredGate, EventRecorder, GateWriter, PodWatcher } from './kube.js';
 import { authFromKubeConfig, inClusterAuth, type KubeAuth, KubeClient, type KubeConfigLike } from './kubeclient.js';
@@ -17,21 +17,14 @@ export type DrainTrigger = 'prestop' | 'deletion' | 'signal' | 'api';
 /** What ended a `/v1/prestop` wait. */
 export type PrestopEnd = 'deregistered' | 'fallback-delay' | 'deadline' | 'closed';
 
-/** The body of `GET /v1/status`: the contract of docs/sidecar-contract.md plus the sidecar's own fields. */
-export interface SidecarStatusBody {
-  apiVersion: 'draingate.io/v1';
+/**
+ * The body of `GET /v1/status`: core's contract (`SidecarStatus`, docs/sidecar-contract.md) plus the sidecar's own
+ * fields. It extends core's type, so a change to the contract breaks this build instead of drifting silently.
+ */
+export interface SidecarStatusBody extends SidecarStatus {
+  /** Narrower than core's fields: the sources this sidecar has, and targets whose reason/description are always set. */
   source: SourceKind;
-  gate: {
-    conditionType: string;
-    status: 'True' | 'False' | 'Unknown';
-    reason: string | null;
-    message: string | null;
-    lastTransitionTime: string | null;
-  };
-  deregistered: boolean;
-  deregisteredAt: string | null;
   targets: TargetReport[];
-  lastError: { message: string; at: string } | null;
   /** Extensions (not read by core). */
   phase: Phase;
   detail: string | null;

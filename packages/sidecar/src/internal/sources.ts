@@ -1,13 +1,10 @@
+import type { SidecarTarget } from '@draingate/core';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SidecarConfig, SourceKind } from './config.js';
 import { Failure } from './failures.js';
 
-/** One (target group, target) as `/v1/status` reports it (docs/sidecar-contract.md). */
-export interface TargetReport {
-  targetGroupArn: string;
-  id: string;
-  port: number;
-  state: 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable' | 'notRegistered';
+/** One (target group, target) as `/v1/status` reports it: core's `SidecarTarget` with reason and description always set. */
+export interface TargetReport extends SidecarTarget {
   reason: string | null;
   description: string | null;
 }
