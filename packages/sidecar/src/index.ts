@@ -2,7 +2,6 @@
 export type { AwsCredentials, OwnTarget } from './internal/aws.js';
 export type { SettingSpec, SidecarConfig, SourceKind, TargetType } from './internal/config.js';
 export { describeConfig, resolveConfig, SETTINGS, usage } from './internal/config.js';
-export { formatDuration, parseDuration } from './internal/duration.js';
 export { SidecarConfigError } from './internal/errors.js';
 export type { FailureKind } from './internal/failures.js';
 export { Backoff, Failure } from './internal/failures.js';

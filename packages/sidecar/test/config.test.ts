@@ -67,6 +67,13 @@ describe('resolveConfig', () => {
     [['--source=albc', '--condition-type=lb-ready'], POD, 'condition-type', /domain-prefixed name/],
     [['--source=albc', '--poll-interval=5'], POD, 'poll-interval', /invalid duration "5" \(a bare number has no unit\)/],
     [['--source=albc', '--fail-open-after=ten minutes'], POD, 'fail-open-after', /--fail-open-after has the invalid duration/],
+    [
+      ['--source=albc'],
+      { ...POD, DRAINGATE_PROPAGATION_MARGIN: '30d' },
+      'propagation-margin',
+      /DRAINGATE_PROPAGATION_MARGIN has the invalid duration "30d"/,
+    ],
+    [['--source=albc', '--fallback-delay=600h'], POD, 'fallback-delay', /--fallback-delay is "600h", longer than timers allow/],
     [['--source=albc', '--listen=localhost:99999'], POD, 'listen', /use an IP and a port such as "127\.0\.0\.1:9901"/],
     [
       ['--source=albc'],
@@ -111,6 +118,7 @@ describe('resolveConfig', () => {
     const e = err([...argv], env);
     expect(e.setting).toBe(setting);
     expect(e.message).toMatch(/^draingate-sidecar: /);
+    expect(e.message).not.toContain('draingate: '); // core's prefix is dropped from the durations it parses
     expect(e.message).toMatch(message);
   });
 

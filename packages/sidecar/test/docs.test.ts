@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkSidecarStatus } from '@draingate/core';
 import { describe, expect, it } from 'vitest';
-import { checkSidecarStatus } from '../../core/dist/index.js';
 import * as api from '../src/index.js';
 import { SETTINGS } from '../src/internal/config.js';
 
@@ -74,8 +74,6 @@ describe('exports', () => {
         'SidecarConfigError',
         'createJsonLogger',
         'describeConfig',
-        'formatDuration',
-        'parseDuration',
         'resolveConfig',
         'silentLogger',
         'startSidecar',

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { formatDuration, parseDuration } from './duration.js';
+import { DraingateConfigError, formatDuration, parseDuration } from '@draingate/core';
 import { SidecarConfigError } from './errors.js';
 
 /** Where target health comes from (see README "Sources"). */
@@ -178,6 +178,19 @@ export function usage(): string {
   return `usage: draingate-sidecar --source aws|app|albc [options]\n\nflag / environment variable (flags win):\n${rows.join('\n')}\n`;
 }
 
+/**
+ * Core's duration syntax and wording (`"500ms"`, `"10s"`, `"2m"`; bare numbers rejected), so a DRAINGATE_* duration
+ * means the same to the app and to its sidecar. Core's error becomes the sidecar's own: the CLI exits 2 on it.
+ */
+function parseSettingDuration(value: string, setting: string, source: string): number {
+  try {
+    return parseDuration(value, setting, source);
+  } catch (e) {
+    if (e instanceof DraingateConfigError) throw new SidecarConfigError(setting, e.message.replace(/^draingate: /, ''));
+    throw e;
+  }
+}
+
 const CONDITION_TYPE_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const ARN_RE = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[^/]+\/[0-9a-f]+$/;
 
@@ -229,7 +242,7 @@ export function resolveConfig(argv: readonly string[], env: Readonly<Record<stri
   const duration = (flag: string): number => {
     const r = raw(flag);
     const s = SETTINGS.find((x) => x.flag === flag) as SettingSpec;
-    return parseDuration(r ? String(r.value) : (s.default as string), flag, r ? r.from : `the default of ${label(s)}`);
+    return parseSettingDuration(r ? String(r.value) : (s.default as string), flag, r ? r.from : `the default of ${label(s)}`);
   };
   const oneOf = <T extends string>(flag: string): T => {
     const s = SETTINGS.find((x) => x.flag === flag) as SettingSpec;
@@ -296,7 +309,7 @@ export function resolveConfig(argv: readonly string[], env: Readonly<Record<stri
   if (pollIntervalMs < 100)
     throw new SidecarConfigError('poll-interval', '--poll-interval / DRAINGATE_POLL_INTERVAL is below 100ms: that would flood the API.');
   const failOpenRaw = raw('fail-open-after');
-  const failOpenAfterMs = failOpenRaw ? parseDuration(String(failOpenRaw.value), 'fail-open-after', failOpenRaw.from) : null;
+  const failOpenAfterMs = failOpenRaw ? parseSettingDuration(String(failOpenRaw.value), 'fail-open-after', failOpenRaw.from) : null;
 
   const targetGroupArns = (() => {
     const r = raw('target-group-arn');
