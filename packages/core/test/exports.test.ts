@@ -54,7 +54,9 @@ describe('@draingate/core exports', () => {
     expectTypeOf<Gate['state']>().toEqualTypeOf<LifecycleState>();
     expectTypeOf<Gate['shutdown']>().returns.toEqualTypeOf<Promise<ShutdownResult>>();
     expectTypeOf<ShutdownResult['exitCode']>().toEqualTypeOf<0 | 1>();
-    expectTypeOf<DrainEvidence['kind']>().toEqualTypeOf<'sidecar' | 'lb-health-checks' | 'quiet-period' | 'fixed-delay' | 'max-delay'>();
+    expectTypeOf<DrainEvidence['kind']>().toEqualTypeOf<
+      'sidecar' | 'lb-health-checks' | 'lb-health-checks-stopped' | 'quiet-period' | 'fixed-delay' | 'max-delay'
+    >();
     expectTypeOf<StateChange>().toHaveProperty('reason').toEqualTypeOf<string>();
     // Durations must carry a unit, in types as at run time.
     expectTypeOf<{ maxDelay: '20s' }>().toExtend<GateOptions>();

@@ -1,11 +1,14 @@
 import { formatDuration } from './duration.js';
 
 /** What ended draining, strongest first. */
-export type EvidenceKind = 'sidecar' | 'lb-health-checks' | 'quiet-period' | 'fixed-delay' | 'max-delay';
+export type EvidenceKind = 'sidecar' | 'lb-health-checks' | 'lb-health-checks-stopped' | 'quiet-period' | 'fixed-delay' | 'max-delay';
 
 export interface DrainEvidence {
   kind: EvidenceKind;
-  /** `strong`: the LB said so; `weak`: inferred from silence; `none`: a timer. */
+  /**
+   * `strong`: the LB said so (the sidecar, or failing health checks it kept sending); `weak`: inferred from
+   * silence (of the application's traffic, or of the LB's health checks); `none`: a timer.
+   */
   strength: 'strong' | 'weak' | 'none';
   detail: string;
   /** Milliseconds after draining began. */
@@ -15,6 +18,7 @@ export interface DrainEvidence {
 const STRENGTH: Record<EvidenceKind, DrainEvidence['strength']> = {
   sidecar: 'strong',
   'lb-health-checks': 'strong',
+  'lb-health-checks-stopped': 'weak',
   'quiet-period': 'weak',
   'fixed-delay': 'none',
   'max-delay': 'none',
@@ -27,18 +31,42 @@ interface SourceStats {
   /** When this source's failures since draining reached the threshold (-1: not yet). */
   thresholdAt: number;
   lastAt: number;
-  /** Smallest gap seen between two checks from this source: its health-check interval. */
+  /** Checks answered before draining began: the history its interval is learnt from. */
+  checksBeforeDraining: number;
+  /** The last gaps between two checks from this source (at most GAP_HISTORY), oldest first. */
+  gaps: number[];
+  /** The median of `gaps`: this source's health-check interval (null before its second check). */
   intervalMs: number | null;
+  /** Every gap in `gaps` lies within REGULARITY of the median: the source checks like a clock. */
+  regular: boolean;
 }
 
 /** A source (LB node address) counts as still checking us while it was seen within this many of its intervals. */
 const SOURCE_LIVENESS_INTERVALS = 3;
 const SOURCE_LIVENESS_MIN_MS = 10_000;
+/** Gaps kept per source to learn its interval. */
+const GAP_HISTORY = 8;
+/** A source's silence is trusted only after this many checks before draining (so at least 2 gaps)... */
+export const SILENCE_MIN_CHECKS = 3;
+/** ...that were regular: every gap within this factor of the median gap (either way). */
+export const SILENCE_REGULARITY = 1.5;
+/** A source that checked regularly has stopped once silent for this many of its intervals. */
+export const SILENCE_INTERVALS = 2;
+
+/** Why the LB has let go of this target, as far as its health checks tell. */
+export interface LbVerdict {
+  /** When the last source still counted went out of rotation (`lbMargin` is added on top). */
+  since: number;
+  detail: string;
+  /** Sources whose silence (not their failing checks) took them out: evidence `lb-health-checks-stopped`. */
+  stoppedSources: number;
+}
 
 /**
  * Observes the load balancer's health checks. An ALB or NLB checks every target from several nodes (one or
  * more per zone), each keeping its own count; the target is out of rotation once *every* node that is
- * still checking has seen `unhealthyThreshold` failures.
+ * still checking has seen `unhealthyThreshold` failures — or has stopped checking altogether, which an LB
+ * does once the target is deregistered (`draining`) and which is how HAProxy's `maint` behaves.
  */
 export class LbHealthChecks {
   readonly sources: Map<string, SourceStats> = new Map();
@@ -50,14 +78,25 @@ export class LbHealthChecks {
   record(source: string, ok: boolean, now: number, draining: boolean): void {
     let s = this.sources.get(source);
     if (!s) {
-      s = { pass: 0, fail: 0, failSinceDraining: 0, thresholdAt: -1, lastAt: -1, intervalMs: null };
+      s = {
+        pass: 0,
+        fail: 0,
+        failSinceDraining: 0,
+        thresholdAt: -1,
+        lastAt: -1,
+        checksBeforeDraining: 0,
+        gaps: [],
+        intervalMs: null,
+        regular: false,
+      };
       this.sources.set(source, s);
     }
     if (s.lastAt >= 0) {
       const gap = now - s.lastAt;
-      if (gap > 0 && (s.intervalMs === null || gap < s.intervalMs)) s.intervalMs = gap;
+      if (gap > 0) learnGap(s, gap);
     }
     s.lastAt = now;
+    if (!draining) s.checksBeforeDraining++;
     if (ok) {
       s.pass++;
       this.pass++;
@@ -70,25 +109,59 @@ export class LbHealthChecks {
 
   /** Sources that are still checking at `now`. */
   active(now: number): [string, SourceStats][] {
-    return [...this.sources].filter(([, s]) => {
-      // A node that already took us out stays counted even if it stops checking a draining target.
-      if (s.thresholdAt >= 0) return true;
-      const window = Math.max(SOURCE_LIVENESS_MIN_MS, SOURCE_LIVENESS_INTERVALS * (s.intervalMs ?? SOURCE_LIVENESS_MIN_MS));
-      return now - s.lastAt <= window;
-    });
+    return [...this.sources].filter(([, s]) => s.thresholdAt >= 0 || live(s, now));
   }
 
   /**
    * When every source still checking had answered `threshold` failing checks since draining began: the
-   * latest of those moments, with a description. `null` while any active source has not.
+   * latest of those moments, with a description. `null` while any active source has not. (Silence is not
+   * counted here; see `verdict`.)
    */
   unhealthy(now: number): { since: number; detail: string } | null {
-    const active = this.active(now);
-    if (active.length === 0 || !active.every(([, s]) => s.thresholdAt >= 0)) return null;
-    return {
-      since: Math.max(...active.map(([, s]) => s.thresholdAt)),
-      detail: `${active.length} health-check source(s) each answered ${this.threshold} failing checks since draining began`,
-    };
+    const v = this.verdict(now, Number.POSITIVE_INFINITY, -1);
+    return v && { since: v.since, detail: v.detail };
+  }
+
+  /**
+   * Whether the LB has let go of this target since draining began at `drainStartedAt`. Each source counts
+   * as out of rotation once it answered `threshold` failing checks since draining began, or once it has
+   * **stopped checking**: a source that checked regularly (SILENCE_MIN_CHECKS before draining, gaps within
+   * SILENCE_REGULARITY of their median), was still on schedule when draining began, and has now been silent
+   * for SILENCE_INTERVALS of its intervals, counted from the later of draining, its last check and the last
+   * application request (`lastRequestAt`: a request after the checks stopped shows the LB still routes here).
+   * A source still checking, or whose silence cannot be trusted and is still recent, keeps the answer `null`;
+   * one that had fallen silent before draining is forgotten. `null` also when no source counts at all.
+   */
+  verdict(now: number, drainStartedAt: number, lastRequestAt: number): LbVerdict | null {
+    let since = -1;
+    let failed = 0;
+    let stopped = 0;
+    let longestSilence = 0;
+    for (const s of this.sources.values()) {
+      if (s.thresholdAt >= 0) {
+        failed++;
+        since = Math.max(since, s.thresholdAt);
+        continue;
+      }
+      const stopAt = silentSince(s, drainStartedAt, lastRequestAt);
+      if (stopAt !== null) {
+        if (now < stopAt) return null; // on schedule so far: the LB may still be checking (and routing)
+        stopped++;
+        since = Math.max(since, stopAt);
+        longestSilence = Math.max(longestSilence, now - Math.max(drainStartedAt, s.lastAt));
+        continue;
+      }
+      if (live(s, now)) return null; // still checking, not yet failed enough
+    }
+    if (failed + stopped === 0) return null;
+    const parts: string[] = [];
+    if (failed > 0) parts.push(`${failed} health-check source(s) each answered ${this.threshold} failing checks since draining began`);
+    if (stopped > 0) {
+      parts.push(
+        `${stopped} health-check source(s) that checked at a regular interval stopped checking during draining (silent ${formatDuration(longestSilence)}, ≥ ${SILENCE_INTERVALS} intervals)`,
+      );
+    }
+    return { since, detail: parts.join('; '), stoppedSources: stopped };
   }
 
   toJSON(): object {
@@ -104,11 +177,42 @@ export class LbHealthChecks {
             failSinceDraining: s.failSinceDraining,
             lastAt: s.lastAt >= 0 ? new Date(s.lastAt).toISOString() : null,
             intervalMs: s.intervalMs,
+            regular: s.regular,
+            checksBeforeDraining: s.checksBeforeDraining,
           },
         ]),
       ),
     };
   }
+}
+
+function learnGap(s: SourceStats, gap: number): void {
+  s.gaps.push(gap);
+  if (s.gaps.length > GAP_HISTORY) s.gaps.shift();
+  const sorted = [...s.gaps].sort((a, b) => a - b);
+  // The upper median: with an even count, the longer of the two middle gaps (the cautious side).
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  s.intervalMs = median;
+  s.regular = sorted[0]! * SILENCE_REGULARITY >= median && sorted[sorted.length - 1]! <= median * SILENCE_REGULARITY;
+}
+
+function live(s: SourceStats, now: number): boolean {
+  const window = Math.max(SOURCE_LIVENESS_MIN_MS, SOURCE_LIVENESS_INTERVALS * (s.intervalMs ?? SOURCE_LIVENESS_MIN_MS));
+  return now - s.lastAt <= window;
+}
+
+/**
+ * From when on a silent source counts as having stopped checking, or `null` when its silence cannot count:
+ * too little or irregular history before draining, or already off schedule when draining began (a node that
+ * went away before says nothing about this drain).
+ */
+function silentSince(s: SourceStats, drainStartedAt: number, lastRequestAt: number): number | null {
+  if (!Number.isFinite(drainStartedAt) || s.checksBeforeDraining < SILENCE_MIN_CHECKS || !s.regular || s.intervalMs === null) {
+    return null;
+  }
+  const window = SILENCE_INTERVALS * s.intervalMs;
+  if (s.lastAt < drainStartedAt && drainStartedAt - s.lastAt >= window) return null;
+  return Math.max(drainStartedAt, s.lastAt, lastRequestAt) + window;
 }
 
 export interface EvidenceInputs {
@@ -124,7 +228,8 @@ export interface EvidenceInputs {
   /** Epoch ms of the last application request, or -1. */
   lastRequestAt: number;
   sidecarDeregistered: boolean;
-  lbUnhealthy: { since: number; detail: string } | null;
+  /** From `LbHealthChecks.verdict`: every LB health-check source failed us or stopped checking. */
+  lbUnhealthy: { since: number; detail: string; stoppedSources?: number } | null;
   /** Time for the LB to act on the failing answer it just received. */
   lbMargin: number;
 }
@@ -159,7 +264,9 @@ export function evaluateEvidence(i: EvidenceInputs): DrainEvidence | null {
   if (elapsed < i.minDelay) return null;
   if (i.sidecarDeregistered) return make('sidecar', 'the sidecar reports the target deregistered from every target group');
   if (i.lbUnhealthy !== null && i.now - i.lbUnhealthy.since >= i.lbMargin) {
-    return make('lb-health-checks', `${i.lbUnhealthy.detail}, ${formatDuration(i.lbMargin)} ago or more`);
+    // A source that went silent is weaker evidence than one that kept checking and saw us fail.
+    const kind = (i.lbUnhealthy.stoppedSources ?? 0) > 0 ? 'lb-health-checks-stopped' : 'lb-health-checks';
+    return make(kind, `${i.lbUnhealthy.detail}, ${formatDuration(i.lbMargin)} ago or more`);
   }
   const q = quietSignificance(i.before, i.quietPeriod, i.quietMinRequests);
   if (q.significant) {

@@ -591,7 +591,7 @@ export class Gate extends EventEmitter<GateEvents> {
       before: this.#before,
       lastRequestAt: this.#traffic.lastRequestAt,
       sidecarDeregistered: this.#sidecar.last?.deregistered === true && this.#sidecar.fetchedAt >= this.#drainStartedAt,
-      lbUnhealthy: this.#lb.unhealthy(now),
+      lbUnhealthy: this.#lb.verdict(now, this.#drainStartedAt, this.#traffic.lastRequestAt),
       lbMargin: this.config.lbMargin,
     });
     if (!evidence) return;
