@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Rollout tests run a real HAProxy and several server processes: one file at a time.
     fileParallelism: false,
+    // Runs last, alone: rollouts behind HAProxy with several server processes and fixed-rate load.
+    sequence: { groupOrder: 2 },
   },
 });
