@@ -1,26 +1,21 @@
 import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, dryRunApply, installTargetGroupBindingCrd, k8sBinDir, startApiServer } from './helpers/apiserver.js';
+import { describe, expect, it } from 'vitest';
+import { dryRunApply, installTargetGroupBindingCrd, k8sBinDir } from './helpers/apiserver.js';
+import { useCluster } from './helpers/cluster.js';
 
 // The fixture itself: a real kube-apiserver with RBAC, token auth and ServiceAccount tokens.
-let api: ApiServer;
-beforeAll(async () => {
-  api = await startApiServer();
-}, 150_000);
-afterAll(async () => {
-  await api?.stop();
-}, 30_000);
+const cluster = useCluster();
 
 describe('test apiserver fixture', () => {
   it('serves a verified TLS endpoint to the admin token', async () => {
-    const core = api.adminKubeConfig().makeApiClient(CoreV1Api);
+    const core = cluster.admin().makeApiClient(CoreV1Api);
     const list = await core.listNamespace();
     expect(list.items.map((n) => n.metadata?.name)).toContain('default');
   });
 
   it('enforces RBAC on ServiceAccount tokens minted by TokenRequest', async () => {
-    const token = await api.tokenFor('fixture', 'nobody');
-    const core = api.kubeConfigForToken(token).makeApiClient(CoreV1Api);
+    const token = await cluster.api.tokenFor('fixture', 'nobody');
+    const core = cluster.api.kubeConfigForToken(token).makeApiClient(CoreV1Api);
     const err = await core.listNamespacedPod({ namespace: 'fixture' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiException);
     expect((err as ApiException<unknown>).code).toBe(403);
@@ -28,13 +23,13 @@ describe('test apiserver fixture', () => {
   });
 
   it('rejects a wrong token with 401', async () => {
-    const core = api.kubeConfigForToken('not-a-token').makeApiClient(CoreV1Api);
+    const core = cluster.api.kubeConfigForToken('not-a-token').makeApiClient(CoreV1Api);
     const err = await core.listNamespace().catch((e: unknown) => e);
     expect((err as ApiException<unknown>).code).toBe(401);
   });
 
   it('applies strategic merge patches to pods/status', async () => {
-    const core = api.adminKubeConfig().makeApiClient(CoreV1Api);
+    const core = cluster.admin().makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'smp' } } });
     await core.createNamespacedPod({
       namespace: 'smp',
@@ -52,7 +47,7 @@ describe('test apiserver fixture', () => {
   });
 
   it('dry-runs YAML documents and reports each one', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     await installTargetGroupBindingCrd(kc);
     const results = await dryRunApply(
       kc,

@@ -1,76 +1,28 @@
 import { checkSidecarStatus } from '@draingate/core';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Sidecar, SidecarStatusBody } from '../src/internal/sidecar.js';
-import { type ApiServer, installTargetGroupBindingCrd, startApiServer } from './helpers/apiserver.js';
-import { ACCESS_DENIED, FakeElbv2, THROTTLING } from './helpers/fake-elbv2.js';
-import { condition, createPod, GATE, readPod, waitFor } from './helpers/pods.js';
-import { getJson, podEvents, runSidecar, TG1, TG2 } from './helpers/sidecar.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { SidecarStatusBody } from '../src/internal/sidecar.js';
+import { serviceAndBinding, useCluster } from './helpers/cluster.js';
+import { ACCESS_DENIED, THROTTLING } from './helpers/fake-elbv2.js';
+import { GATE, waitFor, waitForGate } from './helpers/pods.js';
+import { getJson, prestop, TG1, TG2, waitForEvents } from './helpers/sidecar.js';
 
 // The aws source end to end: real kube-apiserver, the real AWS SDK against a fake ELBv2 Query/XML endpoint.
-let api: ApiServer;
-let elb: FakeElbv2;
-const running: Sidecar[] = [];
-beforeAll(async () => {
-  api = await startApiServer();
-  await installTargetGroupBindingCrd(api.adminKubeConfig());
-  elb = await new FakeElbv2().start();
-}, 150_000);
-afterEach(async () => {
-  for (const s of running.splice(0)) await s.close();
-});
-afterAll(async () => {
-  await elb?.stop();
-  await api?.stop();
-}, 30_000);
-
-async function serviceAndTgb(ns: string, app: string, tg: string, targetType: 'ip' | 'instance'): Promise<void> {
-  const kc = api.adminKubeConfig();
-  await kc.makeApiClient(CoreV1Api).createNamespacedService({
-    namespace: ns,
-    body: {
-      metadata: { name: app },
-      spec: {
-        type: targetType === 'instance' ? 'NodePort' : 'ClusterIP',
-        selector: { app },
-        ports: [{ name: 'http', port: 80, targetPort: 'http', ...(targetType === 'instance' ? { nodePort: 30080 } : {}) }],
-      },
-    },
-  });
-  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: 'elbv2.k8s.aws',
-    version: 'v1beta1',
-    namespace: ns,
-    plural: 'targetgroupbindings',
-    body: {
-      apiVersion: 'elbv2.k8s.aws/v1beta1',
-      kind: 'TargetGroupBinding',
-      metadata: { name: `${app}-tgb` },
-      spec: { targetGroupARN: tg, targetType, serviceRef: { name: app, port: 80 } },
-    },
-  });
-}
+const cluster = useCluster({ elb: true, targetGroupBindings: true });
 
 describe('aws source', () => {
   it('gate True only once the target is healthy; zero calls in steady state; preStop answers once draining + margin; events', async () => {
-    const kc = api.adminKubeConfig();
+    const { elb } = cluster;
+    const kc = cluster.admin();
     const ns = 'aws-life';
-    const pod = await createPod(kc, ns, 'web', { nodeName: 'node-1', ports: [{ name: 'http', containerPort: 8080 }] });
-    await serviceAndTgb(ns, 'web', TG1, 'ip');
+    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 'http', targetType: 'ip' });
     elb.set(TG1, '10.0.0.5', 8080, 'initial');
-    const uid = pod.metadata?.uid as string;
-    const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid }, [
-      '--source',
-      'aws',
-      '--region',
-      'eu-west-1',
-      '--aws-endpoint',
-      elb.url,
-    ]);
-    running.push(sidecar);
+    const { sidecar } = await cluster.podWithSidecar(ns, cluster.awsFlags(), {
+      pod: { nodeName: 'node-1', ports: [{ name: 'http', containerPort: 8080 }] },
+    });
 
     // Not healthy yet: the gate is written False with the LB's reason.
-    const notYet = await waitFor('gate False', async () => condition(await readPod(kc, ns, 'web'), GATE));
+    const notYet = await waitForGate(kc, ns, 'web', 'gate False', () => true);
     expect(notYet).toMatchObject({ status: 'False', reason: 'TargetNotHealthy' });
     expect(notYet.message).toContain('Elb.InitialHealthChecking');
     const call = elb.describeCalls().at(-1);
@@ -79,10 +31,7 @@ describe('aws source', () => {
     expect(call?.authorization).toMatch(/Credential=AKIDTEST000000000000\/\d{8}\/eu-west-1\/elasticloadbalancing\/aws4_request/);
 
     elb.set(TG1, '10.0.0.5', 8080, 'healthy');
-    const ready = await waitFor('gate True', async () => {
-      const c = condition(await readPod(kc, ns, 'web'), GATE);
-      return c?.status === 'True' ? c : null;
-    });
+    const ready = await waitForGate(kc, ns, 'web', 'gate True', (c) => c.status === 'True');
     expect(ready).toMatchObject({ reason: 'TargetHealthy', message: 'healthy in 1/1 target groups' });
 
     // Steady state: no DescribeTargetHealth at all.
@@ -92,7 +41,7 @@ describe('aws source', () => {
 
     // Deletion: preStop blocks until the LB drains the target, then the propagation margin.
     const t0 = Date.now();
-    const prestop = getJson<{ ended: string; waitedMs: number }>(`${sidecar.url}/v1/prestop`);
+    const answer = prestop(sidecar);
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web', namespace: ns, gracePeriodSeconds: 60 });
     await new Promise((r) => setTimeout(r, 800));
     const mid = (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body;
@@ -100,7 +49,7 @@ describe('aws source', () => {
     expect(mid).toMatchObject({ phase: 'draining', deregistered: false });
     elb.set(TG1, '10.0.0.5', 8080, 'draining');
     const drainingAt = Date.now();
-    const r = await prestop;
+    const r = await answer;
     expect(r.status).toBe(200);
     expect(r.body.ended).toBe('deregistered');
     expect(Date.now() - drainingAt).toBeGreaterThanOrEqual(300); // the propagation margin
@@ -117,12 +66,7 @@ describe('aws source', () => {
     const callsAfter = elb.describeCalls().length;
     await new Promise((r) => setTimeout(r, 800));
     expect(elb.describeCalls().length).toBe(callsAfter);
-    const reasons = (
-      await waitFor('4 events', async () => {
-        const ev = await podEvents(kc, ns, 'web');
-        return ev.length >= 4 ? ev : null;
-      })
-    ).map((e) => e.reason);
+    const reasons = (await waitForEvents(kc, ns, 'web', 4)).map((e) => e.reason);
     // Listed by (random) name, so compare as a set; the sidecar's own record keeps the order.
     expect([...reasons].sort()).toEqual(['Deregistered', 'TargetDraining', 'TargetHealthy', 'TargetRegistered']);
     expect(sidecar.events.map((e) => e.reason)).toEqual(['TargetRegistered', 'TargetHealthy', 'TargetDraining', 'Deregistered']);
@@ -133,21 +77,16 @@ describe('aws source', () => {
   }, 60_000);
 
   it('instance mode with explicit target groups: instance id + NodePort in every group; gate waits for all of them', async () => {
-    const kc = api.adminKubeConfig();
-    const ns = 'aws-instance';
-    const pod = await createPod(kc, ns, 'web');
+    const { elb } = cluster;
     elb.set(TG1, 'i-0123456789abcdef0', 30080, 'healthy').set(TG2, 'i-0123456789abcdef0', 30080, 'initial');
-    const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
+    const { sidecar } = await cluster.podWithSidecar('aws-instance', [
+      ...cluster.awsFlags(),
       '--target-type=instance',
       '--instance-id=i-0123456789abcdef0',
       '--target-port=30080',
       `--target-group-arn=${TG1}`,
       `--target-group-arn=${TG2}`,
     ]);
-    running.push(sidecar);
     await waitFor(
       'both groups asked',
       () => new Set(elb.describeCalls().map((c) => c.targetGroupArn)).size === 2 && sidecar.status().targets.length === 2,
@@ -160,40 +99,27 @@ describe('aws source', () => {
   }, 60_000);
 
   it('instance mode from a TargetGroupBinding: the NodePort of its Service and the instance id from the Node providerID', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const ns = 'aws-tgb-instance';
     await kc.makeApiClient(CoreV1Api).createNode({
       body: { metadata: { name: 'node-7' }, spec: { providerID: 'aws:///eu-west-1a/i-0fedcba9876543210' } },
     });
-    const pod = await createPod(kc, ns, 'shop', { nodeName: 'node-7', ports: [{ name: 'http', containerPort: 8080 }] });
-    await serviceAndTgb(ns, 'shop', TG2, 'instance');
-    elb.set(TG2, 'i-0fedcba9876543210', 30080, 'healthy');
-    const sidecar = await runSidecar(kc, { name: 'shop', namespace: ns, uid: pod.metadata?.uid as string }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
-      '--node-name=node-7',
-    ]);
-    running.push(sidecar);
+    await serviceAndBinding(kc, ns, 'shop', TG2, { targetPort: 'http', targetType: 'instance' });
+    cluster.elb.set(TG2, 'i-0fedcba9876543210', 30080, 'healthy');
+    const { sidecar } = await cluster.podWithSidecar(ns, [...cluster.awsFlags(), '--node-name=node-7'], {
+      name: 'shop',
+      pod: { nodeName: 'node-7', ports: [{ name: 'http', containerPort: 8080 }] },
+    });
     await waitFor('gate True', () => sidecar.status().gate.status === 'True', 30_000);
     expect(sidecar.status().targets).toMatchObject([{ targetGroupArn: TG2, id: 'i-0fedcba9876543210', port: 30080, state: 'healthy' }]);
   }, 60_000);
 
   it('Throttling: backs off (gaps grow beyond the poll interval), then recovers', async () => {
-    const kc = api.adminKubeConfig();
-    const ns = 'aws-throttle';
-    const pod = await createPod(kc, ns, 'web');
+    const { elb } = cluster;
     elb.set(TG1, '10.0.0.9', 8080, 'healthy');
     elb.failNext(3, THROTTLING);
     const before = elb.calls.length;
-    const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string, ip: '10.0.0.9' }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
-      `--target-group-arn=${TG1}`,
-      '--target-port=8080',
-    ]);
-    running.push(sidecar);
+    const { sidecar } = await cluster.podWithSidecar('aws-throttle', cluster.awsFlags(TG1), { ip: '10.0.0.9' });
     await waitFor('gate True after throttling', () => sidecar.status().gate.status === 'True', 30_000);
     const calls = elb.calls.slice(before);
     expect(calls.slice(0, 3).map((c) => c.error)).toEqual(['Throttling', 'Throttling', 'Throttling']);
@@ -207,20 +133,11 @@ describe('aws source', () => {
   }, 60_000);
 
   it('Throttling with a Retry-After header: the next request waits at least that long', async () => {
-    const kc = api.adminKubeConfig();
-    const ns = 'aws-retry-after';
-    const pod = await createPod(kc, ns, 'web');
+    const { elb } = cluster;
     elb.set(TG1, '10.0.0.11', 8080, 'healthy');
     elb.failNext(1, { ...THROTTLING, retryAfterSeconds: 3 });
     const before = elb.calls.length;
-    const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string, ip: '10.0.0.11' }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
-      `--target-group-arn=${TG1}`,
-      '--target-port=8080',
-    ]);
-    running.push(sidecar);
+    const { sidecar } = await cluster.podWithSidecar('aws-retry-after', cluster.awsFlags(TG1), { ip: '10.0.0.11' });
     await waitFor('gate True', () => sidecar.status().gate.status === 'True', 30_000);
     const calls = elb.calls.slice(before);
     expect(calls.map((c) => c.error)).toEqual(['Throttling', null]);
@@ -228,22 +145,15 @@ describe('aws source', () => {
   }, 60_000);
 
   it('a /v1/prestop call on a pod nobody deletes polls only while it waits (until its deadline)', async () => {
-    const kc = api.adminKubeConfig();
-    const ns = 'aws-stray-prestop';
-    const pod = await createPod(kc, ns, 'web', { grace: 4 });
+    const { elb } = cluster;
     elb.set(TG1, '10.0.0.12', 8080, 'healthy');
-    const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string, ip: '10.0.0.12' }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
-      `--target-group-arn=${TG1}`,
-      '--target-port=8080',
-      '--app-drain-budget=2s',
-    ]);
-    running.push(sidecar);
+    const { sidecar } = await cluster.podWithSidecar('aws-stray-prestop', [...cluster.awsFlags(TG1), '--app-drain-budget=2s'], {
+      ip: '10.0.0.12',
+      pod: { grace: 4 },
+    });
     await waitFor('gate True', () => sidecar.status().gate.status === 'True', 30_000);
     const before = elb.describeCalls().length;
-    const r = await getJson<{ ended: string; waitedMs: number }>(`${sidecar.url}/v1/prestop`);
+    const r = await prestop(sidecar);
     expect(r.body.ended).toBe('deadline'); // grace 4 s − budget 2 s
     expect(r.body.waitedMs).toBeGreaterThanOrEqual(1900);
     expect(elb.describeCalls().length).toBeGreaterThan(before); // it did look while waiting
@@ -255,33 +165,19 @@ describe('aws source', () => {
   }, 60_000);
 
   it('AccessDenied: one clear error naming the IAM action, gate False PermissionDenied, preStop falls back to the fixed delay', async () => {
-    const kc = api.adminKubeConfig();
+    const { elb } = cluster;
+    const kc = cluster.admin();
     const ns = 'aws-denied';
-    const pod = await createPod(kc, ns, 'web');
     elb.failAlways(ACCESS_DENIED);
-    try {
-      const sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string, ip: '10.0.0.10' }, [
-        '--source=aws',
-        '--region=eu-west-1',
-        `--aws-endpoint=${elb.url}`,
-        `--target-group-arn=${TG1}`,
-        '--target-port=8080',
-        '--fallback-delay=1500ms',
-      ]);
-      running.push(sidecar);
-      const c = await waitFor('gate PermissionDenied', async () => {
-        const x = condition(await readPod(kc, ns, 'web'), GATE);
-        return x?.reason === 'PermissionDenied' ? x : null;
-      });
-      expect(c.status).toBe('False');
-      expect(c.message).toMatch(/Allow the IAM action "elasticloadbalancing:DescribeTargetHealth"/);
-      expect(sidecar.status().evidenceAvailable).toBe(false);
-      const r = await getJson<{ ended: string; waitedMs: number }>(`${sidecar.url}/v1/prestop`);
-      expect(r.body.ended).toBe('fallback-delay');
-      expect(r.body.waitedMs).toBeGreaterThanOrEqual(1400);
-      expect(r.body.waitedMs).toBeLessThan(10_000);
-    } finally {
-      elb.failAlways(null);
-    }
+    cluster.defer(() => elb.failAlways(null));
+    const { sidecar } = await cluster.podWithSidecar(ns, [...cluster.awsFlags(TG1), '--fallback-delay=1500ms'], { ip: '10.0.0.10' });
+    const c = await waitForGate(kc, ns, 'web', 'gate PermissionDenied', (x) => x.reason === 'PermissionDenied');
+    expect(c.status).toBe('False');
+    expect(c.message).toMatch(/Allow the IAM action "elasticloadbalancing:DescribeTargetHealth"/);
+    expect(sidecar.status().evidenceAvailable).toBe(false);
+    const r = await prestop(sidecar);
+    expect(r.body.ended).toBe('fallback-delay');
+    expect(r.body.waitedMs).toBeGreaterThanOrEqual(1400);
+    expect(r.body.waitedMs).toBeLessThan(10_000);
   }, 60_000);
 });

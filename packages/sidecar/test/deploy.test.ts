@@ -2,36 +2,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, type KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { Sidecar } from '../src/internal/sidecar.js';
-import { type ApiServer, dryRunApply, ensureNamespace, installTargetGroupBindingCrd, startApiServer } from './helpers/apiserver.js';
-import { FakeElbv2 } from './helpers/fake-elbv2.js';
-import { condition, createPod, GATE, readPod, waitFor } from './helpers/pods.js';
-import { getJson, podEvents, runSidecar, TG1 } from './helpers/sidecar.js';
+import { dryRunApply, ensureNamespace } from './helpers/apiserver.js';
+import { serviceAndBinding, useCluster } from './helpers/cluster.js';
+import { condition, GATE, readPod, waitFor, waitForGate } from './helpers/pods.js';
+import { getJson, TG1, waitForEvents } from './helpers/sidecar.js';
 
 // Packaging: the Dockerfile's properties, the manifests accepted by a real apiserver, and the documented Role.
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (p: string): string => readFileSync(join(pkg, p), 'utf8');
 
-let api: ApiServer;
-let elb: FakeElbv2;
-const running: Sidecar[] = [];
-const cleanupDirs: string[] = [];
-beforeAll(async () => {
-  api = await startApiServer();
-  await installTargetGroupBindingCrd(api.adminKubeConfig());
-  elb = await new FakeElbv2().start();
-}, 150_000);
-afterEach(async () => {
-  for (const s of running.splice(0)) await s.close();
-  for (const d of cleanupDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-afterAll(async () => {
-  await elb?.stop();
-  await api?.stop();
-}, 30_000);
+const cluster = useCluster({ elb: true, targetGroupBindings: true });
 
 /** Dockerfile instructions (continuation lines joined, comments dropped). */
 function instructions(text: string): { op: string; args: string }[] {
@@ -78,7 +61,7 @@ describe('Dockerfile', () => {
 
 describe('deploy manifests', () => {
   it('rbac.yaml and pod-example.yaml pass a server-side dry-run', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     for (const f of ['deploy/rbac.yaml', 'deploy/pod-example.yaml']) {
       const results = await dryRunApply(kc, read(f));
       expect(results.length, f).toBeGreaterThan(0);
@@ -123,63 +106,38 @@ async function applyInto(kc: KubeConfig, ns: string, text: string): Promise<void
 
 describe('the documented Role', () => {
   it('lets a ServiceAccount bound to it do everything the aws source needs (TargetGroupBindings, pod, gate, events), with in-cluster auth', async () => {
-    const admin = api.adminKubeConfig();
+    const { api, elb } = cluster;
+    const admin = cluster.admin();
     const ns = 'rbac-ok';
     await applyInto(admin, ns, read('deploy/rbac.yaml'));
-    const pod = await createPod(admin, ns, 'web', { nodeName: 'node-1', ports: [{ name: 'http', containerPort: 8080 }] });
-    await admin.makeApiClient(CoreV1Api).createNamespacedService({
-      namespace: ns,
-      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] } },
-    });
-    await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'elbv2.k8s.aws',
-      version: 'v1beta1',
-      namespace: ns,
-      plural: 'targetgroupbindings',
-      body: {
-        apiVersion: 'elbv2.k8s.aws/v1beta1',
-        kind: 'TargetGroupBinding',
-        metadata: { name: 'web' },
-        spec: { targetGroupARN: TG1, serviceRef: { name: 'web', port: 80 } },
-      },
-    });
+    await serviceAndBinding(admin, ns, 'web', TG1, { targetPort: 'http' }); // the binding has no targetType
     elb.set(TG1, '10.0.0.5', 8080, 'healthy');
     // What the kubelet mounts: a projected token and the cluster CA.
     const saDir = mkdtempSync(join(tmpdir(), 'draingate-sa-'));
-    cleanupDirs.push(saDir);
+    cluster.defer(() => rmSync(saDir, { recursive: true, force: true }));
     writeFileSync(join(saDir, 'token'), await api.tokenFor(ns, 'draingate-sidecar'), { mode: 0o600 });
     writeFileSync(join(saDir, 'ca.crt'), Buffer.from(api.caData, 'base64'));
     const inCluster = { host: '127.0.0.1', port: new URL(api.url).port, serviceAccountDir: saDir };
-    const sidecar = await runSidecar({ inCluster }, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
-    ]);
-    running.push(sidecar);
-    await waitFor('gate True', async () => condition(await readPod(admin, ns, 'web'), GATE)?.status === 'True');
+    const { sidecar } = await cluster.podWithSidecar(ns, cluster.awsFlags(), {
+      pod: { nodeName: 'node-1', ports: [{ name: 'http', containerPort: 8080 }] },
+      kubeConfig: { inCluster },
+    });
+    await waitForGate(admin, ns, 'web', 'gate True', (c) => c.status === 'True');
     await admin.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web', namespace: ns, gracePeriodSeconds: 60 });
     await waitFor('draining seen through the watch', () => sidecar.status().phase === 'draining');
     elb.set(TG1, '10.0.0.5', 8080, 'draining');
     await waitFor('deregistered', () => sidecar.status().deregistered);
-    const reasons = (
-      await waitFor('events', async () => {
-        const ev = await podEvents(admin, ns, 'web');
-        return ev.length >= 4 ? ev : null;
-      })
-    ).map((e) => e.reason);
+    const reasons = (await waitForEvents(admin, ns, 'web', 4)).map((e) => e.reason);
     expect(reasons.sort()).toEqual(['Deregistered', 'TargetDraining', 'TargetHealthy', 'TargetRegistered']);
     expect(sidecar.status().lastError).toBeNull(); // not a single 403 on the way
   }, 60_000);
 
   it('without it: one clear 403 naming the verb and resource, and no gate write', async () => {
-    const admin = api.adminKubeConfig();
+    const { api } = cluster;
+    const admin = cluster.admin();
     const ns = 'rbac-none';
-    const pod = await createPod(admin, ns, 'web');
-    const token = await api.tokenFor(ns, 'draingate-sidecar');
-    const sidecar = await runSidecar(api.kubeConfigForToken(token), { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
-      '--source=albc',
-    ]);
-    running.push(sidecar);
+    const token = await api.tokenFor(ns, 'draingate-sidecar'); // creates the namespace and the ServiceAccount
+    const { sidecar } = await cluster.podWithSidecar(ns, ['--source=albc'], { kubeConfig: api.kubeConfigForToken(token) });
     const err = await waitFor('403 reported', () => sidecar.status().lastError);
     expect(err.message).toMatch(
       /refused "get pods" in namespace rbac-none \(403: .*\)\. Grant verb "get" on "pods" to the pod's ServiceAccount/,

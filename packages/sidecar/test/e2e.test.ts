@@ -1,56 +1,25 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGate } from '@draingate/core';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sidecar } from '../src/internal/sidecar.js';
-import { type ApiServer, installTargetGroupBindingCrd, startApiServer } from './helpers/apiserver.js';
-import { FakeElbv2 } from './helpers/fake-elbv2.js';
-import { condition, createPod, GATE, readPod, waitFor } from './helpers/pods.js';
-import { getJson, runSidecar, TG1 } from './helpers/sidecar.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { serviceAndBinding, useCluster } from './helpers/cluster.js';
+import { condition, GATE, readPod, waitForGate } from './helpers/pods.js';
+import { prestop, TG1 } from './helpers/sidecar.js';
 
 // End to end: the app (draingate core) + the sidecar (aws source) + a real kube-apiserver + the ELBv2 endpoint.
-let api: ApiServer;
-let elb: FakeElbv2;
-let sidecar: Sidecar | null = null;
-beforeAll(async () => {
-  api = await startApiServer();
-  await installTargetGroupBindingCrd(api.adminKubeConfig());
-  elb = await new FakeElbv2().start();
-}, 150_000);
-afterAll(async () => {
-  await sidecar?.close();
-  await elb?.stop();
-  await api?.stop();
-}, 30_000);
+const cluster = useCluster({ elb: true, targetGroupBindings: true });
 
 describe('core + sidecar + kube-apiserver + ELBv2', () => {
   it('the gate turns True only once the target is healthy; on deletion preStop and core both wait for the sidecar', async () => {
-    const kc = api.adminKubeConfig();
+    const { elb } = cluster;
+    const kc = cluster.admin();
     const ns = 'e2e';
-    const pod = await createPod(kc, ns, 'web', { nodeName: 'node-1', grace: 60, ports: [{ name: 'http', containerPort: 8080 }] });
-    await kc.makeApiClient(CoreV1Api).createNamespacedService({
-      namespace: ns,
-      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
-    });
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'elbv2.k8s.aws',
-      version: 'v1beta1',
-      namespace: ns,
-      plural: 'targetgroupbindings',
-      body: {
-        apiVersion: 'elbv2.k8s.aws/v1beta1',
-        kind: 'TargetGroupBinding',
-        metadata: { name: 'web' },
-        spec: { targetGroupARN: TG1, targetType: 'ip', serviceRef: { name: 'web', port: 80 } },
-      },
-    });
+    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 8080, targetType: 'ip' });
     elb.set(TG1, '10.0.0.5', 8080, 'initial');
-    sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
-    ]);
+    const { sidecar } = await cluster.podWithSidecar(ns, cluster.awsFlags(), {
+      pod: { nodeName: 'node-1', grace: 60, ports: [{ name: 'http', containerPort: 8080 }] },
+    });
 
     // The app: a real core gate on a real server, reading the sidecar while draining.
     const gate = createGate({
@@ -72,22 +41,22 @@ describe('core + sidecar + kube-apiserver + ELBv2', () => {
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
     // Kubernetes readiness = the app's probe AND the gate: the gate stays False while the LB says `initial`.
-    await waitFor('the gate written False', async () => condition(await readPod(kc, ns, 'web'), GATE)?.reason === 'TargetNotHealthy');
+    await waitForGate(kc, ns, 'web', 'the gate written False', (c) => c.reason === 'TargetNotHealthy');
     await new Promise((r) => setTimeout(r, 600));
     expect(condition(await readPod(kc, ns, 'web'), GATE)?.status).toBe('False');
     elb.set(TG1, '10.0.0.5', 8080, 'healthy');
-    await waitFor('gate True', async () => condition(await readPod(kc, ns, 'web'), GATE)?.status === 'True');
+    await waitForGate(kc, ns, 'web', 'gate True', (c) => c.status === 'True');
 
     // Deletion: kubelet calls the preStop hook (the sidecar's /v1/prestop); the app drains too.
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web', namespace: ns, gracePeriodSeconds: 60 });
     const t0 = Date.now();
-    const prestop = getJson<{ ended: string }>(`${sidecar.url}/v1/prestop`);
+    const answer = prestop(sidecar);
     const drained = gate.shutdown('SIGTERM');
     await new Promise((r) => setTimeout(r, 1500));
     expect(gate.state).toBe('draining'); // the target is still healthy in the LB
     expect(sidecar.status()).toMatchObject({ phase: 'draining', deregistered: false });
     elb.set(TG1, '10.0.0.5', 8080, 'draining'); // ALBC deregistered the target
-    const r = await prestop;
+    const r = await answer;
     expect(r.body.ended).toBe('deregistered');
     const result = await drained;
     expect(result.evidence).toMatchObject({ kind: 'sidecar', strength: 'strong' });

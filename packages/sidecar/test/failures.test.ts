@@ -1,37 +1,22 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Backoff, kubeFailure, parseRetryAfter } from '../src/internal/failures.js';
 import { HttpError } from '../src/internal/kubeclient.js';
-import type { Sidecar } from '../src/internal/sidecar.js';
-import { type ApiServer, startApiServer } from './helpers/apiserver.js';
-import { FakeElbv2 } from './helpers/fake-elbv2.js';
-import { condition, createPod, GATE, readPod, waitFor } from './helpers/pods.js';
-import { runSidecar, TG1 } from './helpers/sidecar.js';
+import { useCluster } from './helpers/cluster.js';
+import { waitFor, waitForGate } from './helpers/pods.js';
+import { TG1 } from './helpers/sidecar.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
 
 // Failure handling: the API server going away (through a proxy the test cuts), 429 Retry-After, backoff shape.
-let api: ApiServer;
-let elb: FakeElbv2;
-const cleanups: (() => Promise<void>)[] = [];
-beforeAll(async () => {
-  api = await startApiServer();
-  elb = await new FakeElbv2().start();
-}, 150_000);
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await elb?.stop();
-  await api?.stop();
-}, 30_000);
+const cluster = useCluster({ elb: true });
 
 describe('API server unreachable', () => {
   it('keeps the last state, retries with growing jittered backoff, and picks up what it missed once back', async () => {
-    const admin = api.adminKubeConfig();
+    const { api } = cluster;
+    const admin = cluster.admin();
     const ns = 'unreachable';
-    const pod = await createPod(admin, ns, 'web', { nodeName: 'node-1' });
     const proxy = await new TcpProxy(Number(new URL(api.url).port)).start();
-    cleanups.push(() => proxy.stop());
+    cluster.defer(() => proxy.stop());
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: 'proxied', server: proxy.url, caData: api.caData, skipTLSVerify: false }],
@@ -39,16 +24,9 @@ describe('API server unreachable', () => {
       contexts: [{ name: 'proxied', cluster: 'proxied', user: 'admin' }],
       currentContext: 'proxied',
     });
-    elb.set(TG1, '10.0.0.5', 8080, 'healthy');
-    const sidecar: Sidecar = await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
-      '--source=aws',
-      '--region=eu-west-1',
-      `--aws-endpoint=${elb.url}`,
-      `--target-group-arn=${TG1}`,
-      '--target-port=8080',
-    ]);
-    cleanups.push(() => sidecar.close());
-    await waitFor('gate True', async () => condition(await readPod(admin, ns, 'web'), GATE)?.status === 'True');
+    cluster.elb.set(TG1, '10.0.0.5', 8080, 'healthy');
+    const { sidecar } = await cluster.podWithSidecar(ns, cluster.awsFlags(TG1), { pod: { nodeName: 'node-1' }, kubeConfig: kc });
+    await waitForGate(admin, ns, 'web', 'gate True', (c) => c.status === 'True');
 
     proxy.disconnect();
     // Meanwhile the pod is deleted: the sidecar cannot see it yet.

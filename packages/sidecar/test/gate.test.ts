@@ -1,24 +1,18 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Failure } from '../src/internal/failures.js';
 import { GateWriter } from '../src/internal/kube.js';
 import { authFromKubeConfig, KubeClient } from '../src/internal/kubeclient.js';
-import { type ApiServer, startApiServer } from './helpers/apiserver.js';
+import { useCluster } from './helpers/cluster.js';
 import { condition, createPod, GATE, readPod, writeConditions } from './helpers/pods.js';
 
 // Gate patching against a real kube-apiserver: strategic merge patch on pods/status with a uid precondition.
-let api: ApiServer;
-beforeAll(async () => {
-  api = await startApiServer();
-}, 150_000);
-afterAll(async () => {
-  await api?.stop();
-}, 30_000);
+const cluster = useCluster();
 
 const ALBC = 'target-health.elbv2.k8s.aws/k8s-web-tgb';
 
 async function writerFor(ns: string, name: string): Promise<GateWriter> {
-  const kc = api.adminKubeConfig();
+  const kc = cluster.admin();
   const pod = await createPod(kc, ns, name, { extraGates: [ALBC] });
   const w = new GateWriter(new KubeClient(authFromKubeConfig(kc)), { name, namespace: ns, uid: pod.metadata?.uid as string }, GATE);
   w.observe(pod);
@@ -27,7 +21,7 @@ async function writerFor(ns: string, name: string): Promise<GateWriter> {
 
 describe('GateWriter against kube-apiserver', () => {
   it('adds its condition and leaves the kubelet Ready and ALBC target-health conditions intact', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const w = await writerFor('gate', 'keep-others');
     await writeConditions(kc, 'gate', 'keep-others', [
       { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady' },
@@ -41,7 +35,7 @@ describe('GateWriter against kube-apiserver', () => {
   });
 
   it('skips the write when nothing changed (resourceVersion unchanged)', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const w = await writerFor('gate', 'noop');
     const d = { status: 'False', reason: 'TargetNotHealthy', message: 'initial' } as const;
     expect(await w.write(d)).toBe('written');
@@ -52,7 +46,7 @@ describe('GateWriter against kube-apiserver', () => {
   });
 
   it('sets lastTransitionTime only when the status changes', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const w = await writerFor('gate', 'ltt');
     await w.write({ status: 'False', reason: 'TargetNotRegistered', message: 'a' }, new Date('2026-01-01T00:00:00Z'));
     await w.write({ status: 'False', reason: 'TargetNotHealthy', message: 'b' }, new Date('2026-01-01T00:01:00Z'));
@@ -65,7 +59,7 @@ describe('GateWriter against kube-apiserver', () => {
   });
 
   it('never writes False over True', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const w = await writerFor('gate', 'monotonic');
     await w.write({ status: 'True', reason: 'TargetHealthy', message: 'ok' });
     expect(await w.write({ status: 'False', reason: 'TargetNotHealthy', message: 'flap' })).toBe('unchanged');
@@ -73,7 +67,7 @@ describe('GateWriter against kube-apiserver', () => {
   });
 
   it('does not write to a pod recreated with the same name (uid precondition → 422) and stops writing', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const w = await writerFor('gate', 'recreated');
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'recreated', namespace: 'gate', gracePeriodSeconds: 0 });
     const fresh = await createPod(kc, 'gate', 'recreated');
@@ -86,7 +80,7 @@ describe('GateWriter against kube-apiserver', () => {
   });
 
   it('stops writing when the pod is gone (404)', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const w = await writerFor('gate', 'gone');
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'gone', namespace: 'gate', gracePeriodSeconds: 0 });
     expect(await w.write({ status: 'True', reason: 'TargetHealthy', message: 'x' })).toBe('stopped');
@@ -94,11 +88,11 @@ describe('GateWriter against kube-apiserver', () => {
   });
 
   it('reports a 403 naming the verb and resource to grant', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const pod = await createPod(kc, 'gate', 'forbidden');
-    const token = await api.tokenFor('gate', 'no-rbac');
+    const token = await cluster.api.tokenFor('gate', 'no-rbac');
     const w = new GateWriter(
-      new KubeClient(authFromKubeConfig(api.kubeConfigForToken(token))),
+      new KubeClient(authFromKubeConfig(cluster.api.kubeConfigForToken(token))),
       { name: 'forbidden', namespace: 'gate', uid: pod.metadata?.uid as string },
       GATE,
     );

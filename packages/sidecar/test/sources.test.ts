@@ -1,58 +1,34 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGate } from '@draingate/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Sidecar } from '../src/internal/sidecar.js';
-import { type ApiServer, freePort, startApiServer } from './helpers/apiserver.js';
-import { FakeElbv2 } from './helpers/fake-elbv2.js';
-import { condition, createPod, GATE, readPod, waitFor, writeConditions } from './helpers/pods.js';
-import { getJson, memoryLogger, podEvents, runSidecar, TG1 } from './helpers/sidecar.js';
+import { describe, expect, it } from 'vitest';
+import { freePort } from './helpers/apiserver.js';
+import { useCluster } from './helpers/cluster.js';
+import { condition, GATE, readPod, waitFor, waitForGate, writeConditions } from './helpers/pods.js';
+import { memoryLogger, podEvents, prestop, TG1 } from './helpers/sidecar.js';
 
 // The albc and app sources, and fail-open, against a real kube-apiserver.
-let api: ApiServer;
-let elb: FakeElbv2;
-const cleanups: (() => Promise<void>)[] = [];
-beforeAll(async () => {
-  api = await startApiServer();
-  elb = await new FakeElbv2().start();
-}, 150_000);
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await elb?.stop();
-  await api?.stop();
-}, 30_000);
-
-function keep(s: Sidecar): Sidecar {
-  cleanups.push(() => s.close());
-  return s;
-}
+const cluster = useCluster({ elb: true });
 
 const ALBC = 'target-health.elbv2.k8s.aws/k8s-web-web-0123456789';
 
 describe('albc source', () => {
   it("mirrors the AWS Load Balancer Controller's conditions with zero AWS calls; preStop uses the fixed delay", async () => {
-    const kc = api.adminKubeConfig();
+    const { elb } = cluster;
+    const kc = cluster.admin();
     const ns = 'albc';
-    const pod = await createPod(kc, ns, 'web', { extraGates: [ALBC] });
     const callsBefore = elb.calls.length;
-    const sidecar = keep(
-      await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, ['--source=albc', '--fallback-delay=1s']),
-    );
-    const first = await waitFor('gate False', async () => condition(await readPod(kc, ns, 'web'), GATE));
+    const { sidecar } = await cluster.podWithSidecar(ns, ['--source=albc', '--fallback-delay=1s'], { pod: { extraGates: [ALBC] } });
+    const first = await waitForGate(kc, ns, 'web', 'gate False', () => true);
     expect(first).toMatchObject({ status: 'False', reason: 'TargetNotRegistered' });
     await writeConditions(kc, ns, 'web', [{ type: ALBC, status: 'False', reason: 'Elb.InitialHealthChecking' }]);
-    await waitFor('TargetNotHealthy', async () => condition(await readPod(kc, ns, 'web'), GATE)?.reason === 'TargetNotHealthy');
+    await waitForGate(kc, ns, 'web', 'TargetNotHealthy', (c) => c.reason === 'TargetNotHealthy');
     await writeConditions(kc, ns, 'web', [{ type: ALBC, status: 'True', reason: 'Elb.RegistrationCompleted' }]);
-    const c = await waitFor('gate True', async () => {
-      const x = condition(await readPod(kc, ns, 'web'), GATE);
-      return x?.status === 'True' ? x : null;
-    });
+    const c = await waitForGate(kc, ns, 'web', 'gate True', (x) => x.status === 'True');
     expect(c.message).toBe('1/1 AWS Load Balancer Controller target-health conditions True');
     expect(sidecar.status().targets).toMatchObject([{ targetGroupArn: 'k8s-web-web-0123456789', state: 'healthy' }]);
     expect(sidecar.status().evidenceAvailable).toBe(false);
-    const r = await getJson<{ ended: string; waitedMs: number }>(`${sidecar.url}/v1/prestop`);
+    const r = await prestop(sidecar);
     expect(r.body.ended).toBe('fallback-delay');
     expect(r.body.waitedMs).toBeGreaterThanOrEqual(950);
     expect(elb.calls.length).toBe(callsBefore);
@@ -63,9 +39,8 @@ describe('albc source', () => {
 
 describe('app source', () => {
   it('turns True after healthyThreshold LB health checks seen by core; deregistered after core answered unhealthyThreshold failing ones', async () => {
-    const kc = api.adminKubeConfig();
+    const kc = cluster.admin();
     const ns = 'app';
-    const pod = await createPod(kc, ns, 'web');
     const managementPort = await freePort();
     const gate = createGate({
       signals: false,
@@ -82,7 +57,7 @@ describe('app source', () => {
     gate.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     gate.ready();
-    cleanups.push(async () => {
+    cluster.defer(async () => {
       await gate.dispose();
       server.closeAllConnections();
       server.close();
@@ -91,36 +66,28 @@ describe('app source', () => {
     const healthCheck = async (): Promise<number> =>
       (await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { 'user-agent': 'ELB-HealthChecker/2.0' } })).status;
 
-    const sidecar = keep(
-      await runSidecar(kc, { name: 'web', namespace: ns, uid: pod.metadata?.uid as string }, [
-        '--source=app',
-        `--app-status-url=http://127.0.0.1:${managementPort}/status`,
-        '--healthy-threshold=3',
-      ]),
-    );
-    await waitFor(
-      'gate False (no check seen)',
-      async () => condition(await readPod(kc, ns, 'web'), GATE)?.reason === 'TargetNotRegistered',
-    );
+    const { sidecar } = await cluster.podWithSidecar(ns, [
+      '--source=app',
+      `--app-status-url=http://127.0.0.1:${managementPort}/status`,
+      '--healthy-threshold=3',
+    ]);
+    await waitForGate(kc, ns, 'web', 'gate False (no check seen)', (c) => c.reason === 'TargetNotRegistered');
     expect(await healthCheck()).toBe(200);
     expect(await healthCheck()).toBe(200);
     await waitFor('two checks seen', () => sidecar.status().detail?.startsWith('0/1 health-check sources saw 3'));
     expect(condition(await readPod(kc, ns, 'web'), GATE)?.status).toBe('False');
     expect(await healthCheck()).toBe(200);
-    const c = await waitFor('gate True', async () => {
-      const x = condition(await readPod(kc, ns, 'web'), GATE);
-      return x?.status === 'True' ? x : null;
-    });
+    const c = await waitForGate(kc, ns, 'web', 'gate True', (x) => x.status === 'True');
     expect(c.message).toBe('1/1 health-check sources saw 3 passing checks');
 
     // Draining: the app answers the LB's checks with 503; after 2 of them the LB has taken the target out.
-    const prestop = getJson<{ ended: string }>(`${sidecar.url}/v1/prestop`);
+    const answer = prestop(sidecar);
     const drained = gate.shutdown('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     expect(sidecar.status().deregistered).toBe(false);
     expect(await healthCheck()).toBe(503);
     expect(await healthCheck()).toBe(503);
-    expect((await prestop).body.ended).toBe('deregistered');
+    expect((await answer).body.ended).toBe('deregistered');
     expect(sidecar.status().deregistered).toBe(true);
     await drained;
   }, 60_000);
@@ -128,32 +95,18 @@ describe('app source', () => {
 
 describe('fail-open', () => {
   it('is off by default; when set, turns the gate True after the timeout with a Warning event and a loud log line', async () => {
-    const kc = api.adminKubeConfig();
+    const { elb } = cluster;
+    const kc = cluster.admin();
     const ns = 'failopen';
-    const pod = await createPod(kc, ns, 'web');
     elb.set(TG1, '10.0.0.77', 8080, 'initial');
     const log = memoryLogger();
-    const sidecar = keep(
-      await runSidecar(
-        kc,
-        { name: 'web', namespace: ns, uid: pod.metadata?.uid as string, ip: '10.0.0.77' },
-        [
-          '--source=aws',
-          '--region=eu-west-1',
-          `--aws-endpoint=${elb.url}`,
-          `--target-group-arn=${TG1}`,
-          '--target-port=8080',
-          '--fail-open-after=1500ms',
-        ],
-        log,
-      ),
-    );
-    expect(log.lines.some((l) => l.includes('fail-open is ON'))).toBe(true);
-    await waitFor('gate False', async () => condition(await readPod(kc, ns, 'web'), GATE)?.status === 'False');
-    const c = await waitFor('gate FailOpen', async () => {
-      const x = condition(await readPod(kc, ns, 'web'), GATE);
-      return x?.reason === 'FailOpen' ? x : null;
+    const { sidecar } = await cluster.podWithSidecar(ns, [...cluster.awsFlags(TG1), '--fail-open-after=1500ms'], {
+      ip: '10.0.0.77',
+      logger: log,
     });
+    expect(log.lines.some((l) => l.includes('fail-open is ON'))).toBe(true);
+    await waitForGate(kc, ns, 'web', 'gate False', (c) => c.status === 'False');
+    const c = await waitForGate(kc, ns, 'web', 'gate FailOpen', (x) => x.reason === 'FailOpen');
     expect(c.status).toBe('True');
     expect(c.message).toMatch(/after 1\.5s; gate set True by --fail-open-after/);
     expect(sidecar.status().gate).toMatchObject({ status: 'True', reason: 'FailOpen' });

@@ -3,19 +3,16 @@ import { ensureNamespace } from './apiserver.js';
 
 export const GATE = 'draingate.io/lb-ready';
 
+export interface PodOptions {
+  labels?: Record<string, string>;
+  nodeName?: string;
+  extraGates?: string[];
+  grace?: number;
+  ports?: { name: string; containerPort: number }[];
+}
+
 /** Creates a pod with the draingate readiness gate (no kubelet runs: it stays Pending unless tests write status). */
-export async function createPod(
-  kc: KubeConfig,
-  namespace: string,
-  name: string,
-  opts: {
-    labels?: Record<string, string>;
-    nodeName?: string;
-    extraGates?: string[];
-    grace?: number;
-    ports?: { name: string; containerPort: number }[];
-  } = {},
-): Promise<V1Pod> {
+export async function createPod(kc: KubeConfig, namespace: string, name: string, opts: PodOptions = {}): Promise<V1Pod> {
   await ensureNamespace(kc, namespace);
   const core = kc.makeApiClient(CoreV1Api);
   return core.createNamespacedPod({
@@ -53,6 +50,25 @@ export async function readPod(kc: KubeConfig, namespace: string, name: string): 
 
 export function condition(pod: V1Pod, type: string): V1PodCondition | undefined {
   return pod.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Polls the pod until its draingate gate condition exists and passes `ok`; returns the condition. */
+export async function waitForGate(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  what: string,
+  ok: (c: V1PodCondition) => boolean,
+  timeoutMs?: number,
+): Promise<V1PodCondition> {
+  return waitFor(
+    what,
+    async () => {
+      const c = condition(await readPod(kc, namespace, name), GATE);
+      return c && ok(c) ? c : null;
+    },
+    timeoutMs,
+  );
 }
 
 /** Polls `fn` every 50 ms until it returns a truthy value; fails after `timeoutMs` (bounded). */

@@ -2,11 +2,15 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { resolveConfig } from '../../src/internal/config.js';
 import { createJsonLogger, type Logger } from '../../src/internal/logger.js';
-import { type Sidecar, startSidecar } from '../../src/internal/sidecar.js';
+import { type PrestopResult, type Sidecar, startSidecar } from '../../src/internal/sidecar.js';
 import { TEST_CREDENTIALS } from './fake-elbv2.js';
+import { waitFor } from './pods.js';
 
 export const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
 export const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-b/fedcba9876543210';
+
+/** A KubeConfig, or in-cluster auth: the apiserver's address and a directory with `token` and `ca.crt`. */
+export type SidecarKubeConfig = KubeConfig | { inCluster: { host: string; port: string; serviceAccountDir: string } };
 
 /** A logger that keeps lines (shown when a test fails) and prints nothing. */
 export function memoryLogger(): Logger & { lines: string[] } {
@@ -23,7 +27,7 @@ export function memoryLogger(): Logger & { lines: string[] } {
  * fake AWS credentials.
  */
 export async function runSidecar(
-  kc: KubeConfig | { inCluster: { host: string; port: string; serviceAccountDir: string } },
+  kc: SidecarKubeConfig,
   pod: { name: string; namespace: string; uid: string; ip?: string },
   args: string[],
   logger: Logger = memoryLogger(),
@@ -57,4 +61,22 @@ export async function podEvents(
 ): Promise<{ reason: string; message: string; type: string }[]> {
   const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
   return list.items.map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? '' }));
+}
+
+/** Waits until at least `count` events were recorded for the pod; returns them. */
+export async function waitForEvents(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  count: number,
+): Promise<{ reason: string; message: string; type: string }[]> {
+  return waitFor(`${count} events`, async () => {
+    const ev = await podEvents(kc, namespace, name);
+    return ev.length >= count ? ev : null;
+  });
+}
+
+/** `GET /v1/prestop` as the kubelet's preStop hook sends it; resolves with the answer once the wait ends. */
+export function prestop(sidecar: Sidecar): Promise<{ status: number; body: PrestopResult }> {
+  return getJson<PrestopResult>(`${sidecar.url}/v1/prestop`);
 }
