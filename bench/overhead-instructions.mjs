@@ -1,16 +1,30 @@
 // Instructions per request that draingate adds to a trivial JSON route: node:http, Express 5 and Fastify 5,
-// bare and with draingate, side by side in one run. valgrind counts the server process's instructions
-// (repeatable within ~1 %, whatever else the machine does, unlike req/s); autocannon drives it over real
-// sockets from outside valgrind. Each variant runs twice (warm-up only, then warm-up + N requests); the
-// difference divided by N is the cost of one request, startup and JIT warm-up cancelled out.
+// bare and with draingate, side by side in one run. valgrind counts the server process's instructions;
+// autocannon drives it over real sockets from outside valgrind. Each measurement runs the server twice (warm-up
+// only, then warm-up + N requests); the difference divided by N is the cost of one request, with start-up and
+// JIT warm-up cancelled out.
 //
-//   node bench/overhead-instructions.mjs [--requests 8000] [--only express,fastify]   (needs valgrind)
+// Two things make the count repeatable: V8's --predictable (no time-driven GC or JIT decisions), and one
+// connection by default (with 10, how many requests each socket read batches depends on how busy the machine
+// is, and identical runs differed by 3 %, more than the effect measured). Bare and draingate runs alternate (bare, draingate, bare, draingate, ...)
+// so that drift hits both; the table shows the mean and the spread of the repeats.
+//
+//   node bench/overhead-instructions.mjs [--requests 8000] [--repeats 2] [--connections 1] [--only express,fastify]
+//   (needs valgrind: apt-get install valgrind)
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
-const i = process.argv.indexOf('--requests');
-const requests = i > 0 ? Number(process.argv[i + 1]) : 8000;
+function flag(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} needs a positive integer, got ${process.argv[i + 1]}`);
+  return value;
+}
+const requests = flag('requests', 8000);
+const repeats = flag('repeats', 2);
+const connections = flag('connections', 1);
 const warmup = 3000;
 const server = fileURLToPath(new URL('./overhead-server.mjs', import.meta.url));
 
@@ -24,6 +38,9 @@ async function instructions(framework, variant, amount) {
       '--smc-check=all-non-file',
       process.execPath,
       '--single-threaded',
+      // V8 without time-driven heuristics (GC scheduling, tiering): without it identical Fastify runs differed by
+      // up to 11 %; with it by 0.1 %.
+      '--predictable',
       server,
     ],
     { env: { ...process.env, FRAMEWORK: framework, VARIANT: variant, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
@@ -41,7 +58,7 @@ async function instructions(framework, variant, amount) {
   });
   const url = `http://127.0.0.1:${port}/`;
   for (const n of amount > 0 ? [warmup, amount] : [warmup]) {
-    const r = await autocannon({ url, connections: 10, amount: n, timeout: 60 });
+    const r = await autocannon({ url, connections, amount: n, timeout: 60 });
     if (r.non2xx || r.errors) throw new Error(`${framework}/${variant}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   }
   child.kill('SIGTERM');
@@ -57,12 +74,24 @@ async function perRequest(framework, variant) {
   return (loaded - base) / requests;
 }
 
-console.log(`node ${process.version}, valgrind cachegrind, ${requests} requests after ${warmup} warm-up, 10 connections`);
-console.log('| framework | bare: instructions/request | with draingate | draingate / bare |');
-console.log('|---|---:|---:|---:|');
+console.log(
+  `node ${process.version}, valgrind cachegrind, ${requests} requests after ${warmup} warm-up, ${connections} connection(s), ${repeats} alternating repeats`,
+);
+console.log('| framework | bare: instructions/request | with draingate | draingate / bare (mean) | range over repeats |');
+console.log('|---|---:|---:|---:|---:|');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const fw of ['node', 'express', 'fastify'].filter((f) => !only || only.includes(f))) {
-  const bare = await perRequest(fw, 'bare');
-  const dg = await perRequest(fw, 'draingate');
-  console.log(`| ${fw === 'node' ? 'node:http' : fw} | ${Math.round(bare)} | ${Math.round(dg)} | ${(dg / bare).toFixed(3)} |`);
+  const bare = [];
+  const dg = [];
+  for (let r = 0; r < repeats; r++) {
+    bare.push(await perRequest(fw, 'bare'));
+    dg.push(await perRequest(fw, 'draingate'));
+  }
+  // Ratio of each draingate run to the mean of the bare runs: the range shows how far one run can move.
+  const ratios = dg.map((d) => d / mean(bare));
+  const range = `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`;
+  console.log(
+    `| ${fw === 'node' ? 'node:http' : fw} | ${Math.round(mean(bare))} | ${Math.round(mean(dg))} | ${(mean(dg) / mean(bare)).toFixed(3)} | ${range} |`,
+  );
 }
