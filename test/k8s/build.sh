@@ -2,7 +2,7 @@
 # Builds a real kube-apiserver and etcd from the Go modules pinned in
 # ./go.mod + ./go.sum into a cache directory outside the repo:
 #
-#   ${DRAINGATE_K8S_CACHE:-$HOME/.cache/draingate/k8s}/<k8s-version>-<hash>/bin/
+#   ${DGTEST_K8S_CACHE:-$HOME/.cache/draingate/k8s}/<k8s-version>-<hash>/bin/
 #
 # <hash> = first 16 hex chars of sha256(go.mod + go.sum), so any version bump
 # gets a fresh directory. When both binaries already exist the script prints
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-cache_root="${DRAINGATE_K8S_CACHE:-${HOME}/.cache/draingate/k8s}"
+cache_root="${DGTEST_K8S_CACHE:-${HOME}/.cache/draingate/k8s}"
 
 log() { printf '[k8s-build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

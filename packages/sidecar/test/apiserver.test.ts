@@ -84,13 +84,13 @@ spec: {containers: []}
 
 describe('missing binaries', () => {
   it('fail with a message that says how to build them', () => {
-    const saved = process.env.DRAINGATE_K8S_BIN;
-    process.env.DRAINGATE_K8S_BIN = '/nonexistent/draingate-k8s-bin';
+    const saved = process.env.DGTEST_K8S_BIN;
+    process.env.DGTEST_K8S_BIN = '/nonexistent/draingate-k8s-bin';
     try {
       expect(() => k8sBinDir()).toThrow(/test\/k8s\/build\.sh.*\.\/run test/);
     } finally {
-      if (saved === undefined) delete process.env.DRAINGATE_K8S_BIN;
-      else process.env.DRAINGATE_K8S_BIN = saved;
+      if (saved === undefined) delete process.env.DGTEST_K8S_BIN;
+      else process.env.DGTEST_K8S_BIN = saved;
     }
   });
 });

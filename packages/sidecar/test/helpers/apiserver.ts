@@ -2,7 +2,7 @@
  * A real etcd + kube-apiserver on loopback for tests, started like controller-runtime's envtest.
  *
  * Binaries: built from their Go modules by `test/k8s/build.sh` (cached outside the clone). The directory is taken
- * from `DRAINGATE_K8S_BIN` (exported by `./run test`), else from the build cache that `build.sh` would print.
+ * from `DGTEST_K8S_BIN` (exported by `./run test`), else from the build cache that `build.sh` would print.
  * Missing binaries make `startApiServer()` reject with a message saying to run `test/k8s/build.sh` or
  * `./run test` (tests fail, they are never skipped).
  *
@@ -80,7 +80,7 @@ const MISSING_HINT = 'run `test/k8s/build.sh` (builds kube-apiserver and etcd on
 
 /** The directory holding `etcd` and `kube-apiserver`, or an Error that says how to build them. */
 export function k8sBinDir(): string {
-  const fromEnv = process.env.DRAINGATE_K8S_BIN;
+  const fromEnv = process.env.DGTEST_K8S_BIN;
   const check = (dir: string, where: string): string => {
     for (const b of ['etcd', 'kube-apiserver']) {
       if (!existsSync(join(dir, b)))
@@ -88,15 +88,15 @@ export function k8sBinDir(): string {
     }
     return dir;
   };
-  if (fromEnv) return check(fromEnv, 'from DRAINGATE_K8S_BIN');
+  if (fromEnv) return check(fromEnv, 'from DGTEST_K8S_BIN');
   // The same key build.sh computes: <k8s-version>-<first 16 hex of sha256(go.mod ‖ go.sum)>.
   const goMod = readFileSync(join(k8sDir, 'go.mod'));
   const goSum = readFileSync(join(k8sDir, 'go.sum'));
   const version = /^\s*k8s\.io\/kubernetes\s+(v\S+)/m.exec(goMod.toString())?.[1];
   if (!version) throw new Error(`cannot find the k8s.io/kubernetes version in ${join(k8sDir, 'go.mod')}`);
   const hash = createHash('sha256').update(goMod).update(goSum).digest('hex').slice(0, 16);
-  const cacheRoot = process.env.DRAINGATE_K8S_CACHE ?? join(homedir(), '.cache/draingate/k8s');
-  return check(join(cacheRoot, `${version}-${hash}`, 'bin'), 'build cache; DRAINGATE_K8S_BIN is not set');
+  const cacheRoot = process.env.DGTEST_K8S_CACHE ?? join(homedir(), '.cache/draingate/k8s');
+  return check(join(cacheRoot, `${version}-${hash}`, 'bin'), 'build cache; DGTEST_K8S_BIN is not set');
 }
 
 /** A free loopback port (the apiserver rejects --secure-port=0, so we pick one). */
