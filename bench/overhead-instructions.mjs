@@ -9,7 +9,7 @@
 // is, and identical runs differed by 3 %, more than the effect measured). Bare and draingate runs alternate (bare, draingate, bare, draingate, ...)
 // so that drift hits both; the table shows the mean and the spread of the repeats.
 //
-//   node bench/overhead-instructions.mjs [--requests 8000] [--repeats 2] [--connections 1] [--only express,fastify]
+//   node bench/overhead-instructions.mjs [--requests 6000] [--repeats 2] [--connections 1] [--only express,fastify]
 //   (needs valgrind: apt-get install valgrind)
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ function flag(name, fallback) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} needs a positive integer, got ${process.argv[i + 1]}`);
   return value;
 }
-const requests = flag('requests', 8000);
+const requests = flag('requests', 6000);
 const repeats = flag('repeats', 2);
 const connections = flag('connections', 1);
 const warmup = 3000;
