@@ -7,7 +7,7 @@ export type {
   ResolvedConfig,
   ResolvedPaths,
 } from './internal/config.js';
-export { DEFAULTS, ENV_VARS, resolveConfig } from './internal/config.js';
+export { DEFAULTS, ENV_VARS, resolveConfig, SIDECAR_ENV_VARS } from './internal/config.js';
 export type { Duration } from './internal/duration.js';
 export { formatDuration, parseDuration } from './internal/duration.js';
 export { DraingateConfigError } from './internal/errors.js';

@@ -123,6 +123,7 @@ describe('configuration', () => {
     [{ env: { DRAINGATE_SIDECAR_URL: 'localhost:9901' } }, /DRAINGATE_SIDECAR_URL must be an http:\/\/ base URL/],
     [{ env: { DRAINGATE_SIDECAR_URL: 'https://127.0.0.1:9901' } }, /DRAINGATE_SIDECAR_URL must be an http:\/\/ base URL/],
     [{ env: { DRAINGATE_MAX_DELAYS: '3s' } }, /unknown environment variable DRAINGATE_MAX_DELAYS\. Did you mean DRAINGATE_MAX_DELAY\?/],
+    [{ env: { DRAINGATE_SOURCE: 'aws' } }, /DRAINGATE_SOURCE is a setting of the draingate-sidecar container, not of the app/],
     [{ maxDelay: 20000 as never }, /option maxDelay is the bare number 20000/],
     [{ minDelay: '5s', maxDelay: '2s' }, /minDelay \(5s\) is greater than maxDelay \(2s\)/],
     [{ delay: '30s' }, /delay \(30s\) must lie within \[minDelay, maxDelay\] = \[2s, 20s\]/],

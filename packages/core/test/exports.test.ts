@@ -22,6 +22,7 @@ describe('@draingate/core exports', () => {
         'DraingateConfigError',
         'ENV_VARS',
         'Gate',
+        'SIDECAR_ENV_VARS',
         'STATES',
         'checkSidecarStatus',
         'createGate',

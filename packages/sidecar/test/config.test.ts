@@ -1,3 +1,4 @@
+import { ENV_VARS as CORE_ENV_VARS, resolveConfig as resolveCoreConfig, SIDECAR_ENV_VARS } from '@draingate/core';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, SETTINGS, usage } from '../src/internal/config.js';
 import { SidecarConfigError } from '../src/internal/errors.js';
@@ -127,6 +128,26 @@ describe('resolveConfig', () => {
     for (const s of SETTINGS) {
       expect(text).toContain(`--${s.flag}`);
       expect(text).toContain(s.env);
+    }
+  });
+});
+
+describe('the sidecar and the app share the DRAINGATE_ prefix', () => {
+  const sidecarVars = SETTINGS.map((s) => s.env).filter((name) => name.startsWith('DRAINGATE_'));
+
+  it("core knows every DRAINGATE_* variable of the sidecar as the sidecar's (so an app given one says where it belongs)", () => {
+    expect([...SIDECAR_ENV_VARS].sort()).toEqual([...sidecarVars].sort());
+  });
+
+  it('no sidecar variable is also an app variable', () => {
+    expect(sidecarVars.filter((name) => name in CORE_ENV_VARS)).toEqual([]);
+  });
+
+  it('an app that inherits a sidecar variable refuses to start, naming the container it belongs to', () => {
+    for (const name of sidecarVars) {
+      expect(() => resolveCoreConfig({ env: { [name]: 'x' }, logger: false, signals: false })).toThrow(
+        `${name} is a setting of the draingate-sidecar container, not of the app`,
+      );
     }
   });
 });

@@ -186,6 +186,29 @@ export const ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   DRAINGATE_MANAGEMENT_HOST: 'managementHost',
 });
 
+/**
+ * Variables of the draingate-sidecar container (@draingate/sidecar), not of the app. They are refused like any
+ * unknown DRAINGATE_* variable, with a message that says where they belong (a ConfigMap shared through `envFrom`
+ * gives them to both containers). The sidecar's tests check this list against its own settings.
+ */
+export const SIDECAR_ENV_VARS: readonly string[] = Object.freeze([
+  'DRAINGATE_SOURCE',
+  'DRAINGATE_CONDITION_TYPE',
+  'DRAINGATE_LISTEN',
+  'DRAINGATE_POLL_INTERVAL',
+  'DRAINGATE_PROPAGATION_MARGIN',
+  'DRAINGATE_FALLBACK_DELAY',
+  'DRAINGATE_APP_DRAIN_BUDGET',
+  'DRAINGATE_FAIL_OPEN_AFTER',
+  'DRAINGATE_AWS_ENDPOINT',
+  'DRAINGATE_TARGET_GROUP_ARNS',
+  'DRAINGATE_TARGET_TYPE',
+  'DRAINGATE_TARGET_PORT',
+  'DRAINGATE_INSTANCE_ID',
+  'DRAINGATE_APP_STATUS_URL',
+  'DRAINGATE_HEALTHY_THRESHOLD',
+]);
+
 const OPTION_KEYS = new Set([
   'gracePeriod',
   'minDelay',
@@ -341,6 +364,12 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
   const env = input.env ?? process.env;
   for (const name of Object.keys(env)) {
     if (name.startsWith('DRAINGATE_') && !(name in ENV_VARS) && !isServiceLink(name, env[name])) {
+      if (SIDECAR_ENV_VARS.includes(name)) {
+        throw new DraingateConfigError(
+          name,
+          `${name} is a setting of the draingate-sidecar container, not of the app: set it in the sidecar container's env only (a ConfigMap shared through envFrom gives it to both).`,
+        );
+      }
       throw new DraingateConfigError(
         name,
         `unknown environment variable ${name}.${suggest(name)} Known: ${Object.keys(ENV_VARS).join(', ')}.`,
