@@ -29,13 +29,13 @@ export function startLoad({ port, rate, connections = 64, timeout = 10_000, slow
     const at = Date.now();
     const p = pool
       .request({ method: 'GET', path: slow ? `/work?ms=${SLOW_MS}` : '/', headers: { host: 'service.example' } })
-      .then(
-        async (res) => {
-          await res.body.dump();
-          return res.statusCode >= 200 && res.statusCode < 300 ? 'ok' : `HTTP ${res.statusCode}`;
-        },
-        (error) => errorKind(error),
-      )
+      // The whole body is read: a 200 whose body is cut off (reset, body timeout) is a failure, not 'ok'.
+      // (undici's body.dump() would resolve on such an error and hide it.)
+      .then(async (res) => {
+        await res.body.arrayBuffer();
+        return res.statusCode >= 200 && res.statusCode < 300 ? 'ok' : `HTTP ${res.statusCode}`;
+      })
+      .catch(errorKind)
       .then((outcome) => {
         records.push({ at, ms: Date.now() - at, outcome });
         pending.delete(p);
