@@ -60,6 +60,16 @@ function preStopSleepSeconds(c: ContainerInfo): { seconds: number; field: string
 const SHELL_LESS = /distroless|cgr\.dev\/|chainguard|(^|\/)scratch(:|$)|-static(:|@|$)/i;
 
 function effectiveMaxUnavailable(ctx: WorkloadContext): number {
+  if (ctx.workload.kind === 'StatefulSet') {
+    // A StatefulSet cannot surge: its rolling update deletes a pod before creating the replacement
+    // (updateStrategy.rollingUpdate.maxUnavailable, default 1). OnDelete leaves deleting pods to people.
+    const update = get(ctx.workload.raw, 'spec', 'updateStrategy');
+    if (get(update, 'type') === 'OnDelete') return 0;
+    const raw = get(update, 'rollingUpdate', 'maxUnavailable') ?? 1;
+    if (typeof raw === 'number') return raw;
+    const pct = /^(\d+)%$/.exec(String(raw));
+    return pct ? Math.max(1, Math.ceil((ctx.replicas * Number(pct[1])) / 100)) : 1;
+  }
   if (ctx.workload.kind !== 'Deployment') return 0;
   const strategy = get(ctx.workload.raw, 'spec', 'strategy');
   if (get(strategy, 'type') === 'Recreate') return ctx.replicas;
@@ -288,7 +298,11 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
     emit(
       'pdb-missing',
       w,
-      ctx.replicas <= 1 ? 'spec.replicas' : 'spec.strategy.rollingUpdate.maxUnavailable',
+      ctx.replicas <= 1
+        ? 'spec.replicas'
+        : w.kind === 'StatefulSet'
+          ? 'spec.updateStrategy.rollingUpdate.maxUnavailable'
+          : 'spec.strategy.rollingUpdate.maxUnavailable',
       `no PodDisruptionBudget selects these pods, and ${ctx.replicas <= 1 ? `replicas is ${ctx.replicas}` : `the rollout may take ${maxUnavailable} pod(s) out at once (maxUnavailable)`}.`,
     );
   }

@@ -133,11 +133,11 @@ export interface WorkloadContext {
 const sameNamespace = (a: string | null, b: string | null): boolean => a === null || b === null || a === b;
 
 /** Does a label selector (`matchLabels` + `matchExpressions`, or a plain map for Services) select these labels? */
-export function selects(selector: unknown, labels: Readonly<Record<string, string>>, plainMap = false): boolean {
+export function selects(selector: unknown, labels: Readonly<Record<string, string>>, plainMap = false, emptyMatchesAll = false): boolean {
   if (!isObj(selector)) return false;
   const matchLabels = plainMap ? selector : isObj(selector.matchLabels) ? selector.matchLabels : {};
   const expressions = plainMap ? [] : objs(selector.matchExpressions);
-  if (Object.keys(matchLabels).length === 0 && expressions.length === 0) return false;
+  if (Object.keys(matchLabels).length === 0 && expressions.length === 0) return emptyMatchesAll;
   for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== String(v)) return false;
   for (const e of expressions) {
     const key = str(e.key) ?? '';
@@ -344,6 +344,9 @@ function albFor(ing: K8sObject, svc: K8sObject): LoadBalancer {
 }
 
 function isNlbService(svc: K8sObject): boolean {
+  // The controller only provisions load balancers for Services of type LoadBalancer; on a ClusterIP/NodePort
+  // Service these annotations (often rendered by a chart regardless of type) do nothing.
+  if (get(svc.raw, 'spec', 'type') !== 'LoadBalancer') return false;
   const type = svc.annotations[`${NLB}aws-load-balancer-type`];
   return type === 'external' || type === 'nlb-ip' || get(svc.raw, 'spec', 'loadBalancerClass') === 'service.k8s.aws/nlb';
 }
@@ -432,8 +435,12 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
   const namespaces = all.filter((o) => o.kind === 'Namespace');
   const namespaceObject =
     ns !== null ? (namespaces.find((n) => n.name === ns) ?? null) : namespaces.length === 1 ? (namespaces[0] as K8sObject) : null;
+  // policy/v1: an empty (but present) selector selects every pod of the namespace; policy/v1beta1: none.
   const pdbs = all.filter(
-    (o) => o.kind === 'PodDisruptionBudget' && sameNamespace(o.namespace, ns) && selects(get(o.raw, 'spec', 'selector'), podLabels),
+    (o) =>
+      o.kind === 'PodDisruptionBudget' &&
+      sameNamespace(o.namespace, ns) &&
+      selects(get(o.raw, 'spec', 'selector'), podLabels, false, o.apiVersion === 'policy/v1'),
   );
   const replicasRaw = get(workload.raw, 'spec', 'replicas');
   return {

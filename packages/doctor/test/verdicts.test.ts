@@ -1,0 +1,100 @@
+/**
+ * Realistic variants of the good fixture (as Helm or kustomize render them) on which a rule gave a wrong verdict:
+ * a false finding on a correct manifest, or silence on a broken one.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import { checkManifests } from '../src/index.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: the edits reach deep into parsed YAML, whose shape each test knows
+type Doc = Record<string, any>;
+const good = readFileSync(join(import.meta.dirname, 'fixtures/good-alb-ip.yaml'), 'utf8');
+
+/** The good fixture, changed by `edit`, checked: `[severity, rule]` of every finding. */
+function variant(edit: (docs: Doc[], find: (kind: string) => Doc) => void): string[][] {
+  const docs = parseAllDocuments(good)
+    .map((d) => d.toJS() as Doc | null)
+    .filter((d): d is Doc => d !== null);
+  const find = (kind: string): Doc => {
+    const d = docs.find((o) => o.kind === kind);
+    if (!d) throw new Error(`no ${kind} in the good fixture`);
+    return d;
+  };
+  edit(docs, find);
+  const report = checkManifests(docs.map((d) => stringify(d)).join('---\n'), 'variant.yaml');
+  return report.units.flatMap((u) => u.findings).map((f) => [f.severity, f.rule]);
+}
+
+describe('verdicts on realistic manifests', () => {
+  it('the unchanged good fixture has no findings (the baseline of every variant)', () => {
+    expect(variant(() => {})).toEqual([]);
+  });
+
+  it('a policy/v1 PDB with an empty selector selects every pod of its namespace: no pdb-missing', () => {
+    const findings = variant((_, find) => {
+      find('PodDisruptionBudget').spec.selector = {};
+      find('Deployment').spec.strategy.rollingUpdate.maxUnavailable = 1;
+    });
+    expect(findings).toEqual([]);
+  });
+
+  it('a PDB with no selector at all selects nothing: pdb-missing stays', () => {
+    const findings = variant((_, find) => {
+      delete find('PodDisruptionBudget').spec.selector;
+      find('Deployment').spec.strategy.rollingUpdate.maxUnavailable = 1;
+    });
+    expect(findings).toEqual([['warning', 'pdb-missing']]);
+  });
+
+  it('a StatefulSet without a PDB: its rolling update takes a pod down before replacing it (pdb-missing)', () => {
+    const findings = variant((docs, find) => {
+      const w = find('Deployment');
+      w.kind = 'StatefulSet';
+      w.spec.serviceName = 'api';
+      w.spec.replicas = 3;
+      delete w.spec.strategy;
+      docs.splice(docs.indexOf(find('PodDisruptionBudget')), 1);
+    });
+    expect(findings).toEqual([['warning', 'pdb-missing']]);
+  });
+
+  it('a StatefulSet with updateStrategy OnDelete and 3 replicas takes nothing down by itself: no pdb-missing', () => {
+    const findings = variant((docs, find) => {
+      const w = find('Deployment');
+      w.kind = 'StatefulSet';
+      w.spec.serviceName = 'api';
+      w.spec.replicas = 3;
+      w.spec.updateStrategy = { type: 'OnDelete' };
+      delete w.spec.strategy;
+      docs.splice(docs.indexOf(find('PodDisruptionBudget')), 1);
+    });
+    expect(findings).toEqual([]);
+  });
+
+  it('NLB annotations on a ClusterIP Service (a chart that always renders them) create no NLB', () => {
+    const findings = variant((_, find) => {
+      const svc = find('Service');
+      expect(svc.spec.type ?? 'ClusterIP').toBe('ClusterIP');
+      svc.metadata.annotations = {
+        ...svc.metadata.annotations,
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+      };
+    });
+    expect(findings).toEqual([]);
+  });
+
+  it('the same annotations on a LoadBalancer Service do create an NLB (with its TCP, instance defaults)', () => {
+    const findings = variant((_, find) => {
+      const svc = find('Service');
+      svc.spec.type = 'LoadBalancer';
+      svc.metadata.annotations = {
+        ...svc.metadata.annotations,
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+      };
+    });
+    expect(findings.map((f) => f[1])).toContain('instance-mode-without-gate');
+    expect(findings.map((f) => f[1])).toContain('probe-path-mismatch');
+  });
+});
