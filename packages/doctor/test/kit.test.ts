@@ -1,6 +1,6 @@
 /** examples/k8s: every overlay passes doctor, the rendered files match the overlays, and a broken copy fails as intended. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -108,10 +108,14 @@ describe('examples/k8s', () => {
 
   it('iam-policy.json grants exactly the read-only ELBv2 calls the aws source makes', () => {
     const policy = JSON.parse(readFileSync(join(kit, 'iam-policy.json'), 'utf8')) as { Statement: { Effect: string; Action: string[] }[] };
-    expect(policy.Statement.flatMap((s) => s.Action).sort()).toEqual([
-      'elasticloadbalancing:DescribeTargetGroups',
-      'elasticloadbalancing:DescribeTargetHealth',
-    ]);
+    // The calls, read from the sidecar's source: every ELBv2 SDK command it sends (least privilege: no more).
+    const src = join(root, 'packages/sidecar/src/internal');
+    const commands = new Set<string>();
+    for (const f of readdirSync(src).filter((n) => n.endsWith('.ts'))) {
+      for (const m of readFileSync(join(src, f), 'utf8').matchAll(/new (\w+)Command\(/g)) commands.add(`elasticloadbalancing:${m[1]}`);
+    }
+    expect([...commands]).toContain('elasticloadbalancing:DescribeTargetHealth');
+    expect(policy.Statement.flatMap((s) => s.Action).sort()).toEqual([...commands].sort());
     expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
