@@ -97,4 +97,20 @@ describe('verdicts on realistic manifests', () => {
     expect(findings.map((f) => f[1])).toContain('instance-mode-without-gate');
     expect(findings.map((f) => f[1])).toContain('probe-path-mismatch');
   });
+  it('instance targets are nodes, never deregistered when a pod goes: a short deregistration delay is no error there', () => {
+    const findings = variant((_, find) => {
+      const ing = find('Ingress');
+      ing.metadata.annotations['alb.ingress.kubernetes.io/target-type'] = 'instance';
+      ing.metadata.annotations['alb.ingress.kubernetes.io/target-group-attributes'] = 'deregistration_delay.timeout_seconds=10';
+      find('Service').spec.type = 'NodePort';
+    });
+    expect(findings.map((f) => f[1])).not.toContain('deregistration-delay-too-short');
+  });
+
+  it('the same short deregistration delay with ip targets is an error', () => {
+    const findings = variant((_, find) => {
+      find('Ingress').metadata.annotations['alb.ingress.kubernetes.io/target-group-attributes'] = 'deregistration_delay.timeout_seconds=10';
+    });
+    expect(findings).toEqual([['error', 'deregistration-delay-too-short']]);
+  });
 });

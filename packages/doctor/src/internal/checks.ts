@@ -146,9 +146,10 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
         `${what} uses instance targets${lb.fields.targetType.endsWith('(not set)') ? ' (the default)' : ''}: no controller readiness gate is possible and ${ctx.sidecar ? `the sidecar runs --source ${ctx.sidecar.source ?? '(not set)'}, not app` : 'no draingate sidecar runs with --source app'}.`,
       );
     }
-    // deregistration-delay-too-short
+    // deregistration-delay-too-short: only ip targets are deregistered when a pod goes (instance targets are
+    // nodes, which stay registered while kube-proxy moves traffic off the pod).
     const window = dg ? dg.maxDelay + dg.drainTimeout : tgps * 1000;
-    if (lb.deregistrationDelaySeconds * 1000 < window) {
+    if (lb.targetType === 'ip' && lb.deregistrationDelaySeconds * 1000 < window) {
       emit(
         'deregistration-delay-too-short',
         lb.origins.deregistration,

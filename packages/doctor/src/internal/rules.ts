@@ -128,7 +128,7 @@ export const RULES: readonly Rule[] = [
     why: 'When the deregistration delay ends, the LB closes the connections that are still open to the target: requests the pod is still allowed to finish (up to maxDelay + drainTimeout after draining starts) fail with 502/504.',
     fix: 'Set target-group-attributes: deregistration_delay.timeout_seconds=<at least DRAINGATE_MAX_DELAY + DRAINGATE_DRAIN_TIMEOUT in seconds> (the AWS default, 300, is always enough).',
     reasoning:
-      'Deregistration begins at the earliest at t0. From then the pod may serve until draining ends (≤ maxDelay) and in-flight requests complete (≤ drainTimeout); without draingate, until SIGKILL (terminationGracePeriodSeconds).',
+      'Deregistration begins at the earliest at t0. From then the pod may serve until draining ends (≤ maxDelay) and in-flight requests complete (≤ drainTimeout); without draingate, until SIGKILL (terminationGracePeriodSeconds). Checked for ip targets only: instance targets are nodes, which stay registered when a pod goes.',
     timeline: OLD_POD,
   }),
   rule({
