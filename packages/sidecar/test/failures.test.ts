@@ -1,7 +1,8 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Backoff, kubeFailure, parseRetryAfter } from '../src/internal/failures.js';
-import { HttpError } from '../src/internal/kubeclient.js';
+import { HttpError, KubeClient } from '../src/internal/kubeclient.js';
+import { ensureNamespace } from './helpers/apiserver.js';
 import { useCluster } from './helpers/cluster.js';
 import { waitFor, waitForGate } from './helpers/pods.js';
 import { TG1 } from './helpers/sidecar.js';
@@ -77,4 +78,35 @@ describe('429 and Retry-After', () => {
     expect([1, 2, 3, 4, 5].map(() => lo.next())).toEqual([250, 500, 1000, 2000, 2000]);
     expect([1, 2, 3, 4, 5].map(() => hi.next())).toEqual([500, 1000, 2000, 4000, 4000]);
   });
+});
+
+describe('a watch whose connection went silent', () => {
+  it('ends with an error once nothing arrived for longer than the watch timeout, instead of hanging forever', async () => {
+    const { api } = cluster;
+    await ensureNamespace(cluster.admin(), 'silent');
+    const proxy = await new TcpProxy(Number(new URL(api.url).port)).start();
+    cluster.defer(() => proxy.stop());
+    const client = new KubeClient({
+      server: proxy.url,
+      apply: async (o) => {
+        o.ca = Buffer.from(api.caData, 'base64');
+        o.headers = { ...o.headers, authorization: `Bearer ${api.adminToken}` };
+      },
+    });
+    cluster.defer(() => client.close());
+    let done: { err: unknown } | null = null;
+    // The server would end this watch after 2 s; through the black hole that end never arrives.
+    const stop = await client.watch(
+      '/api/v1/namespaces/silent/pods',
+      { timeoutSeconds: 2 },
+      () => {},
+      (err) => {
+        done = { err };
+      },
+    );
+    cluster.defer(stop);
+    proxy.blackhole();
+    const ended = await waitFor('the watch to end', () => done, 20_000);
+    expect(String(ended.err)).toMatch(/no data/);
+  }, 30_000);
 });

@@ -126,7 +126,9 @@ export class KubeClient {
   /**
    * A watch (`?watch=1`): resolves once the server accepted it (200), with a function that stops it; rejects with
    * {@link HttpError} or a network error. `onEvent` gets each event; `onDone` once, when the stream ends
-   * (`null`: closed by the server) or fails.
+   * (`null`: closed by the server) or fails. The server ends a watch after `timeoutSeconds`; a connection silent
+   * for longer than that (plus the same again, at most 30 s) is dead (peer gone without FIN/RST) and is ended with
+   * an error, so the caller reconnects instead of waiting forever.
    */
   async watch(
     path: string,
@@ -136,6 +138,8 @@ export class KubeClient {
   ): Promise<() => void> {
     const { url, opts } = await this.options('GET', path, { query: { ...query, watch: 1 } });
     opts.agent = false; // a long-lived stream: keep it out of the request pool
+    const serverTimeoutMs = Number(query.timeoutSeconds ?? 1800) * 1000;
+    const idleMs = serverTimeoutMs + Math.min(30_000, serverTimeoutMs);
     return new Promise((resolve, reject) => {
       let stopped = false;
       let done = false;
@@ -180,6 +184,9 @@ export class KubeClient {
         res.on('error', (e) => finish(e));
         res.on('close', () => finish(null));
       });
+      req.setTimeout(idleMs, () =>
+        req.destroy(Object.assign(new Error(`watch ${path}: no data for ${idleMs} ms: connection presumed dead`), { code: 'ETIMEDOUT' })),
+      );
       req.on('error', (e) => {
         reject(e);
         finish(e);

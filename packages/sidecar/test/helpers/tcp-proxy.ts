@@ -3,11 +3,13 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A loopback TCP proxy in front of the apiserver that a test can cut (existing connections destroyed, new ones
- * refused by an immediate close) and restore. Counts connection attempts while cut.
+ * refused by an immediate close) and restore, or turn into a black hole (connections stay open, nothing is
+ * forwarded either way: a peer that vanished without a FIN or RST). Counts connection attempts while cut.
  */
 export class TcpProxy {
   url = '';
   cut = false;
+  holed = false;
   /** Times of connections refused while cut. */
   readonly refused: number[] = [];
   private readonly server: Server;
@@ -20,12 +22,14 @@ export class TcpProxy {
         client.destroy();
         return;
       }
+      this.sockets.add(client);
+      client.on('close', () => this.sockets.delete(client));
+      client.on('error', () => {});
+      if (this.holed) return;
       const upstream = connect(this.targetPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
+      this.sockets.add(upstream);
+      upstream.on('close', () => this.sockets.delete(upstream));
+      upstream.on('error', () => {});
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
@@ -44,6 +48,15 @@ export class TcpProxy {
   disconnect(): void {
     this.cut = true;
     for (const s of this.sockets) s.destroy();
+  }
+
+  /** Stops forwarding on every connection, open or new, without closing any: the peer just goes silent. */
+  blackhole(): void {
+    this.holed = true;
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+    }
   }
 
   reconnect(): void {
