@@ -113,4 +113,33 @@ describe('verdicts on realistic manifests', () => {
     });
     expect(findings).toEqual([['error', 'deregistration-delay-too-short']]);
   });
+  const hpa = (minReplicas?: number): Doc => ({
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'api', namespace: 'shop' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
+      maxReplicas: 10,
+      ...(minReplicas ? { minReplicas } : {}),
+    },
+  });
+
+  it('replicas left to an HPA (a chart with autoscaling on): its minReplicas counts, so 3 pods and no PDB is no "replicas is 1"', () => {
+    const findings = variant((docs, find) => {
+      delete find('Deployment').spec.replicas;
+      find('Deployment').spec.strategy = { type: 'RollingUpdate' };
+      docs.splice(docs.indexOf(find('PodDisruptionBudget')), 1);
+      docs.push(hpa(3));
+    });
+    expect(findings).toEqual([]);
+  });
+
+  it('an HPA without minReplicas (default 1) and no PDB: pdb-missing on replicas 1', () => {
+    const findings = variant((docs, find) => {
+      delete find('Deployment').spec.replicas;
+      docs.splice(docs.indexOf(find('PodDisruptionBudget')), 1);
+      docs.push(hpa());
+    });
+    expect(findings).toEqual([['warning', 'pdb-missing']]);
+  });
 });

@@ -16,6 +16,7 @@ export const KNOWN_KINDS: ReadonlySet<string> = new Set([
   'ClusterRole',
   'RoleBinding',
   'ClusterRoleBinding',
+  'HorizontalPodAutoscaler',
 ]);
 
 export const NAMESPACE_LABEL = 'elbv2.k8s.aws/pod-readiness-gate-inject';
@@ -442,7 +443,16 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
       sameNamespace(o.namespace, ns) &&
       selects(get(o.raw, 'spec', 'selector'), podLabels, false, o.apiVersion === 'policy/v1'),
   );
-  const replicasRaw = get(workload.raw, 'spec', 'replicas');
+  // Charts with autoscaling on leave spec.replicas out: the HPA scaling this workload keeps at least minReplicas.
+  const hpa = all.find(
+    (o) =>
+      o.kind === 'HorizontalPodAutoscaler' &&
+      sameNamespace(o.namespace, ns) &&
+      get(o.raw, 'spec', 'scaleTargetRef', 'kind') === workload.kind &&
+      get(o.raw, 'spec', 'scaleTargetRef', 'name') === workload.name,
+  );
+  const minReplicas = get(hpa?.raw, 'spec', 'minReplicas');
+  const replicasRaw = get(workload.raw, 'spec', 'replicas') ?? (hpa ? (typeof minReplicas === 'number' ? minReplicas : 1) : undefined);
   return {
     workload,
     namespace: ns,

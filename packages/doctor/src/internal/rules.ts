@@ -230,7 +230,7 @@ export const RULES: readonly Rule[] = [
     id: 'kind-ignored',
     severity: 'info',
     title: 'an object of a kind doctor does not check',
-    why: 'Only Deployment, StatefulSet, DaemonSet, Pod, Service, Ingress, Namespace, PodDisruptionBudget, ServiceAccount, Role/ClusterRole and their bindings take part in the checks.',
+    why: 'Only Deployment, StatefulSet, DaemonSet, Pod, Service, Ingress, Namespace, PodDisruptionBudget, ServiceAccount, Role/ClusterRole and their bindings, and HorizontalPodAutoscaler (its minReplicas when spec.replicas is left out) take part in the checks.',
     fix: 'Nothing to do.',
     reasoning: 'Unknown kinds are listed so that a typo in a kind does not go unnoticed.',
     timeline: '(none: input problem)',
