@@ -45,6 +45,23 @@ describe('GateWriter against kube-apiserver', () => {
     expect(w.writes).toBe(1);
   });
 
+  it('a stale pod observed after writing True (a watch event older than the write) neither turns it False nor moves lastTransitionTime', async () => {
+    const kc = cluster.admin();
+    const w = await writerFor('gate', 'stale');
+    const before = await readPod(kc, 'gate', 'stale'); // no gate condition yet: what a late watch event carries
+    expect(await w.write({ status: 'True', reason: 'TargetHealthy', message: 'a' }, new Date('2026-01-01T00:00:00Z'))).toBe('written');
+    w.observe(before);
+    expect(await w.write({ status: 'False', reason: 'TargetNotHealthy', message: 'b' })).toBe('unchanged');
+    let c = condition(await readPod(kc, 'gate', 'stale'), GATE);
+    expect(c).toMatchObject({ status: 'True', reason: 'TargetHealthy', message: 'a' });
+    // Saying True again (e.g. with a new message) keeps the time it turned True.
+    w.observe(before);
+    await w.write({ status: 'True', reason: 'TargetHealthy', message: 'c' }, new Date('2026-01-01T00:05:00Z'));
+    c = condition(await readPod(kc, 'gate', 'stale'), GATE);
+    expect(c).toMatchObject({ status: 'True', message: 'c' });
+    expect(new Date(c?.lastTransitionTime as Date).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  });
+
   it('sets lastTransitionTime only when the status changes', async () => {
     const kc = cluster.admin();
     const w = await writerFor('gate', 'ltt');

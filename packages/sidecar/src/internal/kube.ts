@@ -32,6 +32,11 @@ export class GateWriter {
   /** The condition as last seen on the pod (read, watched or written). */
   current: V1PodCondition | null = null;
   writes = 0;
+  /**
+   * The status this writer last wrote. `current` can go stale (a watch event older than our own write arrives
+   * after the write's answer): this keeps True from being overwritten with False, and the time it turned True.
+   */
+  private lastWritten: GateStatus | null = null;
 
   constructor(
     private readonly api: KubeClient,
@@ -49,7 +54,7 @@ export class GateWriter {
   async write(desired: DesiredGate, now: Date = new Date()): Promise<WriteResult> {
     if (this.stopped !== null) return 'stopped';
     const cur = this.current;
-    if (cur?.status === 'True' && desired.status !== 'True') return 'unchanged';
+    if ((cur?.status === 'True' || this.lastWritten === 'True') && desired.status !== 'True') return 'unchanged';
     if (cur && cur.status === desired.status && cur.reason === desired.reason && cur.message === desired.message) return 'unchanged';
     const condition: Record<string, string> = {
       type: this.conditionType,
@@ -58,13 +63,16 @@ export class GateWriter {
       message: desired.message,
     };
     // Omitted, the strategic merge keeps the existing lastTransitionTime of this condition.
-    if (!cur || cur.status !== desired.status) condition.lastTransitionTime = `${now.toISOString().slice(0, 19)}Z`;
+    if ((!cur || cur.status !== desired.status) && this.lastWritten !== desired.status) {
+      condition.lastTransitionTime = `${now.toISOString().slice(0, 19)}Z`;
+    }
     try {
       const pod = await this.api.request<V1Pod>('PATCH', `${podPath(this.pod)}/status`, {
         body: { metadata: { uid: this.pod.uid }, status: { conditions: [condition] } },
         contentType: 'application/strategic-merge-patch+json',
       });
       this.writes++;
+      this.lastWritten = desired.status;
       this.observe(pod);
       return 'written';
     } catch (e) {
