@@ -158,6 +158,11 @@ backend be
     admin,
     servers,
     stderr: () => stderr,
+    /** Synchronous last resort (a signal, the process exiting): SIGKILL HAProxy and remove its directory. */
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -22,6 +22,22 @@ export const ALB_HEALTH_CHECK = { interval: 5000, rise: 2, fall: 2 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The HAProxy and kubelet of every run in progress, for killActiveRuns(). */
+const active = new Set();
+
+/**
+ * Synchronously SIGKILLs the pods and HAProxy of every run still in progress and removes HAProxy's temporary
+ * directory. For a signal handler or a test's clean-up: a run's own `finally` cleans up only when it gets to run,
+ * not when the process exits (Ctrl-C, an error elsewhere) or a test timed out while the run goes on.
+ */
+export function killActiveRuns() {
+  for (const { haproxy, kubelet } of active) {
+    for (const pod of kubelet.pods) if (!pod.exitedAt) pod.child.kill('SIGKILL');
+    haproxy.kill();
+  }
+  active.clear();
+}
+
 /**
  * @param {{
  *   adapter: import('./adapters/index.mjs').Adapter, scenario: 'rollout' | 'scale-in', lag: number, rate: number,
@@ -52,6 +68,8 @@ export async function runScenario(o) {
   const haproxy = await startHaproxy({ healthCheck: { ...healthCheck, path: adapter.lbCheck.path } });
   const kubelet = new Kubelet({ readinessGate, gracePeriod });
   const controller = new Controller({ haproxy, kubelet, lag });
+  const resources = { haproxy, kubelet };
+  active.add(resources);
   let load;
   const events = [];
   const event = (text) => {
@@ -138,6 +156,7 @@ export async function runScenario(o) {
     controller.stop();
     await kubelet.killAll();
     await haproxy.stop();
+    active.delete(resources);
   }
 }
 

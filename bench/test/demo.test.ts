@@ -33,9 +33,12 @@ describe('examples/node-http/demo.mjs', () => {
       child.stderr.setEncoding('utf8').on('data', (d: string) => {
         out += d;
       });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 140_000);
+      // Too slow: SIGTERM first (the demo then kills its HAProxy and pods, which a SIGKILL would leave running).
+      const timer = setTimeout(() => child.kill('SIGTERM'), 135_000);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 140_000);
       const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       clearTimeout(timer);
+      clearTimeout(killer);
       expect(code, out).toBe(0);
 
       const naive = row(out, 'server.close() on SIGTERM');

@@ -4,16 +4,19 @@
  * (so the harness can still see failures, and the 7 s lag really outlasts a 5 s wait).
  * Short runs (a few thousand requests each); the full matrix is `pnpm bench:rollout`.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findAdapters } from '../rollout/adapters/index.mjs';
 import { assertHaproxy } from '../rollout/haproxy.mjs';
-import { runScenario } from '../rollout/scenarios.mjs';
+import { killActiveRuns, runScenario } from '../rollout/scenarios.mjs';
 
 const RATE = 150;
 
 beforeAll(async () => {
   await assertHaproxy(); // never skip: a missing HAProxy fails with "run ./run test (it installs it)"
 });
+
+// A test that timed out leaves its run going: kill its HAProxy and pods so the next test does not compete with them.
+afterEach(() => killActiveRuns());
 
 function explain(r: Awaited<ReturnType<typeof runScenario>>): string {
   const pods = r.pods.map(({ output, ...p }: { output: string }) => ({ ...p, output: output.slice(-1500) }));

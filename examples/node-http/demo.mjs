@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { demoAdapters } from '../../bench/rollout/adapters/index.mjs';
 import { assertHaproxy } from '../../bench/rollout/haproxy.mjs';
 import { chartSvg, failureKinds, fmtS, table } from '../../bench/rollout/report.mjs';
-import { ALB_HEALTH_CHECK, runScenario } from '../../bench/rollout/scenarios.mjs';
+import { ALB_HEALTH_CHECK, killActiveRuns, runScenario } from '../../bench/rollout/scenarios.mjs';
 
 const RATE = 200; // requests/s through each load balancer
 const REPLICAS = 2;
@@ -122,9 +122,19 @@ const ticker = setInterval(() => {
   }
 }, 250);
 
+// Ctrl-C: kill the three runs' HAProxy and pods (they would outlive this process) before exiting.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    killActiveRuns();
+    if (tty) process.stdout.write('\r\x1b[K');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+
 let results;
 try {
-  results = await Promise.all(
+  // allSettled: when one run fails, the others still finish and clean up (stop their HAProxy and pods) before
+  // the error ends the demo.
+  const settled = await Promise.allSettled(
     runs.map((run, i) =>
       runScenario({
         adapter: run.adapter,
@@ -156,6 +166,9 @@ try {
       }),
     ),
   );
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  results = settled.map((r) => /** @type {PromiseFulfilledResult<any>} */ (r).value);
 } finally {
   clearInterval(ticker);
   if (tty) process.stdout.write('\r\x1b[K');
