@@ -1,6 +1,7 @@
 // `pnpm bench:rollout`: every adapter through a rolling update and a scale-in behind HAProxy, at each
 // deregistration lag, with load at a fixed rate; prints one table. Exits 1 if a draingate adapter lost a request,
-// served fewer than --min-requests, or took longer than the bound (lag + longest request + 2 s) to exit.
+// served fewer than --min-requests, or took longer than the bound (lag + longest request + 2 s) to exit, or if a
+// naive adapter (express-bare, express-close) lost none at a lag of 1 s or more (the harness did not see failures).
 //
 //   node bench/rollout/run.mjs [--adapters a,b] [--scenarios rollout,scale-in] [--lags 2,7] [--rate 400]
 //                              [--min-requests 10000] [--without-readiness-gate] [--json file]
@@ -11,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { adapters, findAdapters } from './adapters/index.mjs';
 import { assertHaproxy } from './haproxy.mjs';
 import { failureKinds, fmtS, table } from './report.mjs';
-import { ALB_HEALTH_CHECK, overBound, runScenario, scenarios } from './scenarios.mjs';
+import { ALB_HEALTH_CHECK, killActiveRuns, overBound, runScenario, scenarios } from './scenarios.mjs';
 
 const usage = `usage: node bench/rollout/run.mjs [--adapters ${adapters.map((a) => a.name).join(',')}]
        [--scenarios ${scenarios.join(',')}] [--lags 2,7 (seconds)] [--rate 400 (requests/s)]
@@ -86,6 +87,14 @@ console.log(
   `${rate} req/s (1 in 10 takes 300 ms) over keep-alive connections through HAProxy, ≥ ${minRequests} requests per run; health checks every ${ALB_HEALTH_CHECK.interval / 1000} s, healthy/unhealthy after ${ALB_HEALTH_CHECK.rise}/${ALB_HEALTH_CHECK.fall}; readiness gate ${readinessGate ? 'on' : 'OFF'}; terminationGracePeriodSeconds 30\n`,
 );
 
+// Ctrl-C or a CI cancel: kill the run's HAProxy and pods (they would outlive this process) before exiting.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    killActiveRuns();
+    process.stderr.write(`\n${signal}: stopped; the run's HAProxy and pods were killed.\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+
 const cells = [];
 for (const adapter of chosen) for (const scenario of chosenScenarios) for (const lag of lags) cells.push({ adapter, scenario, lag });
 const results = [];
@@ -114,6 +123,10 @@ for (const [i, cell] of cells.entries()) {
         `${tag}: ${p.name} SIGTERM→exit ${fmtS(p.sigtermToExit)} > deregistration lag + longest request + 2 s = ${fmtS(p.bound)}`,
       );
   }
+  // A naive adapter stops serving while the LB still routes to it: 0 failures means the harness is not seeing
+  // failures, and then draingate's 0 would prove nothing.
+  if (cell.adapter.naive && cell.lag >= 1000 && !r.failed)
+    problems.push(`${tag}: 0 failed requests from an adapter that must lose some (the harness did not see failures)`);
 }
 
 console.log(table(results, { color: process.stdout.isTTY }));
