@@ -28,6 +28,8 @@ describe('API server unreachable', () => {
     cluster.elb.set(TG1, '10.0.0.5', 8080, 'healthy');
     const { sidecar } = await cluster.podWithSidecar(ns, cluster.awsFlags(TG1), { pod: { nodeName: 'node-1' }, kubeConfig: kc });
     await waitForGate(admin, ns, 'web', 'gate True', (c) => c.status === 'True');
+    // The patch's answer may still be on its way back through the proxy: cut only once the sidecar has it.
+    await waitFor('the sidecar to know its gate is True', () => sidecar.status().gate.status === 'True');
 
     proxy.disconnect();
     // Meanwhile the pod is deleted: the sidecar cannot see it yet.
