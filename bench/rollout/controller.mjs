@@ -97,6 +97,7 @@ export class Controller {
 
 function check(command, out) {
   // Successful `set server` commands answer nothing or an informative line; errors name the problem.
-  if (/unknown|invalid|require|not found|no such|cannot|error/i.test(out)) throw new Error(`HAProxy runtime API: "${command}" answered: ${out}`);
+  if (/unknown|invalid|require|not found|no such|cannot|error/i.test(out))
+    throw new Error(`HAProxy runtime API: "${command}" answered: ${out}`);
   return out;
 }
