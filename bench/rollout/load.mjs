@@ -22,10 +22,12 @@ export function startLoad({ port, rate, connections = 64, timeout = 10_000, slow
   const records = [];
   const pending = new Set();
   const startedAt = Date.now();
-  let sent = 0;
+  let sent = 0; // requests due so far, sent or dropped
+  let issued = 0;
   let stopped = false;
 
   const one = (slow) => {
+    issued++;
     const at = Date.now();
     const p = pool
       .request({ method: 'GET', path: slow ? `/work?ms=${SLOW_MS}` : '/', headers: { host: 'service.example' } })
@@ -56,6 +58,10 @@ export function startLoad({ port, rate, connections = 64, timeout = 10_000, slow
     records,
     get sent() {
       return sent;
+    },
+    /** Requests the rate called for but never sent because this process's event loop stalled. */
+    get dropped() {
+      return sent - issued;
     },
     /** Stops sending, waits for every request's outcome (bounded by the request timeout), closes the pool. */
     async stop() {

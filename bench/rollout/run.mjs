@@ -113,7 +113,7 @@ for (const [i, cell] of cells.entries()) {
   }
   results.push(r);
   process.stderr.write(
-    `${tag}: ${r.requests} requests, ${r.failed} failed (${failureKinds(r.failures)}), max SIGTERM→exit ${fmtS(r.maxSigtermToExit)}, rollout ${fmtS(r.totalTime)}${cell.adapter.draingate ? `, draining ended on ${r.pods.map((p) => p.evidence).join(', ')}` : ''}\n`,
+    `${tag}: ${r.requests} requests${r.dropped ? ` (${r.dropped} more not sent: the harness stalled)` : ''}, ${r.failed} failed (${failureKinds(r.failures)}), max SIGTERM→exit ${fmtS(r.maxSigtermToExit)}, rollout ${fmtS(r.totalTime)}${cell.adapter.draingate ? `, draining ended on ${r.pods.map((p) => p.evidence).join(', ')}` : ''}\n`,
   );
   if (cell.adapter.draingate) {
     if (r.failed) problems.push(`${tag}: ${r.failed} failed requests (${failureKinds(r.failures)})`);

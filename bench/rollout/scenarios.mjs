@@ -140,6 +140,7 @@ export async function runScenario(o) {
       lag,
       rate,
       ...summary,
+      dropped: load.dropped, // due at the fixed rate but not sent (the harness's event loop stalled)
       events,
       pods,
       // null when a pod was still running at the end (exitWait)

@@ -57,6 +57,20 @@ describe('startLoad outcomes', () => {
     expect(n.reset, JSON.stringify(n)).toBeGreaterThan(5);
   });
 
+  it('requests the rate called for but a stalled event loop did not send are counted as dropped', { timeout: 20_000 }, async () => {
+    const port = await serve((_req, res) => {
+      res.end('{"ok":true}');
+    });
+    const load = startLoad({ port, rate: 200, connections: 4, timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const until = Date.now() + 300;
+    while (Date.now() < until); // the harness's event loop stalls for 300 ms
+    await new Promise((r) => setTimeout(r, 200));
+    const records = await load.stop();
+    expect(load.dropped).toBeGreaterThan(20);
+    expect(records.length + load.dropped).toBe(load.sent);
+  });
+
   it('a 503 answer is counted by its status', { timeout: 20_000 }, async () => {
     const port = await serve((_req, res) => {
       res.writeHead(503).end();
