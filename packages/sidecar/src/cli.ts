@@ -42,6 +42,10 @@ try {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 } catch (e) {
+  if (e instanceof SidecarConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
   log.error(`draingate-sidecar failed to start: ${(e as Error).message}`);
   process.exit(1);
 }

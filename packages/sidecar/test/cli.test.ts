@@ -52,6 +52,24 @@ describe('draingate-sidecar CLI', () => {
     ]);
   });
 
+  it('in a pod without a mounted service account: exits 2 with one line naming the setting and the fix', async () => {
+    // No --kubeconfig, KUBERNETES_SERVICE_HOST set: in-cluster auth, but /var/run/secrets/... does not exist here.
+    const port = await freePort();
+    const p = run(['--source=albc', `--listen=127.0.0.1:${port}`], {
+      POD_NAME: 'web',
+      POD_NAMESPACE: 'ns',
+      POD_UID: 'u',
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: '1',
+    });
+    expect(await p.exited).toBe(2);
+    const lines = p.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^draingate-sidecar: --kubeconfig \/ KUBECONFIG is not set and the service-account (CA|token) .*serviceaccount\/(ca\.crt|token) cannot be read \(ENOENT\): .*automountServiceAccountToken/,
+    );
+  });
+
   it('--help prints the settings and exits 0', async () => {
     const p = run(['--help'], {});
     expect(await p.exited).toBe(0);

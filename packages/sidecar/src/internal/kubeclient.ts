@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, type RequestOptions, request } from 'node:https';
 import { isIPv6 } from 'node:net';
+import { SidecarConfigError } from './errors.js';
 
 /**
  * A small Kubernetes API client for the handful of calls the sidecar makes (get/watch its pod, patch its status,
@@ -50,9 +51,20 @@ export function inClusterAuth(env: Readonly<Record<string, string | undefined>>,
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set: not running in a pod (pass --kubeconfig)');
-  const ca = readFileSync(`${dir}/ca.crt`);
-  let token = '';
-  let readAt = 0;
+  // Both files are read now, so a pod without its service account fails at start with the fix, not at each call.
+  const mounted = <T>(what: string, file: string, read: (path: string) => T): T => {
+    try {
+      return read(`${dir}/${file}`);
+    } catch (e) {
+      throw new SidecarConfigError(
+        'kubeconfig',
+        `--kubeconfig / KUBECONFIG is not set and the service-account ${what} ${dir}/${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): mount the pod's service account (automountServiceAccountToken must not be false, serviceAccountName: draingate-sidecar) or pass a kubeconfig file.`,
+      );
+    }
+  };
+  const ca = mounted('CA', 'ca.crt', (f) => readFileSync(f));
+  let token = mounted('token', 'token', (f) => readFileSync(f, 'utf8').trim());
+  let readAt = Date.now();
   return {
     server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
     async apply(o) {
