@@ -9,6 +9,6 @@ export default defineConfig({
     // Rollout tests run a real HAProxy and several server processes: one file at a time.
     fileParallelism: false,
     // Runs last, alone: rollouts behind HAProxy with several server processes and fixed-rate load.
-    sequence: { groupOrder: 2 },
+    sequence: { groupOrder: 3 },
   },
 });

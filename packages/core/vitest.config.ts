@@ -8,6 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Tests measure shutdown timing on real sockets: keep files from competing for the 2 cores.
     fileParallelism: false,
-    sequence: { groupOrder: 0 },
+    sequence: { groupOrder: 1 },
   },
 });

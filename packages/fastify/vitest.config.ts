@@ -7,6 +7,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     fileParallelism: false,
-    sequence: { groupOrder: 0 },
+    sequence: { groupOrder: 1 },
   },
 });

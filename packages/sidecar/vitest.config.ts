@@ -9,6 +9,6 @@ export default defineConfig({
     // Tests measure shutdown timing on real sockets: keep files from competing for the 2 cores.
     fileParallelism: false,
     // Runs after the core/adapter/doctor group: each file starts its own etcd + kube-apiserver (CPU-heavy on 2 cores).
-    sequence: { groupOrder: 1 },
+    sequence: { groupOrder: 2 },
   },
 });
