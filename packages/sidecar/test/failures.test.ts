@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Backoff, kubeFailure, parseRetryAfter } from '../src/internal/failures.js';
 import { HttpError, KubeClient } from '../src/internal/kubeclient.js';
@@ -111,4 +111,42 @@ describe('a watch whose connection went silent', () => {
     const ended = await waitFor('the watch to end', () => done, 20_000);
     expect(String(ended.err)).toMatch(/no data/);
   }, 30_000);
+});
+
+describe('gate writes that keep failing', () => {
+  it('back off between attempts even while new observations keep arriving (a poll does not cancel the backoff)', async () => {
+    const { api } = cluster;
+    const admin = cluster.admin();
+    const ns = 'no-status-patch';
+    const token = await api.tokenFor(ns, 'draingate-sidecar');
+    // Everything but "patch pods/status": each gate write is refused with 403.
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: {
+        metadata: { name: 'partial' },
+        rules: [
+          { apiGroups: [''], resources: ['pods'], verbs: ['get', 'watch'] },
+          { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+        ],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'partial' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'partial' },
+        subjects: [{ kind: 'ServiceAccount', name: 'draingate-sidecar', namespace: ns }],
+      },
+    });
+    // albc: an observation every 200 ms (the helper's --poll-interval), each one wanting the gate written.
+    const { sidecar } = await cluster.podWithSidecar(ns, ['--source=albc'], { kubeConfig: api.kubeConfigForToken(token) });
+    await waitFor('a refused gate write', () => /patch pods\/status/.test(sidecar.status().lastError?.message ?? ''));
+    await new Promise((r) => setTimeout(r, 4000));
+    const text = await (await fetch(`${sidecar.url}/metrics`)).text();
+    const refused = Number(/draingate_sidecar_gate_writes_total\{outcome="forbidden"\} (\d+)/.exec(text)?.[1] ?? 0);
+    // Backoff 500 ms × 2^n × [0.5, 1]: at most 6 attempts in these ~4 s; one per poll would be about 20.
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(refused, text).toBeLessThanOrEqual(6);
+  }, 60_000);
 });

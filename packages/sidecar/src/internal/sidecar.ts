@@ -369,10 +369,9 @@ class Engine implements Sidecar {
       this.syncAgain = true;
       return;
     }
-    if (this.gateTimer) {
-      clearTimeout(this.gateTimer);
-      this.gateTimer = null;
-    }
+    // A retry after a failed write is scheduled: it writes whatever is desired by then. Writing now would cancel
+    // the backoff (and Retry-After) on every poll or pod event.
+    if (this.gateTimer) return;
     this.syncing = true;
     void this.writeGate();
   }
