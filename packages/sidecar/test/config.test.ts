@@ -70,6 +70,12 @@ describe('resolveConfig', () => {
     [['--source=albc', '--fail-open-after=ten minutes'], POD, 'fail-open-after', /--fail-open-after has the invalid duration/],
     [
       ['--source=albc'],
+      { ...POD, DRAINGATE_FAIL_OPEN_AFTER: '0s' },
+      'fail-open-after',
+      /DRAINGATE_FAIL_OPEN_AFTER is 0s: that sets the gate True at once, without evidence; unset it to keep fail-open off/,
+    ],
+    [
+      ['--source=albc'],
       { ...POD, DRAINGATE_PROPAGATION_MARGIN: '30d' },
       'propagation-margin',
       /DRAINGATE_PROPAGATION_MARGIN has the invalid duration "30d"/,

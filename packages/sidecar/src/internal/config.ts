@@ -310,6 +310,12 @@ export function resolveConfig(argv: readonly string[], env: Readonly<Record<stri
     throw new SidecarConfigError('poll-interval', '--poll-interval / DRAINGATE_POLL_INTERVAL is below 100ms: that would flood the API.');
   const failOpenRaw = raw('fail-open-after');
   const failOpenAfterMs = failOpenRaw ? parseSettingDuration(String(failOpenRaw.value), 'fail-open-after', failOpenRaw.from) : null;
+  if (failOpenAfterMs === 0) {
+    throw new SidecarConfigError(
+      'fail-open-after',
+      `${failOpenRaw?.from} is 0s: that sets the gate True at once, without evidence; unset it to keep fail-open off (the default), or use a duration such as 10m.`,
+    );
+  }
 
   const targetGroupArns = (() => {
     const r = raw('target-group-arn');
