@@ -119,3 +119,21 @@ describe('fail-open', () => {
     expect(elb.describeCalls().length).toBe(n);
   }, 60_000);
 });
+
+describe('--app-drain-budget against the pod', () => {
+  it('warns at start when the budget leaves no time to wait (terminationGracePeriodSeconds not above it)', async () => {
+    const log = memoryLogger();
+    const { sidecar } = await cluster.podWithSidecar('budget', ['--source=albc', '--app-drain-budget=10s'], {
+      pod: { grace: 10 },
+      logger: log,
+    });
+    const line = await waitFor('the warning', () =>
+      log.lines.find((l) => l.includes('"level":"warn"') && l.includes('terminationGracePeriodSeconds')),
+    );
+    expect(line).toMatch(
+      /--app-drain-budget \(10s\) is not below the pod's terminationGracePeriodSeconds \(10s\): \/v1\/prestop will answer at once/,
+    );
+    const p = await prestop(sidecar);
+    expect(p.body.ended).toBe('deadline');
+  }, 60_000);
+});

@@ -343,6 +343,7 @@ class Engine implements Sidecar {
 
   private onPod(pod: V1Pod): void {
     this.writer.observe(pod);
+    if (!this.podSeen) this.checkBudget(pod);
     this.podSeen = true;
     const cur = this.writer.current;
     // A restarted sidecar finds the gate already True: never back to False, no polling.
@@ -361,6 +362,15 @@ class Engine implements Sidecar {
     // The first poll waits for this first read; albc reads the pod itself, so every update is worth a look.
     if (this.phase === 'starting' && (this.source.kind === 'albc' || !this.polledOnce)) this.tick();
     this.syncGate();
+  }
+
+  /** Once, on the first read of the pod: a drain budget that eats the whole grace period makes /v1/prestop useless. */
+  private checkBudget(pod: V1Pod): void {
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    if (grace * 1000 > this.config.appDrainBudgetMs) return;
+    this.log.warn(
+      `--app-drain-budget (${formatDuration(this.config.appDrainBudgetMs)}) is not below the pod's terminationGracePeriodSeconds (${formatDuration(grace * 1000)}): /v1/prestop will answer at once, without waiting for the load balancer; raise terminationGracePeriodSeconds or lower --app-drain-budget`,
+    );
   }
 
   private syncGate(): void {
