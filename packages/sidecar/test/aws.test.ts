@@ -144,6 +144,23 @@ describe('aws source', () => {
     expect((calls[1]?.at as number) - (calls[0]?.at as number)).toBeGreaterThanOrEqual(2950); // backoff alone: ≤ 1 s
   }, 60_000);
 
+  it('Retry-After holds when draining starts meanwhile: /v1/prestop does not cut the wait short', async () => {
+    const { elb } = cluster;
+    elb.set(TG1, '10.0.0.14', 8080, 'initial');
+    elb.failNext(1, { ...THROTTLING, retryAfterSeconds: 3 });
+    const before = elb.calls.length;
+    const { sidecar } = await cluster.podWithSidecar('aws-retry-after-prestop', [...cluster.awsFlags(TG1), '--app-drain-budget=24s'], {
+      ip: '10.0.0.14',
+    });
+    await waitFor('the throttled call', () => elb.calls.length > before);
+    const answer = prestop(sidecar); // deadline: 30 s grace - 24 s budget
+    await waitFor('a call after the throttled one', () => elb.calls.length > before + 1, 20_000);
+    const calls = elb.calls.slice(before);
+    expect(calls[0]?.error).toBe('Throttling');
+    expect((calls[1]?.at as number) - (calls[0]?.at as number)).toBeGreaterThanOrEqual(2950);
+    await answer;
+  }, 60_000);
+
   it('a /v1/prestop call on a pod nobody deletes polls only while it waits (until its deadline)', async () => {
     const { elb } = cluster;
     elb.set(TG1, '10.0.0.12', 8080, 'healthy');

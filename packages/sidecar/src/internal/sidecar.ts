@@ -132,6 +132,8 @@ class Engine implements Sidecar {
   private marginTimer: NodeJS.Timeout | null = null;
   private failOpenTimer: NodeJS.Timeout | null = null;
   private polling = false;
+  /** After a failed poll: no call before this time (backoff, Retry-After), even if draining starts meanwhile. */
+  private pollNotBefore = 0;
   private polledOnce = false;
   /** The gate is written only once there is something to say (an observation, a failure, fail-open). */
   private haveDesired = false;
@@ -208,6 +210,7 @@ class Engine implements Sidecar {
     if (this.polling || !this.shouldPoll()) return;
     // Wait for the first read of the pod (TargetGroupBindings are matched against its labels), unless it failed.
     if (!this.podSeen && this.watcher.lastFailure === null) return;
+    if (this.pollTimer && Date.now() < this.pollNotBefore) return;
     if (this.pollTimer) {
       clearTimeout(this.pollTimer);
       this.pollTimer = null;
@@ -230,10 +233,12 @@ class Engine implements Sidecar {
       this.sourceBackoff.reset();
       if (!this.closed) this.onObservation(obs);
       next = jitter(this.config.pollIntervalMs);
+      this.pollNotBefore = 0;
     } catch (e) {
       const f = e as Failure;
       if (!this.closed) this.onSourceFailure(f);
       next = Math.max(this.config.pollIntervalMs, this.sourceBackoff.next(f.retryAfterMs ?? null));
+      this.pollNotBefore = Date.now() + next;
     } finally {
       this.polling = false;
     }
