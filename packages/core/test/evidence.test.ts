@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateEvidence, LbHealthChecks, quietSignificance } from '../src/internal/evidence.js';
 import { TrafficRate } from '../src/internal/traffic.js';
+import { EVIDENCE_BASE } from './helpers/evidence.js';
 
-const base = {
-  now: 0,
-  drainStartedAt: 0,
-  minDelay: 1000,
-  maxDelay: 10_000,
-  delay: null,
-  quietPeriod: 2000,
-  quietMinRequests: 10,
-  before: { rate: 0, steadiness: 0, spanSeconds: 0 },
-  lastRequestAt: -1,
-  sidecarDeregistered: false,
-  lbUnhealthy: null,
-  lbMargin: 500,
-};
+const base = EVIDENCE_BASE;
 const lbAt = (since: number) => ({ since, detail: 'x' });
 const steady = (rate: number) => ({ rate, steadiness: 1, spanSeconds: 30 });
 

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GateOptions } from '../src/index.js';
 import { evaluateEvidence, LbHealthChecks } from '../src/internal/evidence.js';
 import { connect, sleep } from './helpers/client.js';
+import { EVIDENCE_BASE } from './helpers/evidence.js';
 import { nodeHttp, type Started } from './helpers/servers.js';
 
 let started: Started | null = null;
@@ -253,20 +254,7 @@ describe('LbHealthChecks.verdict', () => {
 });
 
 describe('evaluateEvidence with LB health checks that stopped', () => {
-  const base = {
-    now: 0,
-    drainStartedAt: 0,
-    minDelay: 1000,
-    maxDelay: 10_000,
-    delay: null,
-    quietPeriod: 2000,
-    quietMinRequests: 10,
-    before: { rate: 0, steadiness: 0, spanSeconds: 0 },
-    lastRequestAt: -1,
-    sidecarDeregistered: false,
-    lbUnhealthy: null,
-    lbMargin: 500,
-  };
+  const base = EVIDENCE_BASE;
 
   it('reports lb-health-checks-stopped (weak) after the margin, and ranks it below the sidecar, above a quiet period', () => {
     const stopped = { since: 3000, detail: 'x', stoppedSources: 1 };
