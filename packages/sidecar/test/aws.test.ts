@@ -178,7 +178,72 @@ describe('aws source', () => {
     const after = elb.describeCalls().length;
     await new Promise((res) => setTimeout(res, 1500));
     expect(elb.describeCalls().length).toBe(after);
-    expect(sidecar.status().deregistered).toBe(false);
+    expect(sidecar.status()).toMatchObject({ phase: 'ready', deregistered: false, draining: null, gate: { status: 'True' } });
+  }, 60_000);
+
+  it('a /v1/prestop wait on a pod nobody deletes ends, then the sidecar goes back to starting: deregistered resets, the gate still turns True', async () => {
+    const { elb } = cluster;
+    const kc = cluster.admin();
+    const ns = 'aws-stray-starting';
+    elb.set(TG1, '10.0.0.15', 8080, 'initial');
+    const { sidecar } = await cluster.podWithSidecar(ns, [...cluster.awsFlags(TG1), '--app-drain-budget=20s'], { ip: '10.0.0.15' });
+    await waitForGate(kc, ns, 'web', 'gate False', (c) => c.status === 'False');
+    const answer = prestop(sidecar); // e.g. anyone reaching 0.0.0.0:9901 before the pod is ready
+    await waitFor('draining', () => sidecar.status().phase === 'draining');
+    elb.set(TG1, '10.0.0.15', 8080, 'draining');
+    const r = await answer;
+    expect(r.body.ended).toBe('deregistered');
+    // The wait did end on evidence, but the pod is not being deleted: that evidence must not outlive the wait.
+    const st = await waitFor('back to starting', async () => {
+      const b = (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body;
+      return b.phase === 'starting' ? b : null;
+    });
+    expect(st).toMatchObject({ deregistered: false, deregisteredAt: null, draining: null });
+    expect(checkSidecarStatus(st)).toBeNull();
+    const warn = await waitFor('the event', () => sidecar.events.find((e) => e.reason === 'PrestopWithoutDeletion'));
+    expect(warn.type).toBe('Warning');
+    expect(warn.message).toMatch(/not being deleted.*back to starting/);
+    elb.set(TG1, '10.0.0.15', 8080, 'healthy');
+    const ready = await waitForGate(kc, ns, 'web', 'gate True after the stray wait', (c) => c.status === 'True', 30_000);
+    expect(ready.reason).toBe('TargetHealthy');
+    expect(sidecar.status()).toMatchObject({ phase: 'ready', deregistered: false, draining: null });
+    const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
+    expect(metrics).toContain('draingate_sidecar_draining 0');
+    expect(metrics).toContain('draingate_sidecar_deregistered 0');
+  }, 60_000);
+
+  it('liveness restart: preStop without deletion on a ready pod returns to ready; a later real deletion still drains and records Deregistered', async () => {
+    const { elb } = cluster;
+    const kc = cluster.admin();
+    const ns = 'aws-stray-ready';
+    elb.set(TG1, '10.0.0.16', 8080, 'healthy');
+    const { sidecar } = await cluster.podWithSidecar(ns, [...cluster.awsFlags(TG1), '--app-drain-budget=20s'], {
+      ip: '10.0.0.16',
+      pod: { nodeName: 'node-1' }, // scheduled: deleting it keeps the grace period (an unscheduled pod goes at once)
+    });
+    await waitForGate(kc, ns, 'web', 'gate True', (c) => c.status === 'True', 30_000);
+    // The kubelet runs preStop before restarting the app container; the restarted app is NotReady for a while, so
+    // the load balancer may really drain the target meanwhile.
+    const stray = prestop(sidecar);
+    await waitFor('draining', () => sidecar.status().phase === 'draining');
+    elb.set(TG1, '10.0.0.16', 8080, 'draining');
+    expect((await stray).body.ended).toBe('deregistered');
+    await waitFor('back to ready', () => sidecar.status().phase === 'ready');
+    expect(sidecar.status()).toMatchObject({ deregistered: false, draining: null, gate: { status: 'True' } });
+    // The restarted app is registered again; a real deletion later drains as usual, with fresh evidence.
+    elb.set(TG1, '10.0.0.16', 8080, 'healthy');
+    await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web', namespace: ns, gracePeriodSeconds: 60 });
+    await waitFor('deletion seen', () => sidecar.status().draining?.trigger === 'deletion');
+    const answer = prestop(sidecar);
+    await new Promise((res) => setTimeout(res, 800));
+    expect(sidecar.status()).toMatchObject({ phase: 'draining', deregistered: false });
+    elb.set(TG1, '10.0.0.16', 8080, 'draining');
+    expect((await answer).body.ended).toBe('deregistered');
+    await new Promise((res) => setTimeout(res, 500));
+    expect(sidecar.status()).toMatchObject({ phase: 'draining', deregistered: true, draining: { trigger: 'deletion' } });
+    const reasons = sidecar.events.map((e) => e.reason);
+    expect(reasons.filter((x) => x === 'Deregistered')).toHaveLength(2); // once for the stray wait, once for the deletion
+    expect(reasons).toContain('PrestopWithoutDeletion');
   }, 60_000);
 
   it('AccessDenied: one clear error naming the IAM action, gate False PermissionDenied, preStop falls back to the fixed delay', async () => {

@@ -119,7 +119,10 @@ class Engine implements Sidecar {
   private desired: DesiredGate = { status: 'False', reason: 'WaitingForTarget', message: 'the sidecar has not observed the target yet' };
   private podSeen = false;
   private deletionSeen = false;
-  private drain: { startedAt: number; trigger: DrainTrigger } | null = null;
+  /** `before`: the phase to go back to when a /v1/prestop wait ends on a pod that is not being deleted. */
+  private drain: { startedAt: number; trigger: DrainTrigger; before: 'starting' | 'ready' } | null = null;
+  private signalled = false;
+  private readonly startedAt = Date.now();
   private goneSince: number | null = null;
   private deregisteredAt: number | null = null;
   private readonly emittedOnce = new Set<string>();
@@ -426,8 +429,9 @@ class Engine implements Sidecar {
   // --------------------------------------------------------------------------------------------------- draining
 
   startDraining(trigger: DrainTrigger): void {
+    if (trigger === 'signal') this.signalled = true;
     if (this.drain !== null || this.closed) return;
-    this.drain = { startedAt: Date.now(), trigger };
+    this.drain = { startedAt: Date.now(), trigger, before: this.phase === 'ready' ? 'ready' : 'starting' };
     this.phase = 'draining';
     this.clearFailOpen();
     this.metrics.draining.set(1);
@@ -469,6 +473,7 @@ class Engine implements Sidecar {
         this.metrics.prestopSeconds.observe({ ended }, waitedMs / 1000);
         this.log.info(`/v1/prestop answered after ${formatDuration(waitedMs)}: ${ended}`);
         resolve({ ended, waitedMs, detail });
+        if (ended !== 'closed') void this.endDrainWithoutDeletion(ended);
       };
       this.waiters.add(finish);
       this.tick();
@@ -486,6 +491,51 @@ class Engine implements Sidecar {
     this.waits.add(p);
     void p.finally(() => this.waits.delete(p));
     return p;
+  }
+
+  /**
+   * After the last /v1/prestop wait ended: if the pod is still not being deleted (a stray call, or the kubelet
+   * running preStop before it restarts the app container, e.g. after a failed liveness probe), go back to the phase
+   * before draining. Otherwise the gate could never turn True, and `deregistered` (evidence of a wait nobody follows
+   * with a deletion) would end the restarted app's next drain at once. The pod is read afresh first: the watch may
+   * lag behind a real deletion. A failed read keeps what the watch saw (going back only makes core wait longer).
+   */
+  private async endDrainWithoutDeletion(ended: PrestopEnd): Promise<void> {
+    const d = this.drain;
+    const stray = (): boolean =>
+      this.drain === d && d?.trigger === 'prestop' && this.waiters.size === 0 && !this.deletionSeen && !this.signalled && !this.closed;
+    if (!stray() || this.watcher.gone !== null) return;
+    await this.watcher.read(); // onPod sees a deletionTimestamp, if any
+    if (!d || !stray() || this.watcher.gone !== null) return;
+    this.drain = null;
+    this.phase = d.before;
+    if (this.marginTimer) clearTimeout(this.marginTimer);
+    this.marginTimer = null;
+    this.goneSince = null;
+    this.deregisteredAt = null;
+    this.metrics.draining.set(0);
+    this.metrics.deregistered.set(0);
+    // A real deletion later records its own TargetDraining/Deregistered.
+    this.emittedOnce.delete('TargetDraining');
+    this.emittedOnce.delete('Deregistered');
+    const message = `a /v1/prestop wait ended (${ended}) but the pod is not being deleted (no deletionTimestamp): back to ${d.before}, deregistered reset to false (a stray call, or the kubelet ran preStop to restart the app container, e.g. after a failed liveness probe)`;
+    this.log.warn(message);
+    this.emitOnce('PrestopWithoutDeletion', message, 'Warning');
+    if (this.phase === 'starting') {
+      const ms = this.config.failOpenAfterMs;
+      if (ms !== null && this.failOpenTimer === null) {
+        this.failOpenTimer = setTimeout(() => this.failOpen(ms), Math.max(0, this.startedAt + ms - Date.now()));
+        this.failOpenTimer.unref();
+      }
+      // A Retry-After/backoff from a failed poll during the wait still holds.
+      const wait = this.pollNotBefore - Date.now();
+      if (wait > 0 && this.pollTimer === null && !this.polling) {
+        this.pollTimer = setTimeout(() => {
+          this.pollTimer = null;
+          this.tick();
+        }, wait);
+      } else this.tick();
+    }
   }
 
   async settled(): Promise<void> {
