@@ -1,5 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULTS, DraingateConfigError, type GateOptions, parseDuration, resolveConfig } from '../src/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  createGate,
+  DEFAULTS,
+  DraingateConfigError,
+  ENV_VARS,
+  type GateOptions,
+  parseDuration,
+  resolveConfig,
+  type StatusReport,
+} from '../src/index.js';
+import { planOf } from '../src/internal/config.js';
+import { SETTINGS } from '../src/internal/settings.js';
 
 const base: GateOptions = { env: {}, logger: false };
 const resolve = (o: GateOptions) => resolveConfig({ ...base, ...o });
@@ -194,5 +205,80 @@ describe('configuration', () => {
     expect(resolve({ gracePeriod: '29s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' }).gracePeriod).toBe(29_000);
     // From the environment, as Kubernetes users set it.
     expect(() => resolve({ env: { DRAINGATE_GRACE_PERIOD: '15s' } })).toThrow(/not less than gracePeriod 15s/);
+  });
+});
+
+describe('the settings table', () => {
+  it('DEFAULTS keeps its shape and values (doctor reads them)', () => {
+    expect(DEFAULTS).toEqual({
+      gracePeriod: '30s',
+      minDelay: '2s',
+      maxDelay: '20s',
+      drainTimeout: '5s',
+      hooksTimeout: '3s',
+      quietPeriod: '2s',
+      quietMinRequests: 10,
+      lbUnhealthyThreshold: 2,
+      lbMargin: '1s',
+      lbUserAgent: /^ELB-HealthChecker\//,
+      sidecarPollInterval: '500ms',
+      paths: { livez: '/livez', readyz: '/readyz', status: '/status', metrics: '/metrics', prestop: '/prestop' },
+    });
+    expect(Object.isFrozen(DEFAULTS) && Object.isFrozen(DEFAULTS.paths)).toBe(true);
+  });
+
+  it('ENV_VARS keeps its variables, each next to the option it sets', () => {
+    expect(ENV_VARS).toEqual({
+      DRAINGATE_GRACE_PERIOD: 'gracePeriod',
+      DRAINGATE_MIN_DELAY: 'minDelay',
+      DRAINGATE_MAX_DELAY: 'maxDelay',
+      DRAINGATE_DELAY: 'delay',
+      DRAINGATE_DRAIN_TIMEOUT: 'drainTimeout',
+      DRAINGATE_HOOKS_TIMEOUT: 'hooksTimeout',
+      DRAINGATE_QUIET_PERIOD: 'quietPeriod',
+      DRAINGATE_QUIET_MIN_REQUESTS: 'quietMinRequests',
+      DRAINGATE_LB_UNHEALTHY_THRESHOLD: 'lbHealthCheck.unhealthyThreshold',
+      DRAINGATE_LB_USER_AGENT: 'lbHealthCheck.userAgent',
+      DRAINGATE_SIDECAR_URL: 'sidecarUrl',
+      DRAINGATE_SIDECAR_POLL_INTERVAL: 'sidecarPollInterval',
+      DRAINGATE_MANAGEMENT_PORT: 'managementPort',
+      DRAINGATE_MANAGEMENT_HOST: 'managementHost',
+    });
+  });
+
+  it('has a row for every key of the resolved configuration, and no other', () => {
+    const heads = new Set(SETTINGS.flatMap((s) => (s.key === null ? [] : [s.key.split('.')[0]])));
+    expect([...heads].sort()).toEqual(Object.keys(resolve({})).sort());
+  });
+
+  it('planOf builds the plan of GET /status from the table, as status() shows it', async () => {
+    expectTypeOf(planOf).returns.toEqualTypeOf<StatusReport['plan']>();
+    expect(planOf(resolve({}))).toEqual({
+      gracePeriod: '30s',
+      minDelay: '2s',
+      maxDelay: '20s',
+      delay: null,
+      quietPeriod: '2s',
+      quietMinRequests: 10,
+      drainTimeout: '5s',
+      hooksTimeout: '3s',
+      lbUnhealthyThreshold: 2,
+      lbMargin: '1s',
+    });
+    const gate = createGate({
+      ...base,
+      signals: false,
+      exit: false,
+      metrics: false,
+      delay: '3s',
+      lbHealthCheck: { margin: '1.5s', unhealthyThreshold: 3 },
+      env: { DRAINGATE_GRACE_PERIOD: '1m', DRAINGATE_QUIET_MIN_REQUESTS: '20' },
+    });
+    try {
+      expect(planOf(gate.config)).toEqual(gate.status().plan);
+      expect(gate.status().plan).toMatchObject({ gracePeriod: '1m', delay: '3s', lbMargin: '1.5s', quietMinRequests: 20 });
+    } finally {
+      await gate.dispose();
+    }
   });
 });

@@ -18,30 +18,37 @@ export interface MetricsOptions {
 
 export interface LbHealthCheckOptions {
   /**
-   * How to recognise the load balancer's health checks by `User-Agent`.
-   * Default `/^ELB-HealthChecker\//` (AWS ALB and NLB HTTP health checks send `ELB-HealthChecker/2.0`).
+   * How to recognise the load balancer's health checks by `User-Agent` (a string matches as a prefix).
+   * Env `DRAINGATE_LB_USER_AGENT`. Default `/^ELB-HealthChecker\//` (AWS ALB and NLB HTTP health checks send
+   * `ELB-HealthChecker/2.0`).
    */
   userAgent?: RegExp | string;
   /** Only requests to these paths count as LB health checks. Default: any path. */
   paths?: readonly string[];
   /**
    * Failing answers each health-check source must have received since draining began before the LB is taken
-   * to have marked the target unhealthy. Match the target group's `UnhealthyThresholdCount`. Default 2
-   * (the ALB and AWS Load Balancer Controller default).
+   * to have marked the target unhealthy. Match the target group's `UnhealthyThresholdCount`.
+   * Env `DRAINGATE_LB_UNHEALTHY_THRESHOLD`. Default 2 (the ALB and AWS Load Balancer Controller default).
    */
   unhealthyThreshold?: number;
   /**
    * After the last failing check that reaches the threshold, how long the LB gets to act on it (take the
-   * target out of rotation on every node) before draining may end. Default `"1s"`.
+   * target out of rotation on every node) before draining may end; shorter than `maxDelay`. Default `"1s"`.
    */
   margin?: Duration;
 }
 
+/** Endpoint paths: each starts with `/`, and all five differ. */
 export interface EndpointPaths {
+  /** Liveness probe (traffic and management port). Default `"/livez"`. */
   livez?: string;
+  /** Readiness probe (traffic and management port). Default `"/readyz"`. */
   readyz?: string;
+  /** Status JSON (management port only). Default `"/status"`. */
   status?: string;
+  /** Prometheus metrics (management port only). Default `"/metrics"`. */
   metrics?: string;
+  /** preStop hook that starts draining (management port only). Default `"/prestop"`. */
   prestop?: string;
 }
 
@@ -98,9 +105,9 @@ export interface GateOptions {
   exit?: boolean;
   /** A pino-compatible logger, or `false` for none. Default: one line per event on stderr. */
   logger?: Logger | false;
-  /** prom-client metrics. Default: on when prom-client is installed; `false` to turn off. */
+  /** prom-client metrics. Default: on if prom-client is installed; `false` to turn off. */
   metrics?: MetricsOptions | boolean;
-  /** The environment to read `DRAINGATE_*` from. Default `process.env`. */
+  /** The environment to read `DRAINGATE_*` from. Default: `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
