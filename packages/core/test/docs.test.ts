@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DraingateConfigError, resolveConfig } from '../src/index.js';
 import { KINDS } from '../src/internal/setting-kinds.js';
 import { SETTINGS, type Setting } from '../src/internal/settings.js';
 
@@ -49,6 +50,19 @@ describe('README', () => {
       .concat(expected.map((r) => `| ${r.join(' | ')} |`))
       .join('\n');
     expect(rows, `the README's options table should be:\n${markdown}\n`).toEqual(expected);
+  });
+
+  it("states the relation error's wording as core words it", () => {
+    let message = '';
+    try {
+      resolveConfig({ env: { DRAINGATE_MIN_DELAY: '30s' }, logger: false });
+    } catch (error) {
+      expect(error).toBeInstanceOf(DraingateConfigError);
+      message = (error as Error).message;
+    }
+    const quoted = /`(DRAINGATE_MIN_DELAY \(30s\) is greater than [^`]*)`/.exec(section('Options').replaceAll('\n', ' '))?.[1];
+    expect(quoted).toBeDefined();
+    expect(message).toContain(quoted);
   });
 });
 

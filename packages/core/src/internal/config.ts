@@ -2,7 +2,18 @@ import { describe, formatDuration } from './duration.js';
 import { type ConfigSource, DraingateConfigError } from './errors.js';
 import type { GateOptions, ResolvedConfig } from './options.js';
 import { KINDS, Problem, SERVICE_LINK_URL, type SetFrom } from './setting-kinds.js';
-import { ENV_VARS, groupKeys, OPTION_KEYS, type OptionPath, SETTINGS, type SettingGroup, setAt, settingOf, valueAt } from './settings.js';
+import {
+  type ConfigKey,
+  ENV_VARS,
+  groupKeys,
+  OPTION_KEYS,
+  type OptionPath,
+  SETTINGS,
+  type SettingGroup,
+  setAt,
+  settingOf,
+  valueAt,
+} from './settings.js';
 
 export type {
   EndpointPaths,
@@ -58,7 +69,7 @@ const GROUPS: readonly SettingGroup[] = ['lbHealthCheck', 'paths'];
  * from its option, else its variable, else its default, and checked by its kind; then the relations between
  * settings are checked. Throws {@link DraingateConfigError} for any invalid value, unknown option or unknown
  * `DRAINGATE_*` variable, and when the shutdown budget does not fit the grace period; the message names what the
- * user set (the variable or the option).
+ * user set (the variable or the option), and every side of a relation.
  */
 export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
   if (input === null || typeof input !== 'object') {
@@ -67,7 +78,9 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
   const options = input as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
-      throw new DraingateConfigError(key, `unknown option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`);
+      throw new DraingateConfigError(key, `unknown option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`, [
+        { setting: key, from: 'option', name: key },
+      ]);
     }
   }
   for (const group of GROUPS) checkGroup(options, group);
@@ -91,7 +104,7 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
     } catch (error) {
       if (!(error instanceof Problem)) throw error;
       const subject = got.from === 'env' ? source.name : `option ${s.option}`;
-      throw new DraingateConfigError(`${s.option}${error.part}`, `${subject}${error.part} ${error.message}`);
+      throw new DraingateConfigError(`${s.option}${error.part}`, `${subject}${error.part} ${error.message}`, [source]);
     }
     sources.set(s.option, source);
   }
@@ -118,14 +131,15 @@ function pick(
 function checkGroup(options: Record<string, unknown>, group: SettingGroup): void {
   const value = options[group];
   if (value === undefined) return;
+  const source = (setting: string): ConfigSource[] => [{ setting, from: 'option', name: setting }];
   if (value === null || typeof value !== 'object') {
-    throw new DraingateConfigError(group, `option ${group} must be an object, got ${describe(value)}.`);
+    throw new DraingateConfigError(group, `option ${group} must be an object, got ${describe(value)}.`, source(group));
   }
   const known = groupKeys(group);
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       const setting = `${group}.${key}`;
-      throw new DraingateConfigError(setting, `unknown option ${setting}. Known: ${known.join(', ')}.`);
+      throw new DraingateConfigError(setting, `unknown option ${setting}. Known: ${known.join(', ')}.`, source(setting));
     }
   }
 }
@@ -134,15 +148,18 @@ function checkGroup(options: Record<string, unknown>, group: SettingGroup): void
 function checkVariables(env: Env): void {
   for (const name of Object.keys(env)) {
     if (!name.startsWith('DRAINGATE_') || name in ENV_VARS || isServiceLink(name, env[name])) continue;
+    const source: ConfigSource[] = [{ setting: name, from: 'env', name }];
     if (SIDECAR_ENV_VARS.includes(name)) {
       throw new DraingateConfigError(
         name,
         `${name} is a setting of the draingate-sidecar container, not of the app: set it in the sidecar container's env only (a ConfigMap shared through envFrom gives it to both).`,
+        source,
       );
     }
     throw new DraingateConfigError(
       name,
       `unknown environment variable ${name}.${suggest(name)} Known: ${Object.keys(ENV_VARS).join(', ')}.`,
+      source,
     );
   }
 }
@@ -200,36 +217,63 @@ export function planOf(config: ResolvedConfig): DrainPlan {
   return plan as unknown as DrainPlan;
 }
 
-/** The relations between settings (each setting's own range is its kind's and its row's business). */
+/**
+ * The relations between settings (each setting's own range is its kind's and its row's business). Each side is
+ * named by where its value came from: `DRAINGATE_MIN_DELAY (10s) is greater than DRAINGATE_MAX_DELAY (5s)`.
+ */
 function checkRelations(c: ResolvedConfig, sources: ReadonlyMap<OptionPath, ConfigSource>): void {
+  const source = (o: OptionPath): ConfigSource => sources.get(o) as ConfigSource;
+  const text = (o: OptionPath): string => formatDuration(valueAt(c, settingOf(o).key as ConfigKey) as number);
+  const isDefault = (o: OptionPath): boolean => source(o).from === 'default';
+  /** `DRAINGATE_MIN_DELAY (10s)`, `minDelay (10s)`, `maxDelay (20s, the default)`. */
+  const named = (o: OptionPath): string => (isDefault(o) ? `${o} (${text(o)}, the default)` : `${source(o).name} (${text(o)})`);
+  /** `DRAINGATE_MAX_DELAY 10s`, `maxDelay 10s`, `maxDelay 20s (default)`, for sums. */
+  const inline = (o: OptionPath): string => (isDefault(o) ? `${o} ${text(o)} (default)` : `${source(o).name} ${text(o)}`);
+  /** What to change: what the user set, or for a default the option and its variable. */
+  const handle = (o: OptionPath): string => {
+    const env = settingOf(o).env;
+    return isDefault(o) && env !== null ? `${o} (${env})` : source(o).name;
+  };
+  const fail = (setting: OptionPath, involved: readonly OptionPath[], message: string): never => {
+    throw new DraingateConfigError(setting, message, [setting, ...involved].map(source));
+  };
+
   if (c.minDelay > c.maxDelay) {
-    throw new DraingateConfigError(
+    fail(
       'minDelay',
-      `minDelay (${formatDuration(c.minDelay)}) is greater than maxDelay (${formatDuration(c.maxDelay)}): lower minDelay or raise maxDelay.`,
+      ['maxDelay'],
+      `${named('minDelay')} is greater than ${named('maxDelay')}: lower ${handle('minDelay')} or raise ${handle('maxDelay')}.`,
     );
   }
   if (c.delay !== null && (c.delay < c.minDelay || c.delay > c.maxDelay)) {
-    throw new DraingateConfigError(
-      'delay',
-      `delay (${formatDuration(c.delay)}) must lie within [minDelay, maxDelay] = [${formatDuration(c.minDelay)}, ${formatDuration(c.maxDelay)}].`,
-    );
+    const bounds: OptionPath[] = ['minDelay', 'maxDelay'];
+    const defaults = bounds.filter(isDefault);
+    const note =
+      defaults.length === 0 ? '' : `; ${defaults.join(' and ')} ${defaults.length === 1 ? 'is the default' : 'are the defaults'}`;
+    const names = bounds.map((o) => source(o).name).join(', ');
+    fail('delay', bounds, `${named('delay')} must lie within [${names}] = [${text('minDelay')}, ${text('maxDelay')}]${note}.`);
   }
   // The default margin is not held against a short maxDelay: only a margin the user chose can be wrong.
-  if (sources.get('lbHealthCheck.margin')?.from !== 'default' && c.lbMargin >= c.maxDelay) {
-    throw new DraingateConfigError(
+  if (!isDefault('lbHealthCheck.margin') && c.lbMargin >= c.maxDelay) {
+    fail(
       'lbHealthCheck.margin',
-      `lbHealthCheck.margin (${formatDuration(c.lbMargin)}) is not shorter than maxDelay (${formatDuration(c.maxDelay)}): LB health checks could never end draining. Use e.g. "1s".`,
+      ['maxDelay'],
+      `${named('lbHealthCheck.margin')} is not shorter than ${named('maxDelay')}: LB health checks could never end draining. Use e.g. "1s".`,
     );
   }
   const pathValues = Object.values(c.paths);
   if (new Set(pathValues).size !== pathValues.length) {
-    throw new DraingateConfigError('paths', `option paths must all differ, got ${JSON.stringify(c.paths)}.`);
+    const paths = SETTINGS.filter((s) => s.option.startsWith('paths.')).map((s) => s.option);
+    throw new DraingateConfigError('paths', `option paths must all differ, got ${JSON.stringify(c.paths)}.`, paths.map(source));
   }
+  const terms: OptionPath[] = ['maxDelay', 'drainTimeout', 'hooksTimeout'];
   const budget = c.maxDelay + c.drainTimeout + c.hooksTimeout;
   if (budget >= c.gracePeriod) {
-    throw new DraingateConfigError(
+    const handles = terms.map(handle);
+    fail(
       'gracePeriod',
-      `the shutdown budget does not fit the grace period: maxDelay ${formatDuration(c.maxDelay)} + drainTimeout ${formatDuration(c.drainTimeout)} + hooksTimeout ${formatDuration(c.hooksTimeout)} = ${formatDuration(budget)}, which is not less than gracePeriod ${formatDuration(c.gracePeriod)}. Lower maxDelay, drainTimeout or hooksTimeout (DRAINGATE_MAX_DELAY, DRAINGATE_DRAIN_TIMEOUT, DRAINGATE_HOOKS_TIMEOUT), or raise the pod's terminationGracePeriodSeconds and DRAINGATE_GRACE_PERIOD to more than ${formatDuration(budget)}.`,
+      terms,
+      `the shutdown budget does not fit the grace period: ${terms.map(inline).join(' + ')} = ${formatDuration(budget)}, which is not less than ${inline('gracePeriod')}. Lower ${handles.slice(0, -1).join(', ')} or ${handles.at(-1)}, or raise the pod's terminationGracePeriodSeconds and ${handle('gracePeriod')} to more than ${formatDuration(budget)}.`,
     );
   }
 }
