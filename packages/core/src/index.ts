@@ -10,6 +10,7 @@ export type {
 export { DEFAULTS, ENV_VARS, resolveConfig, SIDECAR_ENV_VARS } from './internal/config.js';
 export type { Duration } from './internal/duration.js';
 export { formatDuration, parseDuration } from './internal/duration.js';
+export type { ConfigSource } from './internal/errors.js';
 export { DraingateConfigError } from './internal/errors.js';
 export type { DrainEvidence, EvidenceKind } from './internal/evidence.js';
 export type {

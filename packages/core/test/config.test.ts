@@ -1,5 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULTS, DraingateConfigError, type GateOptions, parseDuration, resolveConfig } from '../src/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  createGate,
+  DEFAULTS,
+  DraingateConfigError,
+  ENV_VARS,
+  type GateOptions,
+  parseDuration,
+  resolveConfig,
+  type StatusReport,
+} from '../src/index.js';
+import { planOf } from '../src/internal/config.js';
+import { SETTINGS, type SettingKind } from '../src/internal/settings.js';
 
 const base: GateOptions = { env: {}, logger: false };
 const resolve = (o: GateOptions) => resolveConfig({ ...base, ...o });
@@ -193,6 +204,180 @@ describe('configuration', () => {
     expect(() => resolve({ gracePeriod: '28s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' })).toThrow(DraingateConfigError);
     expect(resolve({ gracePeriod: '29s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' }).gracePeriod).toBe(29_000);
     // From the environment, as Kubernetes users set it.
-    expect(() => resolve({ env: { DRAINGATE_GRACE_PERIOD: '15s' } })).toThrow(/not less than gracePeriod 15s/);
+    expect(() => resolve({ env: { DRAINGATE_GRACE_PERIOD: '15s' } })).toThrow(/not less than DRAINGATE_GRACE_PERIOD 15s/);
+  });
+});
+
+describe('errors name what the user set', () => {
+  it.each([
+    // Relations between settings: each side named by where it came from.
+    [
+      { env: { DRAINGATE_MIN_DELAY: '10s', DRAINGATE_MAX_DELAY: '5s' } },
+      'DRAINGATE_MIN_DELAY (10s) is greater than DRAINGATE_MAX_DELAY (5s): lower DRAINGATE_MIN_DELAY or raise DRAINGATE_MAX_DELAY.',
+    ],
+    [
+      { minDelay: '10s', env: { DRAINGATE_MAX_DELAY: '5s' } },
+      'minDelay (10s) is greater than DRAINGATE_MAX_DELAY (5s): lower minDelay or raise DRAINGATE_MAX_DELAY.',
+    ],
+    [
+      { env: { DRAINGATE_MIN_DELAY: '30s' } },
+      'DRAINGATE_MIN_DELAY (30s) is greater than maxDelay (20s, the default): lower DRAINGATE_MIN_DELAY or raise maxDelay (DRAINGATE_MAX_DELAY).',
+    ],
+    [
+      { env: { DRAINGATE_DELAY: '1s', DRAINGATE_MIN_DELAY: '3s' } },
+      'DRAINGATE_DELAY (1s) must lie within [DRAINGATE_MIN_DELAY, maxDelay] = [3s, 20s]; maxDelay is the default.',
+    ],
+    [
+      { lbHealthCheck: { margin: '5s' }, env: { DRAINGATE_MAX_DELAY: '5s' } },
+      'lbHealthCheck.margin (5s) is not shorter than DRAINGATE_MAX_DELAY (5s)',
+    ],
+    [
+      { env: { DRAINGATE_GRACE_PERIOD: '15s', DRAINGATE_MAX_DELAY: '10s' } },
+      'DRAINGATE_MAX_DELAY 10s + drainTimeout 5s (default) + hooksTimeout 3s (default) = 18s, which is not less than DRAINGATE_GRACE_PERIOD 15s.',
+    ],
+    // A range of one setting, from the environment.
+    [{ env: { DRAINGATE_QUIET_PERIOD: '0s' } }, 'DRAINGATE_QUIET_PERIOD must be greater than 0'],
+    [{ env: { DRAINGATE_SIDECAR_POLL_INTERVAL: '10ms' } }, 'DRAINGATE_SIDECAR_POLL_INTERVAL must be at least 50ms'],
+  ] as [GateOptions, string][])('%j', (options, message) => {
+    expect(fails(options).message).toContain(message);
+  });
+});
+
+describe('errors carry the setting and where each value came from', () => {
+  it('a relation: .setting is the option (doctor maps it to its variable), .sources every side', () => {
+    const error = fails({ env: { DRAINGATE_MIN_DELAY: '10s', DRAINGATE_MAX_DELAY: '5s' } });
+    expect(error.setting).toBe('minDelay');
+    expect(error.sources).toEqual([
+      { setting: 'minDelay', from: 'env', name: 'DRAINGATE_MIN_DELAY' },
+      { setting: 'maxDelay', from: 'env', name: 'DRAINGATE_MAX_DELAY' },
+    ]);
+  });
+
+  it('the budget: a default is named as the default, and the fix names both ways to change it', () => {
+    const error = fails({ maxDelay: '10s', env: { DRAINGATE_GRACE_PERIOD: '15s' } });
+    expect(error.setting).toBe('gracePeriod');
+    expect(error.sources.map((s) => [s.setting, s.from])).toEqual([
+      ['gracePeriod', 'env'],
+      ['maxDelay', 'option'],
+      ['drainTimeout', 'default'],
+      ['hooksTimeout', 'default'],
+    ]);
+    expect(error.message).toBe(
+      "draingate: the shutdown budget does not fit the grace period: maxDelay 10s + drainTimeout 5s (default) + hooksTimeout 3s (default) = 18s, which is not less than DRAINGATE_GRACE_PERIOD 15s. Lower maxDelay, drainTimeout (DRAINGATE_DRAIN_TIMEOUT) or hooksTimeout (DRAINGATE_HOOKS_TIMEOUT), or raise the pod's terminationGracePeriodSeconds and DRAINGATE_GRACE_PERIOD to more than 18s.",
+    );
+  });
+
+  it('the margin relation holds only for a margin the user chose', () => {
+    expect(resolve({ minDelay: '0s', maxDelay: '500ms', drainTimeout: '1s', hooksTimeout: '1s' }).lbMargin).toBe(1000);
+    expect(fails({ minDelay: '0s', maxDelay: '500ms', lbHealthCheck: { margin: '1s' } }).sources.map((s) => s.name)).toEqual([
+      'lbHealthCheck.margin',
+      'maxDelay',
+    ]);
+  });
+
+  /** A value each kind refuses when it comes from the environment (every variable is a string). */
+  const INVALID: Partial<Record<SettingKind, string>> = {
+    duration: 'soon',
+    'optional-duration': '10',
+    integer: 'many',
+    port: 'http',
+    url: 'localhost:9901',
+    host: ' ',
+  };
+  const fromEnv = SETTINGS.filter((s) => s.env !== null);
+
+  it('every kind of setting that has a variable can be refused from it', () => {
+    expect(fromEnv.filter((s) => INVALID[s.kind] === undefined).map((s) => s.option)).toEqual(['lbHealthCheck.userAgent']);
+  });
+
+  it.each(fromEnv.filter((s) => INVALID[s.kind] !== undefined).map((s) => [s.option, s.env as string, INVALID[s.kind] as string]))(
+    '%s: named %s when the bad value came from there, the option when it came from code',
+    (option, variable, bad) => {
+      const fromVariable = fails({ env: { [variable]: bad } });
+      expect(fromVariable.setting).toBe(option);
+      expect(fromVariable.message).toMatch(new RegExp(`^draingate: ${variable} `));
+      expect(fromVariable.sources).toEqual([{ setting: option, from: 'env', name: variable }]);
+
+      const [group, key] = option.split('.') as [string, string | undefined];
+      const fromCode = fails((key === undefined ? { [group]: bad } : { [group]: { [key]: bad } }) as GateOptions);
+      expect(fromCode.setting).toBe(option);
+      expect(fromCode.message).toMatch(new RegExp(`^draingate: option ${option.replace('.', '\\.')} `));
+      expect(fromCode.sources).toEqual([{ setting: option, from: 'option', name: option }]);
+    },
+  );
+});
+
+describe('the settings table', () => {
+  it('DEFAULTS keeps its shape and values (doctor reads them)', () => {
+    expect(DEFAULTS).toEqual({
+      gracePeriod: '30s',
+      minDelay: '2s',
+      maxDelay: '20s',
+      drainTimeout: '5s',
+      hooksTimeout: '3s',
+      quietPeriod: '2s',
+      quietMinRequests: 10,
+      lbUnhealthyThreshold: 2,
+      lbMargin: '1s',
+      lbUserAgent: /^ELB-HealthChecker\//,
+      sidecarPollInterval: '500ms',
+      paths: { livez: '/livez', readyz: '/readyz', status: '/status', metrics: '/metrics', prestop: '/prestop' },
+    });
+    expect(Object.isFrozen(DEFAULTS) && Object.isFrozen(DEFAULTS.paths)).toBe(true);
+  });
+
+  it('ENV_VARS keeps its variables, each next to the option it sets', () => {
+    expect(ENV_VARS).toEqual({
+      DRAINGATE_GRACE_PERIOD: 'gracePeriod',
+      DRAINGATE_MIN_DELAY: 'minDelay',
+      DRAINGATE_MAX_DELAY: 'maxDelay',
+      DRAINGATE_DELAY: 'delay',
+      DRAINGATE_DRAIN_TIMEOUT: 'drainTimeout',
+      DRAINGATE_HOOKS_TIMEOUT: 'hooksTimeout',
+      DRAINGATE_QUIET_PERIOD: 'quietPeriod',
+      DRAINGATE_QUIET_MIN_REQUESTS: 'quietMinRequests',
+      DRAINGATE_LB_UNHEALTHY_THRESHOLD: 'lbHealthCheck.unhealthyThreshold',
+      DRAINGATE_LB_USER_AGENT: 'lbHealthCheck.userAgent',
+      DRAINGATE_SIDECAR_URL: 'sidecarUrl',
+      DRAINGATE_SIDECAR_POLL_INTERVAL: 'sidecarPollInterval',
+      DRAINGATE_MANAGEMENT_PORT: 'managementPort',
+      DRAINGATE_MANAGEMENT_HOST: 'managementHost',
+    });
+  });
+
+  it('has a row for every key of the resolved configuration, and no other', () => {
+    const heads = new Set(SETTINGS.flatMap((s) => (s.key === null ? [] : [s.key.split('.')[0]])));
+    expect([...heads].sort()).toEqual(Object.keys(resolve({})).sort());
+  });
+
+  it('planOf builds the plan of GET /status from the table, as status() shows it', async () => {
+    expectTypeOf(planOf).returns.toEqualTypeOf<StatusReport['plan']>();
+    expect(planOf(resolve({}))).toEqual({
+      gracePeriod: '30s',
+      minDelay: '2s',
+      maxDelay: '20s',
+      delay: null,
+      quietPeriod: '2s',
+      quietMinRequests: 10,
+      drainTimeout: '5s',
+      hooksTimeout: '3s',
+      lbUnhealthyThreshold: 2,
+      lbMargin: '1s',
+    });
+    const gate = createGate({
+      ...base,
+      signals: false,
+      exit: false,
+      metrics: false,
+      delay: '3s',
+      lbHealthCheck: { margin: '1.5s', unhealthyThreshold: 3 },
+      env: { DRAINGATE_GRACE_PERIOD: '1m', DRAINGATE_QUIET_MIN_REQUESTS: '20' },
+    });
+    try {
+      expect(planOf(gate.config)).toEqual(gate.status().plan);
+      expect(gate.status().plan).toMatchObject({ gracePeriod: '1m', delay: '3s', lbMargin: '1.5s', quietMinRequests: 20 });
+    } finally {
+      await gate.dispose();
+    }
   });
 });

@@ -1,190 +1,32 @@
-import { constants as osConstants } from 'node:os';
-import { type Duration, describe, formatDuration, parseDuration } from './duration.js';
-import { DraingateConfigError } from './errors.js';
-import { createConsoleLogger, isLogger, type Logger, silentLogger } from './logger.js';
+import { describe, formatDuration } from './duration.js';
+import { type ConfigSource, DraingateConfigError } from './errors.js';
+import type { GateOptions, ResolvedConfig } from './options.js';
+import { KINDS, Problem, SERVICE_LINK_URL, type SetFrom } from './setting-kinds.js';
+import {
+  type ConfigKey,
+  ENV_VARS,
+  groupKeys,
+  OPTION_KEYS,
+  type OptionPath,
+  SETTINGS,
+  type SettingGroup,
+  setAt,
+  settingOf,
+  valueAt,
+} from './settings.js';
 
-/** A minimal view of a prom-client `Registry` (prom-client is an optional peer dependency). */
-export interface MetricsRegistry {
-  registerMetric(metric: never): void;
-  metrics(): Promise<string>;
-  readonly contentType: string;
-}
+export type {
+  EndpointPaths,
+  GateOptions,
+  LbHealthCheckOptions,
+  MetricsOptions,
+  MetricsRegistry,
+  ResolvedConfig,
+  ResolvedPaths,
+} from './options.js';
+export { DEFAULTS, ENV_VARS } from './settings.js';
 
-export interface MetricsOptions {
-  /** Register draingate's metrics here (default: a private registry served on the management port's `/metrics`). */
-  registry?: MetricsRegistry;
-  /** Metric name prefix. Default `draingate_`. */
-  prefix?: string;
-}
-
-export interface LbHealthCheckOptions {
-  /**
-   * How to recognise the load balancer's health checks by `User-Agent`.
-   * Default `/^ELB-HealthChecker\//` (AWS ALB and NLB HTTP health checks send `ELB-HealthChecker/2.0`).
-   */
-  userAgent?: RegExp | string;
-  /** Only requests to these paths count as LB health checks. Default: any path. */
-  paths?: readonly string[];
-  /**
-   * Failing answers each health-check source must have received since draining began before the LB is taken
-   * to have marked the target unhealthy. Match the target group's `UnhealthyThresholdCount`. Default 2
-   * (the ALB and AWS Load Balancer Controller default).
-   */
-  unhealthyThreshold?: number;
-  /**
-   * After the last failing check that reaches the threshold, how long the LB gets to act on it (take the
-   * target out of rotation on every node) before draining may end. Default `"1s"`.
-   */
-  margin?: Duration;
-}
-
-export interface EndpointPaths {
-  livez?: string;
-  readyz?: string;
-  status?: string;
-  metrics?: string;
-  prestop?: string;
-}
-
-/**
- * Options of {@link createGate}. Durations are strings with a unit (`"500ms"`, `"10s"`, `"1m"`).
- * Each option can also come from the environment (`DRAINGATE_*`); options win over the environment.
- */
-export interface GateOptions {
-  /** The pod's `terminationGracePeriodSeconds`. Env `DRAINGATE_GRACE_PERIOD`. Default `"30s"` (Kubernetes' default). */
-  gracePeriod?: Duration;
-  /** Draining never ends before this, whatever the evidence. Env `DRAINGATE_MIN_DELAY`. Default `"2s"`. */
-  minDelay?: Duration;
-  /** Draining always ends by this, evidence or not. Env `DRAINGATE_MAX_DELAY`. Default `"20s"`. */
-  maxDelay?: Duration;
-  /**
-   * A fixed delay that counts as (weakest) evidence, as a `preStop: sleep` would. Must lie within
-   * `[minDelay, maxDelay]`. Env `DRAINGATE_DELAY`. Default: none (maxDelay is the fallback).
-   */
-  delay?: Duration | null;
-  /** How long in-flight requests may run once stopping begins. Env `DRAINGATE_DRAIN_TIMEOUT`. Default `"5s"`. */
-  drainTimeout?: Duration;
-  /** Time budget for all shutdown hooks together. Env `DRAINGATE_HOOKS_TIMEOUT`. Default `"3s"`. */
-  hooksTimeout?: Duration;
-  /** Silence that counts as evidence when traffic was steady before draining. Env `DRAINGATE_QUIET_PERIOD`. Default `"2s"`. */
-  quietPeriod?: Duration;
-  /**
-   * The quiet period only counts if the request rate before draining predicted at least this many requests in
-   * it (silence on a low-traffic service proves nothing). Env `DRAINGATE_QUIET_MIN_REQUESTS`. Default 10.
-   */
-  quietMinRequests?: number;
-  /** LB health-check recognition. Env `DRAINGATE_LB_UNHEALTHY_THRESHOLD`, `DRAINGATE_LB_USER_AGENT`. */
-  lbHealthCheck?: LbHealthCheckOptions;
-  /** Base URL of the draingate sidecar, e.g. `http://127.0.0.1:9901`. Env `DRAINGATE_SIDECAR_URL`. Default: none. */
-  sidecarUrl?: string | null;
-  /** How often the sidecar is polled while draining. Env `DRAINGATE_SIDECAR_POLL_INTERVAL`. Default `"500ms"`. */
-  sidecarPollInterval?: Duration;
-  /**
-   * Port of the management listener serving `/livez`, `/readyz`, `/status`, `/metrics`, `/prestop`.
-   * Env `DRAINGATE_MANAGEMENT_PORT`. Default: none (then `/status`, `/metrics`, `/prestop` are not served).
-   */
-  managementPort?: number | null;
-  /** Host of the management listener. Env `DRAINGATE_MANAGEMENT_HOST`. Default: all interfaces (kubelet probes the pod IP). */
-  managementHost?: string | null;
-  /** Endpoint paths. */
-  paths?: EndpointPaths;
-  /** Become ready when an attached server starts listening. Default `false`: call `gate.ready()`. */
-  readyOnListen?: boolean;
-  /** Signals that start shutdown; a second one forces exit. Default `["SIGTERM", "SIGINT"]`; `false` for none. */
-  signals?: readonly NodeJS.Signals[] | false;
-  /**
-   * Call `process.exit(code)` once stopped, when a signal or `/prestop` started the shutdown. Default `true`.
-   * A shutdown the app started (`gate.shutdown()`) never exits the process: the caller gets the result.
-   */
-  exit?: boolean;
-  /** A pino-compatible logger, or `false` for none. Default: one line per event on stderr. */
-  logger?: Logger | false;
-  /** prom-client metrics. Default: on when prom-client is installed; `false` to turn off. */
-  metrics?: MetricsOptions | boolean;
-  /** The environment to read `DRAINGATE_*` from. Default `process.env`. */
-  env?: Readonly<Record<string, string | undefined>>;
-}
-
-export interface ResolvedPaths {
-  livez: string;
-  readyz: string;
-  status: string;
-  metrics: string;
-  prestop: string;
-}
-
-/** Configuration after defaults, environment and validation; durations in milliseconds. */
-export interface ResolvedConfig {
-  gracePeriod: number;
-  minDelay: number;
-  maxDelay: number;
-  delay: number | null;
-  drainTimeout: number;
-  hooksTimeout: number;
-  quietPeriod: number;
-  quietMinRequests: number;
-  lbUserAgent: RegExp;
-  lbPaths: readonly string[] | null;
-  lbUnhealthyThreshold: number;
-  lbMargin: number;
-  sidecarUrl: string | null;
-  sidecarPollInterval: number;
-  managementPort: number | null;
-  managementHost: string | null;
-  paths: ResolvedPaths;
-  readyOnListen: boolean;
-  signals: readonly NodeJS.Signals[];
-  exit: boolean;
-  logger: Logger;
-  metrics: MetricsOptions | false | 'auto';
-}
-
-/** Defaults, chosen for an AWS ALB managed by the AWS Load Balancer Controller with its default settings. */
-export const DEFAULTS: {
-  readonly gracePeriod: Duration;
-  readonly minDelay: Duration;
-  readonly maxDelay: Duration;
-  readonly drainTimeout: Duration;
-  readonly hooksTimeout: Duration;
-  readonly quietPeriod: Duration;
-  readonly quietMinRequests: number;
-  readonly lbUnhealthyThreshold: number;
-  readonly lbMargin: Duration;
-  readonly lbUserAgent: RegExp;
-  readonly sidecarPollInterval: Duration;
-  readonly paths: Readonly<ResolvedPaths>;
-} = Object.freeze({
-  gracePeriod: '30s',
-  minDelay: '2s',
-  maxDelay: '20s',
-  drainTimeout: '5s',
-  hooksTimeout: '3s',
-  quietPeriod: '2s',
-  quietMinRequests: 10,
-  lbUnhealthyThreshold: 2,
-  lbMargin: '1s',
-  lbUserAgent: /^ELB-HealthChecker\//,
-  sidecarPollInterval: '500ms',
-  paths: Object.freeze({ livez: '/livez', readyz: '/readyz', status: '/status', metrics: '/metrics', prestop: '/prestop' }),
-});
-
-/** Every environment variable draingate reads, with the option it sets. */
-export const ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
-  DRAINGATE_GRACE_PERIOD: 'gracePeriod',
-  DRAINGATE_MIN_DELAY: 'minDelay',
-  DRAINGATE_MAX_DELAY: 'maxDelay',
-  DRAINGATE_DELAY: 'delay',
-  DRAINGATE_DRAIN_TIMEOUT: 'drainTimeout',
-  DRAINGATE_HOOKS_TIMEOUT: 'hooksTimeout',
-  DRAINGATE_QUIET_PERIOD: 'quietPeriod',
-  DRAINGATE_QUIET_MIN_REQUESTS: 'quietMinRequests',
-  DRAINGATE_LB_UNHEALTHY_THRESHOLD: 'lbHealthCheck.unhealthyThreshold',
-  DRAINGATE_LB_USER_AGENT: 'lbHealthCheck.userAgent',
-  DRAINGATE_SIDECAR_URL: 'sidecarUrl',
-  DRAINGATE_SIDECAR_POLL_INTERVAL: 'sidecarPollInterval',
-  DRAINGATE_MANAGEMENT_PORT: 'managementPort',
-  DRAINGATE_MANAGEMENT_HOST: 'managementHost',
-});
+type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Variables of the draingate-sidecar container (@draingate/sidecar), not of the app. They are refused like any
@@ -209,94 +51,117 @@ export const SIDECAR_ENV_VARS: readonly string[] = Object.freeze([
   'DRAINGATE_HEALTHY_THRESHOLD',
 ]);
 
-const OPTION_KEYS = new Set([
-  'gracePeriod',
-  'minDelay',
-  'maxDelay',
-  'delay',
-  'drainTimeout',
-  'hooksTimeout',
-  'quietPeriod',
-  'quietMinRequests',
-  'lbHealthCheck',
-  'sidecarUrl',
-  'sidecarPollInterval',
-  'managementPort',
-  'managementHost',
-  'paths',
-  'readyOnListen',
-  'signals',
-  'exit',
-  'logger',
-  'metrics',
-  'env',
-]);
-
 /**
  * Kubernetes injects `<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT_8080_TCP_ADDR`, ... for every Service in the
  * namespace: a Service named `draingate-*` must not make every pod fail at start-up.
  */
 const SERVICE_LINK = /_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)$/;
-/** `<SERVICE>_PORT=tcp://10.0.0.11:6379`: only the value tells it from a mistyped DRAINGATE_*_PORT. */
-const SERVICE_LINK_URL = /^(tcp|udp|sctp):\/\//;
 
 function isServiceLink(name: string, value: string | undefined): boolean {
+  // `<SERVICE>_PORT=tcp://10.0.0.11:6379`: only the value tells it from a mistyped DRAINGATE_*_PORT.
   return SERVICE_LINK.test(name) || (name.endsWith('_PORT') && SERVICE_LINK_URL.test(value ?? ''));
 }
 
-function envName(option: string): string {
-  return Object.keys(ENV_VARS).find((k) => ENV_VARS[k] === option) ?? option;
+const GROUPS: readonly SettingGroup[] = ['lbHealthCheck', 'paths'];
+
+/**
+ * Resolves options + environment into a validated configuration: each setting of the table (settings.ts) is read
+ * from its option, else its variable, else its default, and checked by its kind; then the relations between
+ * settings are checked. Throws {@link DraingateConfigError} for any invalid value, unknown option or unknown
+ * `DRAINGATE_*` variable, and when the shutdown budget does not fit the grace period; the message names what the
+ * user set (the variable or the option), and every side of a relation.
+ */
+export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
+  if (input === null || typeof input !== 'object') {
+    throw new DraingateConfigError('options', `options must be an object, got ${describe(input)}.`);
+  }
+  const options = input as Record<string, unknown>;
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new DraingateConfigError(key, `unknown option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`, [
+        { setting: key, from: 'option', name: key },
+      ]);
+    }
+  }
+  for (const group of GROUPS) checkGroup(options, group);
+  const envSetting = settingOf('env');
+  const env = (options.env === undefined ? KINDS.env.unset(envSetting) : KINDS.env.parse(options.env, envSetting, 'option')) as Env;
+  checkVariables(env);
+
+  const resolved: Record<string, unknown> = {};
+  const sources = new Map<OptionPath, ConfigSource>();
+  for (const s of SETTINGS) {
+    if (s.key === null) continue; // env, read above: every other setting may come from it
+    const got = pick(options, env, s.option, s.env);
+    if (!got) {
+      setAt(resolved, s.key, KINDS[s.kind].unset(s));
+      sources.set(s.option, { setting: s.option, from: 'default', name: s.option });
+      continue;
+    }
+    const source: ConfigSource = { setting: s.option, from: got.from, name: got.from === 'env' ? (s.env as string) : s.option };
+    try {
+      setAt(resolved, s.key, KINDS[s.kind].parse(got.value, s, got.from));
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      const subject = got.from === 'env' ? source.name : `option ${s.option}`;
+      throw new DraingateConfigError(`${s.option}${error.part}`, `${subject}${error.part} ${error.message}`, [source]);
+    }
+    sources.set(s.option, source);
+  }
+  const config = resolved as unknown as ResolvedConfig;
+  checkRelations(config, sources);
+  return config;
 }
 
-/** Picks the option if given, else the environment variable, naming the source for error messages. */
+/** The option if given (also `null`), else the variable if set and not empty. */
 function pick(
   options: Record<string, unknown>,
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
   option: string,
-): { value: unknown; source: string } | undefined {
-  const parts = option.split('.');
+  variable: string | null,
+): { value: unknown; from: SetFrom } | null {
   let v: unknown = options;
-  for (const p of parts) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[p];
-  if (v !== undefined) return { value: v, source: `option ${option}` };
-  const name = envName(option);
-  const raw = env[name];
-  if (raw !== undefined && raw !== '') return { value: raw, source: `${name}` };
-  return undefined;
+  for (const part of option.split('.')) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[part];
+  if (v !== undefined) return { value: v, from: 'option' };
+  const raw = variable === null ? undefined : env[variable];
+  return raw !== undefined && raw !== '' ? { value: raw, from: 'env' } : null;
 }
 
-function duration(
-  options: Record<string, unknown>,
-  env: Readonly<Record<string, string | undefined>>,
-  option: string,
-  fallback: Duration,
-): number {
-  const got = pick(options, env, option);
-  return parseDuration(got ? got.value : fallback, option, got ? got.source : `default ${option}`);
+/** A group option (`lbHealthCheck`, `paths`) is an object whose keys are rows of the table. */
+function checkGroup(options: Record<string, unknown>, group: SettingGroup): void {
+  const value = options[group];
+  if (value === undefined) return;
+  const source = (setting: string): ConfigSource[] => [{ setting, from: 'option', name: setting }];
+  if (value === null || typeof value !== 'object') {
+    throw new DraingateConfigError(group, `option ${group} must be an object, got ${describe(value)}.`, source(group));
+  }
+  const known = groupKeys(group);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      const setting = `${group}.${key}`;
+      throw new DraingateConfigError(setting, `unknown option ${setting}. Known: ${known.join(', ')}.`, source(setting));
+    }
+  }
 }
 
-function integer(
-  options: Record<string, unknown>,
-  env: Readonly<Record<string, string | undefined>>,
-  option: string,
-  fallback: number,
-  min: number,
-  max: number,
-  example: string,
-): number {
-  const got = pick(options, env, option);
-  if (!got) return fallback;
-  const n = typeof got.value === 'string' && /^\d+$/.test(got.value.trim()) ? Number(got.value) : got.value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    const link =
-      typeof got.value === 'string' && SERVICE_LINK_URL.test(got.value)
-        ? ` It looks like a Kubernetes service link: a Service named like this variable exists in the namespace; rename it or set enableServiceLinks: false in the pod spec.`
-        : '';
+/** Every `DRAINGATE_*` variable must be one of core's (service links aside): a typo must not pass silently. */
+function checkVariables(env: Env): void {
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('DRAINGATE_') || name in ENV_VARS || isServiceLink(name, env[name])) continue;
+    const source: ConfigSource[] = [{ setting: name, from: 'env', name }];
+    if (SIDECAR_ENV_VARS.includes(name)) {
+      throw new DraingateConfigError(
+        name,
+        `${name} is a setting of the draingate-sidecar container, not of the app: set it in the sidecar container's env only (a ConfigMap shared through envFrom gives it to both).`,
+        source,
+      );
+    }
     throw new DraingateConfigError(
-      option,
-      `${got.source} must be a whole number from ${min} to ${max}, got ${describe(got.value)}; e.g. ${example}.${link}`,
+      name,
+      `unknown environment variable ${name}.${suggest(name)} Known: ${Object.keys(ENV_VARS).join(', ')}.`,
+      source,
     );
   }
-  return n;
 }
 
 function suggest(name: string): string {
@@ -326,268 +191,89 @@ function editDistance(a: string, b: string): number {
   return row[b.length] as number;
 }
 
-function userAgentPattern(value: unknown, source: string): RegExp {
-  // A global or sticky RegExp keeps lastIndex between test() calls and would match every other request.
-  if (value instanceof RegExp) return value.global || value.sticky ? new RegExp(value.source, value.flags.replace(/[gy]/g, '')) : value;
-  if (typeof value === 'string' && value.length > 0) {
-    // A plain string matches as a prefix (e.g. "ELB-HealthChecker/"), case-sensitive like the header itself.
-    return new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
-  }
-  throw new DraingateConfigError(
-    'lbHealthCheck.userAgent',
-    `${source} must be a non-empty string or a RegExp, got ${describe(value)}; e.g. "ELB-HealthChecker/".`,
-  );
+/** The plan in `GET /status`: the settings that decide when draining and stopping end, durations formatted. */
+export interface DrainPlan {
+  gracePeriod: string;
+  minDelay: string;
+  maxDelay: string;
+  delay: string | null;
+  quietPeriod: string;
+  quietMinRequests: number;
+  drainTimeout: string;
+  hooksTimeout: string;
+  lbUnhealthyThreshold: number;
+  lbMargin: string;
 }
 
-function path(value: unknown, setting: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.includes('?')) {
-    throw new DraingateConfigError(setting, `option ${setting} must be a path starting with "/", got ${describe(value)}.`);
+/** Builds `StatusReport.plan` from a resolved configuration: the rows marked `plan`, durations as `"20s"`. */
+export function planOf(config: ResolvedConfig): DrainPlan {
+  const plan: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    if (!s.plan || s.key === null) continue;
+    const value = valueAt(config, s.key);
+    const isDuration = s.kind === 'duration' || s.kind === 'optional-duration';
+    plan[s.key] = isDuration && typeof value === 'number' ? formatDuration(value) : value;
   }
-  return value;
+  return plan as unknown as DrainPlan;
 }
 
 /**
- * Resolves options + environment into a validated configuration. Throws {@link DraingateConfigError} for any
- * invalid value, unknown option or unknown `DRAINGATE_*` variable, and when the shutdown budget does not fit
- * the grace period.
+ * The relations between settings (each setting's own range is its kind's and its row's business). Each side is
+ * named by where its value came from: `DRAINGATE_MIN_DELAY (10s) is greater than DRAINGATE_MAX_DELAY (5s)`.
  */
-export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
-  if (input === null || typeof input !== 'object') {
-    throw new DraingateConfigError('options', `options must be an object, got ${describe(input)}.`);
-  }
-  const options = input as Record<string, unknown>;
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw new DraingateConfigError(key, `unknown option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`);
-    }
-  }
-  const env = input.env ?? process.env;
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('DRAINGATE_') && !(name in ENV_VARS) && !isServiceLink(name, env[name])) {
-      if (SIDECAR_ENV_VARS.includes(name)) {
-        throw new DraingateConfigError(
-          name,
-          `${name} is a setting of the draingate-sidecar container, not of the app: set it in the sidecar container's env only (a ConfigMap shared through envFrom gives it to both).`,
-        );
-      }
-      throw new DraingateConfigError(
-        name,
-        `unknown environment variable ${name}.${suggest(name)} Known: ${Object.keys(ENV_VARS).join(', ')}.`,
-      );
-    }
-  }
-
-  const gracePeriod = duration(options, env, 'gracePeriod', DEFAULTS.gracePeriod);
-  const minDelay = duration(options, env, 'minDelay', DEFAULTS.minDelay);
-  const maxDelay = duration(options, env, 'maxDelay', DEFAULTS.maxDelay);
-  const drainTimeout = duration(options, env, 'drainTimeout', DEFAULTS.drainTimeout);
-  const hooksTimeout = duration(options, env, 'hooksTimeout', DEFAULTS.hooksTimeout);
-  const quietPeriod = duration(options, env, 'quietPeriod', DEFAULTS.quietPeriod);
-  const sidecarPollInterval = duration(options, env, 'sidecarPollInterval', DEFAULTS.sidecarPollInterval);
-  const delayPick = pick(options, env, 'delay');
-  const delay = delayPick && delayPick.value !== null ? parseDuration(delayPick.value, 'delay', delayPick.source) : null;
-  const quietMinRequests = integer(options, env, 'quietMinRequests', DEFAULTS.quietMinRequests, 1, 1_000_000, '10');
-  const lbUnhealthyThreshold = integer(
-    options,
-    env,
-    'lbHealthCheck.unhealthyThreshold',
-    DEFAULTS.lbUnhealthyThreshold,
-    1,
-    10,
-    '2 (the ALB default; valid range 2-10 on AWS)',
-  );
-
-  if (options.lbHealthCheck !== undefined && (options.lbHealthCheck === null || typeof options.lbHealthCheck !== 'object')) {
-    throw new DraingateConfigError('lbHealthCheck', `option lbHealthCheck must be an object, got ${describe(options.lbHealthCheck)}.`);
-  }
-  const lb = (options.lbHealthCheck ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(lb)) {
-    if (!['userAgent', 'paths', 'unhealthyThreshold', 'margin'].includes(key)) {
-      throw new DraingateConfigError(
-        `lbHealthCheck.${key}`,
-        `unknown option lbHealthCheck.${key}. Known: userAgent, paths, unhealthyThreshold, margin.`,
-      );
-    }
-  }
-  const lbMargin =
-    lb.margin === undefined
-      ? parseDuration(DEFAULTS.lbMargin, 'lbHealthCheck.margin')
-      : parseDuration(lb.margin, 'lbHealthCheck.margin', 'option lbHealthCheck.margin');
-  const uaPick = pick(options, env, 'lbHealthCheck.userAgent');
-  const lbUserAgent = uaPick ? userAgentPattern(uaPick.value, uaPick.source) : DEFAULTS.lbUserAgent;
-  let lbPaths: readonly string[] | null = null;
-  if (lb.paths !== undefined) {
-    if (!Array.isArray(lb.paths) || lb.paths.length === 0) {
-      throw new DraingateConfigError(
-        'lbHealthCheck.paths',
-        `option lbHealthCheck.paths must be a non-empty array of paths, e.g. ["/readyz"].`,
-      );
-    }
-    lbPaths = lb.paths.map((p, i) => path(p, `lbHealthCheck.paths[${i}]`));
-  }
-
-  const sidecarPick = pick(options, env, 'sidecarUrl');
-  let sidecarUrl: string | null = null;
-  if (sidecarPick && sidecarPick.value !== null) {
-    const raw = sidecarPick.value;
-    let ok = false;
-    if (typeof raw === 'string') {
-      try {
-        const u = new URL(raw);
-        ok = u.protocol === 'http:' && u.search === '' && u.hash === '';
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) {
-      throw new DraingateConfigError(
-        'sidecarUrl',
-        `${sidecarPick.source} must be an http:// base URL without query, got ${describe(raw)}; e.g. "http://127.0.0.1:9901".`,
-      );
-    }
-    sidecarUrl = (raw as string).replace(/\/+$/, '');
-  }
-
-  if (options.managementPort !== undefined && options.managementPort !== null && typeof options.managementPort !== 'number') {
-    throw new DraingateConfigError(
-      'managementPort',
-      `option managementPort must be a number, got ${describe(options.managementPort)}; e.g. 9000.`,
-    );
-  }
-  const portPick = pick(options, env, 'managementPort');
-  const managementPort =
-    portPick && portPick.value !== null ? integer(options, env, 'managementPort', 0, 0, 65535, '9000 (0 picks a free port)') : null;
-  const hostPick = pick(options, env, 'managementHost');
-  let managementHost: string | null = null;
-  if (hostPick && hostPick.value !== null) {
-    if (typeof hostPick.value !== 'string' || hostPick.value.trim() === '') {
-      throw new DraingateConfigError('managementHost', `${hostPick.source} must be a host name or address, e.g. "0.0.0.0".`);
-    }
-    managementHost = hostPick.value;
-  }
-
-  const pathsIn = (options.paths ?? {}) as Record<string, unknown>;
-  if (options.paths !== undefined && (options.paths === null || typeof options.paths !== 'object')) {
-    throw new DraingateConfigError('paths', `option paths must be an object, got ${describe(options.paths)}.`);
-  }
-  const paths = { ...DEFAULTS.paths };
-  for (const key of Object.keys(pathsIn)) {
-    if (!(key in paths)) {
-      throw new DraingateConfigError(`paths.${key}`, `unknown option paths.${key}. Known: ${Object.keys(paths).join(', ')}.`);
-    }
-    paths[key as keyof ResolvedPaths] = path(pathsIn[key], `paths.${key}`);
-  }
-  const pathValues = Object.values(paths);
-  if (new Set(pathValues).size !== pathValues.length) {
-    throw new DraingateConfigError('paths', `option paths must all differ, got ${JSON.stringify(paths)}.`);
-  }
-
-  const bool = (key: string, fallback: boolean): boolean => {
-    const v = options[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'boolean') throw new DraingateConfigError(key, `option ${key} must be true or false, got ${describe(v)}.`);
-    return v;
+function checkRelations(c: ResolvedConfig, sources: ReadonlyMap<OptionPath, ConfigSource>): void {
+  const source = (o: OptionPath): ConfigSource => sources.get(o) as ConfigSource;
+  const text = (o: OptionPath): string => formatDuration(valueAt(c, settingOf(o).key as ConfigKey) as number);
+  const isDefault = (o: OptionPath): boolean => source(o).from === 'default';
+  /** `DRAINGATE_MIN_DELAY (10s)`, `minDelay (10s)`, `maxDelay (20s, the default)`. */
+  const named = (o: OptionPath): string => (isDefault(o) ? `${o} (${text(o)}, the default)` : `${source(o).name} (${text(o)})`);
+  /** `DRAINGATE_MAX_DELAY 10s`, `maxDelay 10s`, `maxDelay 20s (default)`, for sums. */
+  const inline = (o: OptionPath): string => (isDefault(o) ? `${o} ${text(o)} (default)` : `${source(o).name} ${text(o)}`);
+  /** What to change: what the user set, or for a default the option and its variable. */
+  const handle = (o: OptionPath): string => {
+    const env = settingOf(o).env;
+    return isDefault(o) && env !== null ? `${o} (${env})` : source(o).name;
   };
-  const readyOnListen = bool('readyOnListen', false);
-  const exit = bool('exit', true);
+  const fail = (setting: OptionPath, involved: readonly OptionPath[], message: string): never => {
+    throw new DraingateConfigError(setting, message, [setting, ...involved].map(source));
+  };
 
-  let signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-  if (options.signals === false) signals = [];
-  else if (options.signals !== undefined) {
-    const bad = Array.isArray(options.signals)
-      ? options.signals.filter((s) => typeof s !== 'string' || !(s in osConstants.signals) || s === 'SIGKILL' || s === 'SIGSTOP')
-      : [options.signals];
-    if (bad.length > 0) {
-      throw new DraingateConfigError(
-        'signals',
-        `option signals must be an array of catchable signal names, e.g. ["SIGTERM", "SIGINT"], or false; not ${bad.map((b) => describe(b)).join(', ')}.`,
-      );
-    }
-
-    signals = options.signals as NodeJS.Signals[];
-  }
-
-  let logger: Logger;
-  if (options.logger === false) logger = silentLogger;
-  else if (options.logger === undefined) logger = createConsoleLogger();
-  else if (isLogger(options.logger)) logger = options.logger;
-  else {
-    throw new DraingateConfigError('logger', 'option logger must have debug, info, warn and error methods (pino-compatible), or be false.');
-  }
-
-  let metrics: MetricsOptions | false | 'auto' = 'auto';
-  if (options.metrics === false) metrics = false;
-  else if (options.metrics === true) metrics = {};
-  else if (options.metrics !== undefined) {
-    const m = options.metrics as Record<string, unknown>;
-    if (m === null || typeof m !== 'object') {
-      throw new DraingateConfigError('metrics', `option metrics must be true, false or { registry, prefix }, got ${describe(m)}.`);
-    }
-    if (m.registry !== undefined && typeof (m.registry as MetricsRegistry).registerMetric !== 'function') {
-      throw new DraingateConfigError('metrics.registry', 'option metrics.registry must be a prom-client Registry.');
-    }
-    if (m.prefix !== undefined && (typeof m.prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(m.prefix))) {
-      throw new DraingateConfigError(
-        'metrics.prefix',
-        `option metrics.prefix must be a valid Prometheus name prefix, e.g. "draingate_", got ${describe(m.prefix)}.`,
-      );
-    }
-    metrics = m as MetricsOptions;
-  }
-
-  // Relations between settings.
-  if (minDelay > maxDelay) {
-    throw new DraingateConfigError(
+  if (c.minDelay > c.maxDelay) {
+    fail(
       'minDelay',
-      `minDelay (${formatDuration(minDelay)}) is greater than maxDelay (${formatDuration(maxDelay)}): lower minDelay or raise maxDelay.`,
+      ['maxDelay'],
+      `${named('minDelay')} is greater than ${named('maxDelay')}: lower ${handle('minDelay')} or raise ${handle('maxDelay')}.`,
     );
   }
-  if (delay !== null && (delay < minDelay || delay > maxDelay)) {
-    throw new DraingateConfigError(
-      'delay',
-      `delay (${formatDuration(delay)}) must lie within [minDelay, maxDelay] = [${formatDuration(minDelay)}, ${formatDuration(maxDelay)}].`,
-    );
+  if (c.delay !== null && (c.delay < c.minDelay || c.delay > c.maxDelay)) {
+    const bounds: OptionPath[] = ['minDelay', 'maxDelay'];
+    const defaults = bounds.filter(isDefault);
+    const note =
+      defaults.length === 0 ? '' : `; ${defaults.join(' and ')} ${defaults.length === 1 ? 'is the default' : 'are the defaults'}`;
+    const names = bounds.map((o) => source(o).name).join(', ');
+    fail('delay', bounds, `${named('delay')} must lie within [${names}] = [${text('minDelay')}, ${text('maxDelay')}]${note}.`);
   }
-  if (quietPeriod === 0) throw new DraingateConfigError('quietPeriod', 'quietPeriod must be greater than 0, e.g. "2s".');
-  if (sidecarPollInterval < 50) {
-    throw new DraingateConfigError('sidecarPollInterval', 'sidecarPollInterval must be at least 50ms, e.g. "500ms".');
-  }
-  if (lb.margin !== undefined && lbMargin >= maxDelay) {
-    throw new DraingateConfigError(
+  // The default margin is not held against a short maxDelay: only a margin the user chose can be wrong.
+  if (!isDefault('lbHealthCheck.margin') && c.lbMargin >= c.maxDelay) {
+    fail(
       'lbHealthCheck.margin',
-      `lbHealthCheck.margin (${formatDuration(lbMargin)}) is not shorter than maxDelay (${formatDuration(maxDelay)}): LB health checks could never end draining. Use e.g. "1s".`,
+      ['maxDelay'],
+      `${named('lbHealthCheck.margin')} is not shorter than ${named('maxDelay')}: LB health checks could never end draining. Use e.g. "1s".`,
     );
   }
-  const budget = maxDelay + drainTimeout + hooksTimeout;
-  if (budget >= gracePeriod) {
-    throw new DraingateConfigError(
+  const pathValues = Object.values(c.paths);
+  if (new Set(pathValues).size !== pathValues.length) {
+    const paths = SETTINGS.filter((s) => s.option.startsWith('paths.')).map((s) => s.option);
+    throw new DraingateConfigError('paths', `option paths must all differ, got ${JSON.stringify(c.paths)}.`, paths.map(source));
+  }
+  const terms: OptionPath[] = ['maxDelay', 'drainTimeout', 'hooksTimeout'];
+  const budget = c.maxDelay + c.drainTimeout + c.hooksTimeout;
+  if (budget >= c.gracePeriod) {
+    const handles = terms.map(handle);
+    fail(
       'gracePeriod',
-      `the shutdown budget does not fit the grace period: maxDelay ${formatDuration(maxDelay)} + drainTimeout ${formatDuration(drainTimeout)} + hooksTimeout ${formatDuration(hooksTimeout)} = ${formatDuration(budget)}, which is not less than gracePeriod ${formatDuration(gracePeriod)}. Lower maxDelay, drainTimeout or hooksTimeout (DRAINGATE_MAX_DELAY, DRAINGATE_DRAIN_TIMEOUT, DRAINGATE_HOOKS_TIMEOUT), or raise the pod's terminationGracePeriodSeconds and DRAINGATE_GRACE_PERIOD to more than ${formatDuration(budget)}.`,
+      terms,
+      `the shutdown budget does not fit the grace period: ${terms.map(inline).join(' + ')} = ${formatDuration(budget)}, which is not less than ${inline('gracePeriod')}. Lower ${handles.slice(0, -1).join(', ')} or ${handles.at(-1)}, or raise the pod's terminationGracePeriodSeconds and ${handle('gracePeriod')} to more than ${formatDuration(budget)}.`,
     );
   }
-
-  return {
-    gracePeriod,
-    minDelay,
-    maxDelay,
-    delay,
-    drainTimeout,
-    hooksTimeout,
-    quietPeriod,
-    quietMinRequests,
-    lbUserAgent,
-    lbPaths,
-    lbUnhealthyThreshold,
-    lbMargin,
-    sidecarUrl,
-    sidecarPollInterval,
-    managementPort,
-    managementHost,
-    paths,
-    readyOnListen,
-    signals,
-    exit,
-    logger,
-    metrics,
-  };
 }

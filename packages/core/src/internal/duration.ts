@@ -25,26 +25,26 @@ export function tryParseDuration(value: string): number | undefined {
  * {@link DraingateConfigError} that names the setting and gives an example.
  */
 export function parseDuration(value: unknown, setting: string, source: string = setting): number {
+  const ms = checkDuration(value);
+  if (typeof ms === 'string') throw new DraingateConfigError(setting, `${source} ${ms}`);
+  return ms;
+}
+
+/**
+ * Milliseconds, or why the value is not a duration, worded to follow the name of what the user set
+ * (`DRAINGATE_MAX_DELAY has the invalid duration "20" ...`).
+ */
+export function checkDuration(value: unknown): number | string {
   const example = '"500ms", "10s" or "1m"';
-  if (typeof value === 'number') {
-    throw new DraingateConfigError(setting, `${source} is the bare number ${value}: durations need a unit, e.g. ${example}.`);
-  }
-  if (typeof value !== 'string') {
-    throw new DraingateConfigError(setting, `${source} must be a duration string such as ${example}, got ${describe(value)}.`);
-  }
+  if (typeof value === 'number') return `is the bare number ${value}: durations need a unit, e.g. ${example}.`;
+  if (typeof value !== 'string') return `must be a duration string such as ${example}, got ${describe(value)}.`;
   const ms = tryParseDuration(value);
   if (ms !== undefined && ms > MAX_DURATION_MS) {
-    throw new DraingateConfigError(
-      setting,
-      `${source} is ${JSON.stringify(value)}, longer than timers allow (24 days): use a shorter duration.`,
-    );
+    return `is ${JSON.stringify(value)}, longer than timers allow (24 days): use a shorter duration.`;
   }
   if (ms === undefined) {
     const hint = /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? ' (a bare number has no unit)' : '';
-    throw new DraingateConfigError(
-      setting,
-      `${source} has the invalid duration ${JSON.stringify(value)}${hint}: use a non-negative number with a unit, e.g. ${example}.`,
-    );
+    return `has the invalid duration ${JSON.stringify(value)}${hint}: use a non-negative number with a unit, e.g. ${example}.`;
   }
   return ms;
 }
