@@ -183,10 +183,10 @@ class Engine implements Sidecar {
   }
 
   start(): void {
-    this.log.info(`draingate-sidecar listening on ${this.url}`, {
-      config: describeConfig(this.config),
-      source: describeSource(this.config),
-    });
+    this.log.info(
+      { config: describeConfig(this.config), source: describeSource(this.config) },
+      `draingate-sidecar listening on ${this.url}`,
+    );
     this.watcher.start();
     if (this.config.failOpenAfterMs !== null) {
       const ms = this.config.failOpenAfterMs;
@@ -319,7 +319,7 @@ class Engine implements Sidecar {
     if (f.message !== this.lastLogged) {
       this.lastLogged = f.message;
       if (f.kind === 'forbidden') this.log.error(f.message);
-      else this.log.warn(f.message, { kind: f.kind });
+      else this.log.warn({ kind: f.kind }, f.message);
     }
   }
 
@@ -435,7 +435,7 @@ class Engine implements Sidecar {
     this.phase = 'draining';
     this.clearFailOpen();
     this.metrics.draining.set(1);
-    this.log.info(`draining (${trigger}): watching the target until it is deregistered`, { deadline: iso(this.deadline()) });
+    this.log.info({ deadline: iso(this.deadline()) }, `draining (${trigger}): watching the target until it is deregistered`);
     this.tick();
   }
 
