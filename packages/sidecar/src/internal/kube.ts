@@ -1,7 +1,8 @@
 import type { CoreV1Event, V1Pod, V1PodCondition } from '@kubernetes/client-node';
-import { Backoff, type Failure, kubeFailure } from './failures.js';
+import { type Failure, kubeFailure } from './failures.js';
 import type { KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
+import { RetryTimer } from './retry-timer.js';
 
 export interface PodRef {
   name: string;
@@ -141,8 +142,8 @@ export class PodWatcher {
   gone: string | null = null;
   private closed = false;
   private abort: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly backoff = new Backoff(500, 30_000);
+  /** The next GET + watch: after a failure not before the backoff (500 ms × 2ⁿ, capped at 30 s) or Retry-After. */
+  private readonly retry = new RetryTimer(() => void this.cycle(), { baseMs: 500, maxMs: 30_000, unref: true });
 
   constructor(
     private readonly api: KubeClient,
@@ -185,7 +186,7 @@ export class PodWatcher {
     const pod = await this.read();
     if (this.closed || this.gone) return;
     if (!pod) {
-      this.schedule(this.backoff.next(this.lastFailure?.retryAfterMs ?? null));
+      this.retry.backOff(this.lastFailure?.retryAfterMs ?? null);
       return;
     }
     const rv = pod.metadata?.resourceVersion;
@@ -199,10 +200,10 @@ export class PodWatcher {
         const f = kubeFailure(err, 'watch pods', this.ref.namespace);
         this.lastFailure = f;
         this.onFailure(f);
-        this.schedule(this.backoff.next(f.retryAfterMs));
+        this.retry.backOff(f.retryAfterMs);
       } else {
         // The server closed the watch (timeout): start again at once, but not in a tight loop.
-        this.schedule(Math.min(1000, this.backoff.next()));
+        this.retry.backOff(null, { atMostMs: 1000 });
       }
     };
     try {
@@ -211,7 +212,7 @@ export class PodWatcher {
         { fieldSelector: `metadata.name=${this.ref.name}`, resourceVersion: rv, timeoutSeconds: 300 },
         ({ type: phase, object }) => {
           const obj = object as V1Pod;
-          this.backoff.reset();
+          this.retry.reset();
           if (phase === 'DELETED') {
             if (obj.metadata?.uid === this.ref.uid) this.gone = `pod ${this.ref.namespace}/${this.ref.name} was deleted`;
             return;
@@ -226,18 +227,9 @@ export class PodWatcher {
     }
   }
 
-  private schedule(ms: number): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.cycle();
-    }, ms);
-    this.timer.unref();
-  }
-
   stop(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.retry.close();
     this.abort?.();
   }
 }
