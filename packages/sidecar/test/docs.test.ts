@@ -65,7 +65,7 @@ describe('exports', () => {
       [
         'Backoff',
         'Failure',
-        'GateWriter',
+        'ConditionWriter',
         'HttpError',
         'KubeClient',
         'authFromKubeConfig',
