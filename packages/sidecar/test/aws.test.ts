@@ -1,7 +1,7 @@
 import { checkSidecarStatus } from '@draingate/core';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { SidecarStatusBody } from '../src/internal/sidecar.js';
+import type { SidecarStatusBody } from '../src/internal/status.js';
 import { serviceAndBinding, useCluster } from './helpers/cluster.js';
 import { ACCESS_DENIED, THROTTLING } from './helpers/fake-elbv2.js';
 import { GATE, waitFor, waitForGate } from './helpers/pods.js';

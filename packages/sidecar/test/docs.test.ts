@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSidecarStatus } from '@draingate/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from '../src/index.js';
 import { SETTINGS } from '../src/internal/config.js';
 
@@ -61,15 +61,9 @@ describe('README', () => {
 
 describe('exports', () => {
   it('src/index.ts exports the config parser and startSidecar', () => {
+    // Not the plumbing: no Kubernetes client, condition writer, backoff or failure classes.
     expect(Object.keys(api).sort()).toEqual(
       [
-        'Backoff',
-        'Failure',
-        'GateWriter',
-        'HttpError',
-        'KubeClient',
-        'authFromKubeConfig',
-        'inClusterAuth',
         'SETTINGS',
         'SidecarConfigError',
         'createJsonLogger',
@@ -80,5 +74,15 @@ describe('exports', () => {
         'usage',
       ].sort(),
     );
+  });
+
+  it('the types of what startSidecar takes and returns are exported with it', () => {
+    expectTypeOf(api.startSidecar).parameter(0).toEqualTypeOf<api.StartSidecarOptions>();
+    expectTypeOf(api.startSidecar).returns.resolves.toEqualTypeOf<api.Sidecar>();
+    expectTypeOf<ReturnType<api.Sidecar['status']>>().toEqualTypeOf<api.SidecarStatusBody>();
+    expectTypeOf<Awaited<ReturnType<api.Sidecar['waitPrestop']>>>().toEqualTypeOf<api.PrestopResult>();
+    expectTypeOf<api.SidecarStatusBody['targets'][number]>().toEqualTypeOf<api.TargetReport>();
+    expectTypeOf<api.StartSidecarOptions['config']>().toEqualTypeOf<api.SidecarConfig>();
+    expectTypeOf<NonNullable<api.StartSidecarOptions['logger']>>().toEqualTypeOf<api.Logger>();
   });
 });

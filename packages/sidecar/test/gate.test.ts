@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { ConditionWriter } from '../src/internal/condition.js';
 import { Failure } from '../src/internal/failures.js';
-import { GateWriter } from '../src/internal/kube.js';
 import { authFromKubeConfig, KubeClient } from '../src/internal/kubeclient.js';
 import { useCluster } from './helpers/cluster.js';
 import { condition, createPod, GATE, readPod, writeConditions } from './helpers/pods.js';
@@ -11,15 +11,15 @@ const cluster = useCluster();
 
 const ALBC = 'target-health.elbv2.k8s.aws/k8s-web-tgb';
 
-async function writerFor(ns: string, name: string): Promise<GateWriter> {
+async function writerFor(ns: string, name: string): Promise<ConditionWriter> {
   const kc = cluster.admin();
   const pod = await createPod(kc, ns, name, { extraGates: [ALBC] });
-  const w = new GateWriter(new KubeClient(authFromKubeConfig(kc)), { name, namespace: ns, uid: pod.metadata?.uid as string }, GATE);
+  const w = new ConditionWriter(new KubeClient(authFromKubeConfig(kc)), { name, namespace: ns, uid: pod.metadata?.uid as string }, GATE);
   w.observe(pod);
   return w;
 }
 
-describe('GateWriter against kube-apiserver', () => {
+describe('ConditionWriter against kube-apiserver', () => {
   it('adds its condition and leaves the kubelet Ready and ALBC target-health conditions intact', async () => {
     const kc = cluster.admin();
     const w = await writerFor('gate', 'keep-others');
@@ -108,7 +108,7 @@ describe('GateWriter against kube-apiserver', () => {
     const kc = cluster.admin();
     const pod = await createPod(kc, 'gate', 'forbidden');
     const token = await cluster.api.tokenFor('gate', 'no-rbac');
-    const w = new GateWriter(
+    const w = new ConditionWriter(
       new KubeClient(authFromKubeConfig(cluster.api.kubeConfigForToken(token))),
       { name: 'forbidden', namespace: 'gate', uid: pod.metadata?.uid as string },
       GATE,

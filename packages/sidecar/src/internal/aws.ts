@@ -32,16 +32,27 @@ interface TargetGroupBinding {
 }
 
 /**
+ * The ELBv2 client: one per process, shared by the pods' sources. The SDK does not retry (`maxAttempts: 1`): the
+ * sidecar's own loop backs off, so every call is counted.
+ */
+export function createElbv2Client(config: SidecarConfig, credentials?: AwsCredentials): ElasticLoadBalancingV2Client {
+  return new ElasticLoadBalancingV2Client({
+    ...(config.aws.region ? { region: config.aws.region } : {}),
+    maxAttempts: 1,
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+  });
+}
+
+/**
  * `DescribeTargetHealth` for this pod's own target in each of its target groups (ip mode: podIP:port; instance
  * mode: instance id:NodePort). Target groups come from config, or from the TargetGroupBindings in the pod's
- * namespace whose Service selects the pod. The SDK does not retry (`maxAttempts: 1`): the sidecar's own loop backs
- * off, so every call is counted.
+ * namespace whose Service selects the pod.
  */
 export class AwsSource implements Source {
   readonly kind = 'aws' as const;
   readonly tellsDeregistration = true;
   readonly pollsRemote = true;
-  readonly client: ElasticLoadBalancingV2Client;
   /** Resolved once (TargetGroupBindings rarely change during a pod's life). */
   targets: OwnTarget[] | null = null;
   calls = 0;
@@ -49,16 +60,10 @@ export class AwsSource implements Source {
   constructor(
     private readonly config: SidecarConfig,
     private readonly kube: KubeClient,
-    credentials: AwsCredentials | undefined,
+    /** The process's client (see {@link createElbv2Client}); not closed by this source. */
+    readonly client: ElasticLoadBalancingV2Client,
     private readonly onCall: (outcome: string) => void = () => {},
-  ) {
-    this.client = new ElasticLoadBalancingV2Client({
-      ...(config.aws.region ? { region: config.aws.region } : {}),
-      maxAttempts: 1,
-      ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
-      ...(credentials ? { credentials } : {}),
-    });
-  }
+  ) {}
 
   async observe(ctx: SourceContext): Promise<Observation> {
     const targets = this.targets ?? (await this.resolveTargets(ctx.pod, ctx.podFailure));
@@ -225,9 +230,5 @@ export class AwsSource implements Source {
       if (e instanceof Failure) throw e;
       throw kubeFailure(e, 'get nodes', '(cluster scope: needs a ClusterRole, or pass --instance-id)');
     }
-  }
-
-  close(): void {
-    this.client.destroy();
   }
 }

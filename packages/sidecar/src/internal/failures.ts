@@ -1,4 +1,5 @@
 import { HttpError } from './kubeclient.js';
+import type { Logger } from './logger.js';
 
 /** How a failed call to the API server or AWS is handled (README "Failure handling"). */
 export type FailureKind =
@@ -154,4 +155,23 @@ export class Backoff {
 /** `ms` ± 20 %. */
 export function jitter(ms: number, random: () => number = Math.random): number {
   return Math.round(ms * (0.8 + 0.4 * random()));
+}
+
+/** The last failure, as `/v1/status` shows it (`lastError`); logged once per distinct problem, not once per retry. */
+export class ErrorReport {
+  last: { message: string; at: string } | null = null;
+  #logged = '';
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  record(f: { kind: FailureKind; message: string }): void {
+    this.last = { message: f.message, at: new Date().toISOString() };
+    if (f.message === this.#logged) return;
+    this.#logged = f.message;
+    if (f.kind === 'forbidden') this.#log.error(f.message);
+    else this.#log.warn({ kind: f.kind }, f.message);
+  }
 }

@@ -1,7 +1,8 @@
-import type { CoreV1Event, V1Pod, V1PodCondition } from '@kubernetes/client-node';
-import { Backoff, type Failure, kubeFailure } from './failures.js';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { type Failure, kubeFailure } from './failures.js';
 import type { KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
+import { RetryTimer } from './retry-timer.js';
 
 export interface PodRef {
   name: string;
@@ -9,97 +10,36 @@ export interface PodRef {
   uid: string;
 }
 
-export type GateStatus = 'True' | 'False';
-
-/** What the sidecar wants the gate condition to say. */
-export interface DesiredGate {
-  status: GateStatus;
-  reason: string;
-  message: string;
-}
-
-export type WriteResult = 'written' | 'unchanged' | 'stopped';
-
 /**
- * Writes the readiness-gate condition of one pod: a strategic merge patch on `pods/status` (conditions merge by
- * `type`, so other controllers' conditions stay), with `metadata.uid` as precondition. Skips the write when the
- * condition already says the same; sets `lastTransitionTime` only when the status changes; never writes False
- * over True. Stops for good on 404 (pod gone) or a uid mismatch (the API server answers 422 for that).
+ * Records core/v1 Events on the pod (what `kubectl describe pod` shows). Failures are logged once per reason, never
+ * thrown. {@link once} records a reason at most once per sidecar run (until {@link forget}).
  */
-export class GateWriter {
-  /** Why writing stopped for good, or `null`. */
-  stopped: string | null = null;
-  /** The condition as last seen on the pod (read, watched or written). */
-  current: V1PodCondition | null = null;
-  writes = 0;
-  /**
-   * The status this writer last wrote. `current` can go stale (a watch event older than our own write arrives
-   * after the write's answer): this keeps True from being overwritten with False, and the time it turned True.
-   */
-  private lastWritten: GateStatus | null = null;
-
-  constructor(
-    private readonly api: KubeClient,
-    readonly pod: PodRef,
-    readonly conditionType: string,
-  ) {}
-
-  /** Takes the condition from a pod object read or watched elsewhere. */
-  observe(pod: V1Pod): void {
-    if (pod.metadata?.uid !== this.pod.uid) return;
-    this.current = pod.status?.conditions?.find((c) => c.type === this.conditionType) ?? null;
-  }
-
-  /** Throws a classified {@link Failure} when the write failed and may be retried. */
-  async write(desired: DesiredGate, now: Date = new Date()): Promise<WriteResult> {
-    if (this.stopped !== null) return 'stopped';
-    const cur = this.current;
-    if ((cur?.status === 'True' || this.lastWritten === 'True') && desired.status !== 'True') return 'unchanged';
-    if (cur && cur.status === desired.status && cur.reason === desired.reason && cur.message === desired.message) return 'unchanged';
-    const condition: Record<string, string> = {
-      type: this.conditionType,
-      status: desired.status,
-      reason: desired.reason,
-      message: desired.message,
-    };
-    // Omitted, the strategic merge keeps the existing lastTransitionTime of this condition.
-    if ((!cur || cur.status !== desired.status) && this.lastWritten !== desired.status) {
-      condition.lastTransitionTime = `${now.toISOString().slice(0, 19)}Z`;
-    }
-    try {
-      const pod = await this.api.request<V1Pod>('PATCH', `${podPath(this.pod)}/status`, {
-        body: { metadata: { uid: this.pod.uid }, status: { conditions: [condition] } },
-        contentType: 'application/strategic-merge-patch+json',
-      });
-      this.writes++;
-      this.lastWritten = desired.status;
-      this.observe(pod);
-      return 'written';
-    } catch (e) {
-      const f = kubeFailure(e, 'patch pods/status', this.pod.namespace);
-      if (f.kind === 'not-found' || f.kind === 'uid-mismatch') {
-        this.stopped =
-          f.kind === 'not-found'
-            ? `pod ${this.pod.namespace}/${this.pod.name} is gone (404): stopped writing`
-            : `${f.message}: stopped writing`;
-        return 'stopped';
-      }
-      throw f;
-    }
-  }
-}
-
-/** Records core/v1 Events on the pod (what `kubectl describe pod` shows). Failures are logged once per reason, never thrown. */
 export class EventRecorder {
   readonly emitted: { reason: string; message: string; type: string }[] = [];
   private readonly failedOnce = new Set<string>();
+  private readonly recorded = new Set<string>();
 
   constructor(
     private readonly api: KubeClient,
     private readonly pod: PodRef,
     private readonly host: string | null,
     private readonly log: Logger,
+    /** Called for each event recorded by {@link once} (the events metric). */
+    private readonly onRecord: (reason: string) => void = () => {},
   ) {}
+
+  /** Records `reason` unless it was already recorded in this run. */
+  once(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): void {
+    if (this.recorded.has(reason)) return;
+    this.recorded.add(reason);
+    this.onRecord(reason);
+    void this.emit(reason, message, type);
+  }
+
+  /** `reason` may be recorded again by {@link once}. */
+  forget(...reasons: string[]): void {
+    for (const r of reasons) this.recorded.delete(r);
+  }
 
   async emit(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
     this.emitted.push({ reason, message, type });
@@ -130,6 +70,14 @@ export class EventRecorder {
   }
 }
 
+/** What is new in a version of the pod the watcher passes on. */
+export interface PodNews {
+  /** The first read of the pod. */
+  first: boolean;
+  /** The first version seen with a `deletionTimestamp`. */
+  deletion: boolean;
+}
+
 /**
  * Follows the own pod: a GET, then a watch on `metadata.name=<pod>` from that resourceVersion; on any error or end,
  * a jittered exponential backoff and again. Keeps the last pod it saw while the API server is unreachable.
@@ -137,17 +85,20 @@ export class EventRecorder {
 export class PodWatcher {
   pod: V1Pod | null = null;
   lastFailure: Failure | null = null;
+  /** A `deletionTimestamp` was seen: the pod is being deleted (Kubernetes never takes that back). */
+  deleting = false;
   /** Set when the pod is gone or replaced (another uid): watching stopped. */
   gone: string | null = null;
   private closed = false;
   private abort: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly backoff = new Backoff(500, 30_000);
+  /** The next GET + watch: after a failure not before the backoff (500 ms × 2ⁿ, capped at 30 s) or Retry-After. */
+  private readonly retry = new RetryTimer(() => void this.cycle(), { baseMs: 500, maxMs: 30_000, unref: true });
 
   constructor(
     private readonly api: KubeClient,
     private readonly ref: PodRef,
-    private readonly onPod: (pod: V1Pod) => void,
+    /** Each version of the pod seen, and what is new about it. */
+    private readonly onPod: (pod: V1Pod, news: PodNews) => void,
     private readonly onFailure: (f: Failure) => void,
   ) {}
 
@@ -176,8 +127,11 @@ export class PodWatcher {
       this.gone = `pod ${this.ref.namespace}/${this.ref.name} now has uid ${pod.metadata.uid}, not ${this.ref.uid}: replaced`;
       return;
     }
+    const first = this.pod === null;
+    const deletion = !this.deleting && Boolean(pod.metadata?.deletionTimestamp);
+    if (deletion) this.deleting = true;
     this.pod = pod;
-    this.onPod(pod);
+    this.onPod(pod, { first, deletion });
   }
 
   private async cycle(): Promise<void> {
@@ -185,7 +139,7 @@ export class PodWatcher {
     const pod = await this.read();
     if (this.closed || this.gone) return;
     if (!pod) {
-      this.schedule(this.backoff.next(this.lastFailure?.retryAfterMs ?? null));
+      this.retry.backOff(this.lastFailure?.retryAfterMs ?? null);
       return;
     }
     const rv = pod.metadata?.resourceVersion;
@@ -199,10 +153,10 @@ export class PodWatcher {
         const f = kubeFailure(err, 'watch pods', this.ref.namespace);
         this.lastFailure = f;
         this.onFailure(f);
-        this.schedule(this.backoff.next(f.retryAfterMs));
+        this.retry.backOff(f.retryAfterMs);
       } else {
         // The server closed the watch (timeout): start again at once, but not in a tight loop.
-        this.schedule(Math.min(1000, this.backoff.next()));
+        this.retry.backOff(null, { atMostMs: 1000 });
       }
     };
     try {
@@ -211,7 +165,7 @@ export class PodWatcher {
         { fieldSelector: `metadata.name=${this.ref.name}`, resourceVersion: rv, timeoutSeconds: 300 },
         ({ type: phase, object }) => {
           const obj = object as V1Pod;
-          this.backoff.reset();
+          this.retry.reset();
           if (phase === 'DELETED') {
             if (obj.metadata?.uid === this.ref.uid) this.gone = `pod ${this.ref.namespace}/${this.ref.name} was deleted`;
             return;
@@ -226,22 +180,13 @@ export class PodWatcher {
     }
   }
 
-  private schedule(ms: number): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.cycle();
-    }, ms);
-    this.timer.unref();
-  }
-
   stop(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.retry.close();
     this.abort?.();
   }
 }
 
-function podPath(p: { name: string; namespace: string }): string {
+export function podPath(p: { name: string; namespace: string }): string {
   return `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`;
 }

@@ -3,11 +3,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** The sidecar's metrics, in its own prom-client Registry (served on `/metrics`). */
 export interface SidecarMetrics {
   registry: Registry;
-  gateStatus: Gauge;
+  /** The pod's readiness-gate condition (not the app's lifecycle). */
+  conditionStatus: Gauge;
   deregistered: Gauge;
   draining: Gauge;
   sourceCalls: Counter<'source' | 'outcome'>;
-  gateWrites: Counter<'outcome'>;
+  conditionWrites: Counter<'outcome'>;
   events: Counter<'reason'>;
   prestopSeconds: Histogram<'ended'>;
 }
@@ -16,7 +17,7 @@ export function createMetrics(registry: Registry = new Registry()): SidecarMetri
   collectDefaultMetrics({ register: registry, prefix: 'draingate_sidecar_' });
   return {
     registry,
-    gateStatus: new Gauge({
+    conditionStatus: new Gauge({
       name: 'draingate_sidecar_gate_status',
       help: 'The readiness-gate condition: 1 True, 0 False or not written',
       registers: [registry],
@@ -37,7 +38,7 @@ export function createMetrics(registry: Registry = new Registry()): SidecarMetri
       labelNames: ['source', 'outcome'],
       registers: [registry],
     }),
-    gateWrites: new Counter({
+    conditionWrites: new Counter({
       name: 'draingate_sidecar_gate_writes_total',
       help: 'pods/status patches, by outcome',
       labelNames: ['outcome'],

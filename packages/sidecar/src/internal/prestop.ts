@@ -1,0 +1,119 @@
+import { formatDuration } from '@draingate/core';
+import type { V1Pod } from '@kubernetes/client-node';
+import { RetryTimer } from './retry-timer.js';
+
+/** What ended a `/v1/prestop` wait. */
+export type PrestopEnd = 'deregistered' | 'fallback-delay' | 'deadline' | 'closed';
+
+/** The answer of `GET /v1/prestop`. */
+export interface PrestopResult {
+  ended: PrestopEnd;
+  waitedMs: number;
+  detail: string;
+}
+
+/** The rules of the waits, from the pod's engine. */
+export interface PrestopRules {
+  /** What ends a wait that began at `begun` (epoch ms) now, or null to keep waiting. Asked every 100 ms. */
+  check(begun: number): Exclude<PrestopEnd, 'closed'> | null;
+  /** The answer's `detail` for `ended`. */
+  detail(ended: PrestopEnd): string;
+  /** After each answer (metrics, log, what to do once no wait is left). */
+  answered(result: PrestopResult): void;
+}
+
+interface Waiter {
+  begun: number;
+  finish(ended: PrestopEnd): void;
+}
+
+/**
+ * The `/v1/prestop` calls in progress for one pod. Each wait ends on the first of: the engine's rules (checked at
+ * once, then every 100 ms, and at once when {@link end} is called, e.g. on `deregistered`), or {@link close}.
+ */
+export class PrestopWaits {
+  readonly #waiters = new Set<Waiter>();
+  readonly #pending = new Set<Promise<PrestopResult>>();
+  readonly #check = new RetryTimer(() => this.#checkAll(), { baseMs: 100, maxMs: 100 });
+  #closed = false;
+
+  constructor(private readonly rules: PrestopRules) {}
+
+  /** Waits in progress. */
+  get count(): number {
+    return this.#waiters.size;
+  }
+
+  /** One more wait; resolves with its answer. */
+  wait(): Promise<PrestopResult> {
+    const begun = Date.now();
+    const p = new Promise<PrestopResult>((resolve) => {
+      const w: Waiter = {
+        begun,
+        finish: (ended) => {
+          if (!this.#waiters.delete(w)) return;
+          const result: PrestopResult = { ended, waitedMs: Date.now() - begun, detail: this.rules.detail(ended) };
+          resolve(result);
+          this.rules.answered(result);
+        },
+      };
+      this.#waiters.add(w);
+      if (this.#closed) w.finish('closed');
+    });
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+    this.#checkAll();
+    return p;
+  }
+
+  /** Ends every wait now with `ended`. */
+  end(ended: PrestopEnd): void {
+    for (const w of [...this.#waiters]) w.finish(ended);
+  }
+
+  /** Resolves once no wait is in progress. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  /** Answers every wait with `closed`; later waits are answered `closed` at once. */
+  close(): void {
+    this.#closed = true;
+    this.#check.close();
+    this.end('closed');
+  }
+
+  #checkAll(): void {
+    for (const w of [...this.#waiters]) {
+      const ended = this.rules.check(w.begun);
+      if (ended) w.finish(ended);
+    }
+    if (this.#waiters.size > 0) this.#check.runIn(100);
+    else this.#check.cancel();
+  }
+}
+
+/**
+ * When `/v1/prestop` must answer at the latest: the pod's deletion deadline (`deletionTimestamp`; without one, the
+ * drain's start + `terminationGracePeriodSeconds`) minus the app's drain budget, so the app keeps its budget.
+ */
+export function prestopDeadline(pod: V1Pod | null, drainStartedAt: number, appDrainBudgetMs: number): number {
+  const dts = pod?.metadata?.deletionTimestamp;
+  if (dts) return new Date(dts as unknown as string).getTime() - appDrainBudgetMs;
+  const grace = pod?.spec?.terminationGracePeriodSeconds ?? 30;
+  return drainStartedAt + grace * 1000 - appDrainBudgetMs;
+}
+
+/** The `detail` of an answer. `noEvidence`: why no evidence is available (for `fallback-delay`). */
+export function prestopDetail(ended: PrestopEnd, s: { noEvidence: string; fallbackDelayMs: number; appDrainBudgetMs: number }): string {
+  switch (ended) {
+    case 'deregistered':
+      return 'the target is deregistered from every target group';
+    case 'fallback-delay':
+      return `no evidence available (${s.noEvidence}): fixed delay ${formatDuration(s.fallbackDelayMs)}`;
+    case 'deadline':
+      return `the deletion deadline minus the app's drain budget (${formatDuration(s.appDrainBudgetMs)}) was reached`;
+    case 'closed':
+      return 'the sidecar is shutting down';
+  }
+}
