@@ -5,8 +5,10 @@ import {
   envOf,
   KNOWN_KINDS,
   NAMESPACE_LABEL,
+  SIDECAR_DEFAULTS,
+  SIDECAR_ENV,
   SIDECAR_GATE,
-  SIDECAR_SETTINGS,
+  SIDECAR_SOURCES,
   WORKLOAD_KINDS,
   type WorkloadContext,
 } from './context.js';
@@ -176,7 +178,7 @@ function checkWorkload(ctx: WorkloadContext, emit: Emit): void {
         emit(
           'unhealthy-threshold-mismatch',
           w,
-          `${app.path}.env[name=DRAINGATE_LB_UNHEALTHY_THRESHOLD]${dg.env.DRAINGATE_LB_UNHEALTHY_THRESHOLD === undefined ? ' (not set: 2)' : ''}`,
+          `${app.path}.env[name=DRAINGATE_LB_UNHEALTHY_THRESHOLD]${dg.env.DRAINGATE_LB_UNHEALTHY_THRESHOLD === undefined ? ` (not set: ${CORE_DEFAULTS.lbUnhealthyThreshold})` : ''}`,
           `draingate counts ${dg.lbUnhealthyThreshold} failing health checks but ${what} needs ${hc.unhealthyThreshold} (${lb.fields.unhealthy})${lower ? ': draining ends while the LB still routes here.' : ': that evidence never completes.'}`,
           lower ? 'error' : 'warning',
         );
@@ -437,6 +439,14 @@ export function diagnoseObjects(objects: readonly K8sObject[], problems: readonl
   return { workloads: workloads.map(ref), findings };
 }
 
+/** `a, b or c`. */
+function orList(values: readonly string[]): string {
+  return values.length <= 1 ? (values[0] ?? '') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+}
+
+/** `--flag / ENV`, as the sidecar names a setting. */
+const label = (flag: string): string => `--${flag} / ${SIDECAR_ENV[flag]}`;
+
 const LOCAL_URL = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:(\d+))?(\/|$)/;
 
 function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
@@ -445,19 +455,20 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
   const w = ctx.workload;
   const v = sc.values;
   const at = (flag: string): string =>
-    sc.from[flag]?.startsWith('--') ? `${sc.container.path}.args` : `${sc.container.path}.env[name=${SIDECAR_SETTINGS[flag] ?? flag}]`;
+    sc.from[flag]?.startsWith('--') ? `${sc.container.path}.args` : `${sc.container.path}.env[name=${SIDECAR_ENV[flag] ?? flag}]`;
   const bad = (flag: string, message: string, severity?: Severity): void => emit('sidecar-config-invalid', w, at(flag), message, severity);
+  const sources = orList(SIDECAR_SOURCES);
   if (sc.source === null) {
     bad(
       'source',
-      'the sidecar has no --source / DRAINGATE_SOURCE (aws, app or albc): it refuses to start, and as a native sidecar it holds the pod back.',
+      `the sidecar has no ${label('source')} (${sources}): it refuses to start, and as a native sidecar it holds the pod back.`,
     );
-  } else if (!['aws', 'app', 'albc'].includes(sc.source)) {
-    bad('source', `--source / DRAINGATE_SOURCE is ${JSON.stringify(sc.source)}: the sidecar accepts aws, app or albc.`);
+  } else if (!SIDECAR_SOURCES.includes(sc.source)) {
+    bad('source', `${label('source')} is ${JSON.stringify(sc.source)}: the sidecar accepts ${sources}.`);
   }
   for (const flag of ['pod-name', 'pod-namespace', 'pod-uid']) {
     if (v[flag] === undefined)
-      bad(flag, `${SIDECAR_SETTINGS[flag]} is not set: the sidecar needs it from the downward API (fieldRef) and refuses to start.`);
+      bad(flag, `${SIDECAR_ENV[flag]} is not set: the sidecar needs it from the downward API (fieldRef) and refuses to start.`);
   }
   if (isObj(sc.container.spec.readinessProbe)) {
     emit(
@@ -473,19 +484,22 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
     if (v.region === undefined) {
       bad(
         'region',
-        'AWS_REGION is not set: the aws source needs the region of the target groups (unless your credentials webhook injects it).',
+        `${SIDECAR_ENV.region} is not set: the aws source needs the region of the target groups (unless your credentials webhook injects it).`,
         'warning',
       );
     }
-    const targetType = v['target-type'] ?? 'ip';
+    const targetType = v['target-type'] ?? SIDECAR_DEFAULTS.targetType;
     if (targetType === 'ip' && v['pod-ip'] === undefined) {
-      bad('pod-ip', 'POD_IP is not set: the aws source in ip mode looks for podIP:port (fieldRef status.podIP) and refuses to start.');
+      bad(
+        'pod-ip',
+        `${SIDECAR_ENV['pod-ip']} is not set: the aws source in ip mode looks for podIP:port (fieldRef status.podIP) and refuses to start.`,
+      );
     }
     for (const lb of lbs) {
       if (lb.targetType !== targetType) {
         bad(
           'target-type',
-          `the sidecar looks for ${targetType} targets (--target-type / DRAINGATE_TARGET_TYPE${v['target-type'] === undefined ? ', default ip' : ''}) but ${lb.type === 'alb' ? `Ingress ${lb.object.name}` : `Service ${lb.object.name}`} registers ${lb.targetType} targets: the gate never turns True.`,
+          `the sidecar looks for ${targetType} targets (${label('target-type')}${v['target-type'] === undefined ? `, default ${SIDECAR_DEFAULTS.targetType}` : ''}) but ${lb.type === 'alb' ? `Ingress ${lb.object.name}` : `Service ${lb.object.name}`} registers ${lb.targetType} targets: the gate never turns True.`,
         );
       }
     }
@@ -496,7 +510,7 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
     if (url === undefined) {
       bad(
         'app-status-url',
-        `the app source needs --app-status-url / DRAINGATE_APP_STATUS_URL (core's management /status, e.g. http://127.0.0.1:${mgmt ?? '9000'}/status) and refuses to start without it.`,
+        `the app source needs ${label('app-status-url')} (core's management /status, e.g. http://127.0.0.1:${mgmt ?? '9000'}/status) and refuses to start without it.`,
       );
     } else if (url !== '(from valueFrom)') {
       const m = LOCAL_URL.exec(url);
@@ -505,32 +519,34 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
         bad('app-status-url', `--app-status-url ${url} does not use the app's management port DRAINGATE_MANAGEMENT_PORT=${mgmt}.`);
       }
     }
-    const threshold = /^\d+$/.test(v['healthy-threshold'] ?? '') ? Number(v['healthy-threshold']) : 5;
+    const given = v['healthy-threshold'];
+    const threshold = /^\d+$/.test(given ?? '') ? Number(given) : SIDECAR_DEFAULTS.healthyThreshold;
     for (const lb of lbs) {
       if (lb.healthCheck.healthyThreshold === threshold) continue;
       const lower = threshold < lb.healthCheck.healthyThreshold;
       bad(
         'healthy-threshold',
-        `the sidecar counts ${threshold} passing health checks (--healthy-threshold${v['healthy-threshold'] === undefined ? ', default 5' : ''}) but the ${lb.type.toUpperCase()} needs ${lb.healthCheck.healthyThreshold}: ${lower ? 'the gate turns True before the LB routes to the pod.' : 'the gate turns True later than needed.'}`,
+        `the sidecar counts ${threshold} passing health checks (--healthy-threshold${given === undefined ? `, default ${SIDECAR_DEFAULTS.healthyThreshold}` : ''}) but the ${lb.type.toUpperCase()} needs ${lb.healthCheck.healthyThreshold}: ${lower ? 'the gate turns True before the LB routes to the pod.' : 'the gate turns True later than needed.'}`,
         lower ? 'error' : 'warning',
       );
     }
   }
+  const listen = v.listen ?? `${SIDECAR_DEFAULTS.listen} (default)`;
   // preStop on the sidecar's /v1/prestop: kubelet calls the pod IP, and SIGTERM comes only when the sidecar answers.
   const pre = ctx.app ? sidecarPreStop(ctx) : null;
   if (pre) {
-    const host = (v.listen ?? '127.0.0.1:9901').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    const host = (v.listen ?? SIDECAR_DEFAULTS.listen).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     if (host === '127.0.0.1' || host === 'localhost' || host === '::1') {
       emit(
         'sidecar-config-invalid',
         w,
         pre.field,
-        `preStop calls the sidecar's port ${pre.port}, but the sidecar listens on ${v.listen ?? '127.0.0.1:9901 (default)'}: kubelet sends preStop hooks to the pod IP, so the hook fails and SIGTERM comes at once. Use --listen=0.0.0.0:${pre.port}.`,
+        `preStop calls the sidecar's port ${pre.port}, but the sidecar listens on ${listen}: kubelet sends preStop hooks to the pod IP, so the hook fails and SIGTERM comes at once. Use --listen=0.0.0.0:${pre.port}.`,
       );
     }
     const dg = ctx.draingate;
     const budgetRaw = v['app-drain-budget'];
-    const budget = budgetRaw === undefined ? 10_000 : tryCoreDuration(budgetRaw);
+    const budget = budgetRaw === undefined ? SIDECAR_DEFAULTS.appDrainBudget : tryCoreDuration(budgetRaw);
     if (dg && budget !== undefined && budget < dg.minDelay + dg.drainTimeout + dg.hooksTimeout) {
       emit(
         'budget-exceeds-grace-period',
@@ -548,7 +564,7 @@ function checkSidecarConfig(ctx: WorkloadContext, emit: Emit): void {
         'sidecar-config-invalid',
         w,
         `${ctx.app?.path ?? ctx.podPath}.env[name=DRAINGATE_SIDECAR_URL]`,
-        `DRAINGATE_SIDECAR_URL is ${url}, but the sidecar listens on ${v.listen ?? '127.0.0.1:9901 (default)'}: core never hears from it.`,
+        `DRAINGATE_SIDECAR_URL is ${url}, but the sidecar listens on ${listen}: core never hears from it.`,
       );
     }
   }

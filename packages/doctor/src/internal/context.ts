@@ -1,3 +1,4 @@
+import { parseDuration, SIDECAR_SETTINGS, type SidecarSettingSpec } from '@draingate/core';
 import { CORE_DEFAULTS, tryCoreDuration } from './draingate-env.js';
 import { get, isObj, type K8sObject, type Obj, objs, str } from './objects.js';
 
@@ -20,7 +21,6 @@ export const KNOWN_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 export const NAMESPACE_LABEL = 'elbv2.k8s.aws/pod-readiness-gate-inject';
-export const SIDECAR_GATE = 'draingate.io/lb-ready';
 
 /** One container of the pod template, with its field path. */
 export interface ContainerInfo {
@@ -62,9 +62,9 @@ export interface SidecarInfo {
   readonly container: ContainerInfo;
   /** `--source` / `DRAINGATE_SOURCE` (required by the sidecar: no default); `null` when not set. */
   readonly source: string | null;
-  /** `--condition-type` / `DRAINGATE_CONDITION_TYPE`, default `draingate.io/lb-ready`. */
+  /** `--condition-type` / `DRAINGATE_CONDITION_TYPE`, default {@link SIDECAR_GATE}. */
   readonly conditionType: string;
-  /** Port of `--listen` / `DRAINGATE_LISTEN`, default 9901. */
+  /** Port of `--listen` / `DRAINGATE_LISTEN` (default from the sidecar's settings). */
   readonly listenPort: number | null;
   /** Every setting given, flag → value (`(from valueFrom)` when doctor cannot see it). */
   readonly values: Readonly<Record<string, string>>;
@@ -74,25 +74,47 @@ export interface SidecarInfo {
   readonly native: boolean;
 }
 
-/** The sidecar's settings: flag name → environment variable (packages/sidecar/src/internal/config.ts). */
-export const SIDECAR_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
-  source: 'DRAINGATE_SOURCE',
-  'condition-type': 'DRAINGATE_CONDITION_TYPE',
-  listen: 'DRAINGATE_LISTEN',
-  'pod-name': 'POD_NAME',
-  'pod-namespace': 'POD_NAMESPACE',
-  'pod-uid': 'POD_UID',
-  'pod-ip': 'POD_IP',
-  'node-name': 'NODE_NAME',
-  region: 'AWS_REGION',
-  'target-type': 'DRAINGATE_TARGET_TYPE',
-  'app-status-url': 'DRAINGATE_APP_STATUS_URL',
-  'healthy-threshold': 'DRAINGATE_HEALTHY_THRESHOLD',
-  'target-group-arn': 'DRAINGATE_TARGET_GROUP_ARNS',
-  'target-port': 'DRAINGATE_TARGET_PORT',
-  'instance-id': 'DRAINGATE_INSTANCE_ID',
-  'app-drain-budget': 'DRAINGATE_APP_DRAIN_BUDGET',
+function sidecarSetting(flag: string): SidecarSettingSpec {
+  const s = SIDECAR_SETTINGS.find((x) => x.flag === flag);
+  if (!s) throw new Error(`doctor: the sidecar's settings have no --${flag}`);
+  return s;
+}
+
+function sidecarDefault(flag: string): string {
+  const value = sidecarSetting(flag).default;
+  if (value === null) throw new Error(`doctor: the sidecar's --${flag} has no default`);
+  return value;
+}
+
+/**
+ * Each setting's environment variable, by flag (`listen` → `DRAINGATE_LISTEN`), from the sidecar's own settings
+ * table, which core hosts (`SIDECAR_SETTINGS`): doctor does not depend on the sidecar package (its AWS SDK and
+ * Kubernetes client).
+ */
+export const SIDECAR_ENV: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(SIDECAR_SETTINGS.map((s) => [s.flag, s.env])),
+);
+
+/** The sidecar's defaults that doctor's rules use (durations in milliseconds, parsed by core as the sidecar does). */
+export const SIDECAR_DEFAULTS: {
+  readonly conditionType: string;
+  readonly listen: string;
+  readonly targetType: string;
+  readonly healthyThreshold: number;
+  readonly appDrainBudget: number;
+} = Object.freeze({
+  conditionType: sidecarDefault('condition-type'),
+  listen: sidecarDefault('listen'),
+  targetType: sidecarDefault('target-type'),
+  healthyThreshold: Number(sidecarDefault('healthy-threshold')),
+  appDrainBudget: parseDuration(sidecarDefault('app-drain-budget'), 'app-drain-budget'),
 });
+
+/** The readiness gate the sidecar writes unless told otherwise (`--condition-type`). */
+export const SIDECAR_GATE: string = SIDECAR_DEFAULTS.conditionType;
+
+/** The values `--source` accepts. */
+export const SIDECAR_SOURCES: readonly string[] = sidecarSetting('source').values ?? [];
 
 /** The draingate settings of the app container, from its `DRAINGATE_*` env, with core's defaults. */
 export interface DraingateSettings {
@@ -201,7 +223,7 @@ function sidecarSettings(c: ContainerInfo): { values: Record<string, string>; fr
     from[flag] = `--${flag}`;
   }
   const { env, unresolved } = envOf(c.spec);
-  for (const [flag, name] of Object.entries(SIDECAR_SETTINGS)) {
+  for (const [flag, name] of Object.entries(SIDECAR_ENV)) {
     if (flag in values) continue;
     if (env[name] !== undefined) {
       values[flag] = env[name] as string;
@@ -412,7 +434,7 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
   let sidecar: SidecarInfo | null = null;
   if (sidecarContainer) {
     const { values, from } = sidecarSettings(sidecarContainer);
-    const listen = /:(\d+)$/.exec(values.listen ?? '127.0.0.1:9901');
+    const listen = /:(\d+)$/.exec(values.listen ?? SIDECAR_DEFAULTS.listen);
     sidecar = {
       container: sidecarContainer,
       source: values.source ?? null,

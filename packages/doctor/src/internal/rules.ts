@@ -1,4 +1,5 @@
 /** The rules doctor checks: id, severity, why it matters, the fix, and the deploy timeline each one protects. */
+import { SIDECAR_GATE, SIDECAR_SOURCES } from './context.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -28,7 +29,7 @@ const NEW_POD = `New pod (rollout), DESIGN §1:
           ⇒ if Kubernetes counts the pod Ready at tN, the rollout deletes an old pod before the LB sends
             traffic to the new one: capacity drops, at worst to zero (502/503)
   Readiness gates make "Ready" wait for the LB: ALBC's target-health.elbv2.k8s.aws/<tgb> (ip mode, namespace
-  labelled before the pod was created) or draingate's draingate.io/lb-ready (written by the sidecar).`;
+  labelled before the pod was created) or draingate's ${SIDECAR_GATE} (written by the sidecar).`;
 
 function rule(r: Omit<Rule, 'explain'> & { timeline: string; reasoning: string }): Rule {
   return {
@@ -67,7 +68,7 @@ export const RULES: readonly Rule[] = [
     severity: 'warning',
     title: 'instance targets without the draingate sidecar in `app` mode',
     why: 'With target-type instance the LB targets nodes, so the AWS Load Balancer Controller cannot inject a readiness gate: nothing holds a new pod back until the LB sends it traffic, and nothing observes the old pod leaving the LB.',
-    fix: 'Prefer target-type ip. If you keep instance targets, run the draingate sidecar with `--source app` and declare readinessGates: [{ conditionType: draingate.io/lb-ready }].',
+    fix: `Prefer target-type ip. If you keep instance targets, run the draingate sidecar with \`--source app\` and declare readinessGates: [{ conditionType: ${SIDECAR_GATE} }].`,
     reasoning:
       "In instance mode the target group holds node:NodePort pairs and kube-proxy picks the pod. ALBC's pod readiness gate only exists for ip targets. The sidecar's `app` source derives the gate from the LB health checks the app itself answered, with no AWS API calls.",
     timeline: NEW_POD,
@@ -87,7 +88,7 @@ export const RULES: readonly Rule[] = [
     severity: 'warning',
     title: 'no readiness gate holds new pods back until the load balancer routes to them',
     why: 'Without a readiness gate (declared, or injected by the controller in ip mode), Kubernetes counts a pod Ready before the LB has registered it and its health checks passed; a fast rollout removes old targets first. With the sidecar but no declared gate, the condition it writes is waited for by nobody.',
-    fix: 'Declare readinessGates: [{ conditionType: draingate.io/lb-ready }] with the draingate sidecar, or use ip targets with the namespace label so the controller injects its gate.',
+    fix: `Declare readinessGates: [{ conditionType: ${SIDECAR_GATE} }] with the draingate sidecar, or use ip targets with the namespace label so the controller injects its gate.`,
     reasoning:
       'A readiness gate is an extra pod condition that must be True for the pod to be Ready. The rollout (maxUnavailable/maxSurge) counts Ready pods, so the gate paces the rollout to the LB.',
     timeline: NEW_POD,
@@ -95,10 +96,10 @@ export const RULES: readonly Rule[] = [
   rule({
     id: 'readiness-gate-without-sidecar',
     severity: 'error',
-    title: 'draingate.io/lb-ready is declared but no draingate sidecar writes it',
+    title: `${SIDECAR_GATE} is declared but no draingate sidecar writes it`,
     why: 'A declared readiness gate whose condition nobody sets keeps every new pod un-Ready forever: the rollout stalls at the first new pod (progressDeadlineExceeded).',
     fix: 'Add the draingate sidecar (a native sidecar: initContainers entry with restartPolicy: Always) or remove the readiness gate.',
-    reasoning: 'Kubernetes treats a missing condition of a declared gate as False. Only the sidecar patches draingate.io/lb-ready.',
+    reasoning: `Kubernetes treats a missing condition of a declared gate as False. Only the sidecar patches ${SIDECAR_GATE}.`,
     timeline: NEW_POD,
   }),
   rule({
@@ -194,7 +195,7 @@ export const RULES: readonly Rule[] = [
     severity: 'error',
     title: "the draingate sidecar's settings do not fit the pod or the load balancer",
     why: "The sidecar refuses to start without --source and the downward-API pod identity, the aws source needs the region and the pod IP (ip mode), the app source needs core's /status URL; a sidecar port other than the one in DRAINGATE_SIDECAR_URL means core never hears from it; a preStop on the sidecar's port fails when the sidecar listens on loopback only (kubelet calls the pod IP); a target type other than the LB's means the sidecar looks for a target that does not exist (the gate never turns True). A healthy threshold below the LB's turns the gate True before the LB routes (error); above it, later than needed (warning). A readinessProbe on the sidecar can take the whole pod out of the LB (warning).",
-    fix: "Give the sidecar --source aws|app|albc, POD_NAME/POD_NAMESPACE/POD_UID/POD_IP from the downward API, AWS_REGION (aws) or --app-status-url http://127.0.0.1:<management port>/status (app), --healthy-threshold = the LB's healthy threshold (app), --target-type = the LB's target type (aws), and point DRAINGATE_SIDECAR_URL at its --listen port; see examples/k8s/base/deployment.yaml.",
+    fix: `Give the sidecar --source ${SIDECAR_SOURCES.join('|')}, POD_NAME/POD_NAMESPACE/POD_UID/POD_IP from the downward API, AWS_REGION (aws) or --app-status-url http://127.0.0.1:<management port>/status (app), --healthy-threshold = the LB's healthy threshold (app), --target-type = the LB's target type (aws), and point DRAINGATE_SIDECAR_URL at its --listen port; see examples/k8s/base/deployment.yaml.`,
     reasoning:
       'The sidecar validates its configuration at start and exits on an error (packages/sidecar: `draingate-sidecar --help`). As a native sidecar that crash-loops, it holds the whole pod back.',
     timeline: `${NEW_POD}\n\n${OLD_POD}`,
