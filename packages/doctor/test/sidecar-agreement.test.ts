@@ -9,7 +9,8 @@ import { SIDECAR_SETTINGS } from '@draingate/core';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig as resolveSidecarConfig, SETTINGS } from '../../sidecar/src/internal/config.js';
 import { checkManifests, parseManifests } from '../src/index.js';
-import { buildContext, SIDECAR_DEFAULTS, SIDECAR_GATE } from '../src/internal/context.js';
+import { buildContext } from '../src/internal/context.js';
+import { SIDECAR_DEFAULTS, SIDECAR_GATE } from '../src/internal/sidecar.js';
 
 /** A bare Pod whose draingate sidecar gets these args and env. */
 function pod(args: string[], env: Record<string, string>): string {
