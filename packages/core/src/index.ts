@@ -31,3 +31,4 @@ export type { Logger } from './internal/logger.js';
 export type { AnyRequest, AnyResponse, AnyServer, ServerKind } from './internal/servers.js';
 export type { SidecarStatus, SidecarTarget } from './internal/sidecar-contract.js';
 export { checkSidecarStatus } from './internal/sidecar-contract.js';
+export { SIDECAR_SETTINGS, type SidecarSettingKind, type SidecarSettingSpec } from './internal/sidecar-settings.js';

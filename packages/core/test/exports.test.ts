@@ -23,6 +23,7 @@ describe('@draingate/core exports', () => {
         'ENV_VARS',
         'Gate',
         'SIDECAR_ENV_VARS',
+        'SIDECAR_SETTINGS',
         'STATES',
         'checkSidecarStatus',
         'createGate',

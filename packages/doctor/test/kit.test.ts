@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../core/dist/index.js';
 import { checkManifests, checkPaths, parseManifests, renderKustomization } from '../src/index.js';
-import { envOf } from '../src/internal/context.js';
+import { envOf } from '../src/internal/pod.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const kit = join(root, 'examples/k8s');

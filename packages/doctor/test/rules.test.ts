@@ -1,4 +1,7 @@
-/** Every rule has a failing and a passing fixture (test/fixtures/rules/<rule>.{fail,pass}.yaml). */
+/**
+ * Every rule is one module (src/internal/rules/<rule>.ts) with a failing and a passing fixture
+ * (test/fixtures/rules/<rule>.{fail,pass}.yaml).
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +14,19 @@ const run = (name: string) => {
   const report = checkManifests(readFileSync(join(dir, name), 'utf8'), `rules/${name}`);
   return report.units.flatMap((u) => u.findings);
 };
+
+describe('rule modules', () => {
+  it('each rule is one module, src/internal/rules/<id>.ts, that defines it (and the registry lists it)', async () => {
+    const modules = readdirSync(join(import.meta.dirname, '../src/internal/rules'))
+      .filter((f) => f !== 'index.ts')
+      .sort();
+    expect(modules).toEqual(RULES.map((r) => `${r.id}.ts`).sort());
+    for (const name of modules) {
+      const exported = Object.values(await import(`../src/internal/rules/${name.replace(/\.ts$/, '.js')}`)) as { id: string }[];
+      expect(exported.map((r) => r.id)).toEqual([name.replace(/\.ts$/, '')]);
+    }
+  });
+});
 
 describe('rule fixtures', () => {
   it('exist as a fail/pass pair for every rule, and for nothing else', () => {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { KustomizeError } from './kustomize.js';
 import { InputError } from './load.js';
 import { checkPaths, formatHuman, formatJson } from './report.js';
-import { findRule, RULE_IDS, RULES } from './rules.js';
+import { findRule, RULE_IDS, RULES } from './rules/index.js';
 
 /** What the CLI talks to; the real process in dist/cli.js, anything in tests. */
 export interface CliIo {

@@ -1,5 +1,13 @@
-import { CORE_DEFAULTS, tryCoreDuration } from './draingate-env.js';
+/**
+ * Everything that belongs to one workload (Deployment, StatefulSet, DaemonSet or Pod): its pod template, app and
+ * sidecar containers, Services, load balancers, Namespace, PDBs, and the facts several rules read from them.
+ * Rules receive it; they do not search the input themselves (except for RBAC, which they find in `all`).
+ */
+import { type DraingateSettings, draingateSettings } from './draingate-env.js';
+import { ingressBackends, type LoadBalancer, loadBalancersFor } from './load-balancers.js';
 import { get, isObj, type K8sObject, type Obj, objs, str } from './objects.js';
+import { type ContainerInfo, containers } from './pod.js';
+import { isSidecarContainer, type SidecarInfo, sidecarInfo } from './sidecar.js';
 
 export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod']);
 export const KNOWN_KINDS: ReadonlySet<string> = new Set([
@@ -20,95 +28,6 @@ export const KNOWN_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 export const NAMESPACE_LABEL = 'elbv2.k8s.aws/pod-readiness-gate-inject';
-export const SIDECAR_GATE = 'draingate.io/lb-ready';
-
-/** One container of the pod template, with its field path. */
-export interface ContainerInfo {
-  readonly spec: Obj;
-  readonly name: string;
-  /** e.g. `spec.template.spec.containers[name=app]` */
-  readonly path: string;
-  readonly init: boolean;
-}
-
-/** The load balancer health check as the AWS Load Balancer Controller will configure it. */
-export interface HealthCheck {
-  readonly protocol: string;
-  /** `null` for TCP health checks. */
-  readonly path: string | null;
-  readonly intervalSeconds: number;
-  readonly unhealthyThreshold: number;
-  readonly healthyThreshold: number;
-}
-
-/** One load balancer (target group) in front of the workload. */
-export interface LoadBalancer {
-  readonly type: 'alb' | 'nlb';
-  /** The Ingress (ALB) or Service (NLB) whose annotations configure it. */
-  readonly object: K8sObject;
-  /** The Service whose pods are the targets. */
-  readonly service: K8sObject;
-  readonly targetType: 'ip' | 'instance';
-  readonly healthCheck: HealthCheck;
-  readonly deregistrationDelaySeconds: number;
-  /** Where each setting was read from: `metadata.annotations[...]` or `(default)`. */
-  readonly fields: Readonly<Record<'targetType' | 'path' | 'protocol' | 'interval' | 'unhealthy' | 'deregistration', string>>;
-  /** The object that carried each annotation (Service annotations override the Ingress's). */
-  readonly origins: Readonly<Record<'targetType' | 'path' | 'protocol' | 'interval' | 'unhealthy' | 'deregistration', K8sObject>>;
-}
-
-/** The draingate sidecar, if the pod runs one, with the settings it reads (flags win over env, as in the sidecar). */
-export interface SidecarInfo {
-  readonly container: ContainerInfo;
-  /** `--source` / `DRAINGATE_SOURCE` (required by the sidecar: no default); `null` when not set. */
-  readonly source: string | null;
-  /** `--condition-type` / `DRAINGATE_CONDITION_TYPE`, default `draingate.io/lb-ready`. */
-  readonly conditionType: string;
-  /** Port of `--listen` / `DRAINGATE_LISTEN`, default 9901. */
-  readonly listenPort: number | null;
-  /** Every setting given, flag → value (`(from valueFrom)` when doctor cannot see it). */
-  readonly values: Readonly<Record<string, string>>;
-  /** Where each setting came from: `--flag` or the environment variable. */
-  readonly from: Readonly<Record<string, string>>;
-  /** A native sidecar: an init container with `restartPolicy: Always`. */
-  readonly native: boolean;
-}
-
-/** The sidecar's settings: flag name → environment variable (packages/sidecar/src/internal/config.ts). */
-export const SIDECAR_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
-  source: 'DRAINGATE_SOURCE',
-  'condition-type': 'DRAINGATE_CONDITION_TYPE',
-  listen: 'DRAINGATE_LISTEN',
-  'pod-name': 'POD_NAME',
-  'pod-namespace': 'POD_NAMESPACE',
-  'pod-uid': 'POD_UID',
-  'pod-ip': 'POD_IP',
-  'node-name': 'NODE_NAME',
-  region: 'AWS_REGION',
-  'target-type': 'DRAINGATE_TARGET_TYPE',
-  'app-status-url': 'DRAINGATE_APP_STATUS_URL',
-  'healthy-threshold': 'DRAINGATE_HEALTHY_THRESHOLD',
-  'target-group-arn': 'DRAINGATE_TARGET_GROUP_ARNS',
-  'target-port': 'DRAINGATE_TARGET_PORT',
-  'instance-id': 'DRAINGATE_INSTANCE_ID',
-  'app-drain-budget': 'DRAINGATE_APP_DRAIN_BUDGET',
-});
-
-/** The draingate settings of the app container, from its `DRAINGATE_*` env, with core's defaults. */
-export interface DraingateSettings {
-  /** true when the container sets any DRAINGATE_* variable (else the app is assumed to use draingate because of its probes). */
-  readonly explicit: boolean;
-  readonly env: Readonly<Record<string, string>>;
-  readonly gracePeriod: number;
-  readonly minDelay: number;
-  readonly maxDelay: number;
-  readonly drainTimeout: number;
-  readonly hooksTimeout: number;
-  readonly lbUnhealthyThreshold: number;
-  readonly sidecarUrl: string | null;
-  /** Variables given through valueFrom/envFrom, whose values doctor cannot see. */
-  readonly unresolved: readonly string[];
-}
 
 export interface WorkloadContext {
   readonly workload: K8sObject;
@@ -164,232 +83,9 @@ export function selects(selector: unknown, labels: Readonly<Record<string, strin
   return true;
 }
 
-function containers(pod: Obj, base: string): ContainerInfo[] {
-  const out: ContainerInfo[] = [];
-  for (const [list, init] of [
-    ['initContainers', true],
-    ['containers', false],
-  ] as const) {
-    for (const [i, c] of objs(pod[list]).entries()) {
-      const name = str(c.name) ?? `#${i}`;
-      out.push({ spec: c, name, path: `${base}.${list}[name=${name}]`, init });
-    }
-  }
-  return out;
-}
-
-function isSidecarContainer(c: ContainerInfo): boolean {
-  const image = str(c.spec.image) ?? '';
-  const words = [...(Array.isArray(c.spec.command) ? c.spec.command : []), ...(Array.isArray(c.spec.args) ? c.spec.args : [])].map(String);
-  return (
-    c.name === 'draingate-sidecar' || /draingate\/sidecar|draingate-sidecar/.test(image) || words.some((w) => /draingate-sidecar/.test(w))
-  );
-}
-
-/** The sidecar's settings as `{ flag: value }`, from `--flag value` / `--flag=value` arguments, else its env. */
-function sidecarSettings(c: ContainerInfo): { values: Record<string, string>; from: Record<string, string> } {
-  const args = [...(Array.isArray(c.spec.command) ? c.spec.command : []), ...(Array.isArray(c.spec.args) ? c.spec.args : [])].map(String);
-  const values: Record<string, string> = {};
-  const from: Record<string, string> = {};
-  for (const [i, a] of args.entries()) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) continue;
-    const flag = m[1] as string;
-    const value = m[2] ?? args[i + 1];
-    if (value === undefined || (m[2] === undefined && value.startsWith('--'))) continue;
-    values[flag] = value;
-    from[flag] = `--${flag}`;
-  }
-  const { env, unresolved } = envOf(c.spec);
-  for (const [flag, name] of Object.entries(SIDECAR_SETTINGS)) {
-    if (flag in values) continue;
-    if (env[name] !== undefined) {
-      values[flag] = env[name] as string;
-      from[flag] = name;
-    } else if (unresolved.includes(name)) {
-      values[flag] = '(from valueFrom)';
-      from[flag] = name;
-    }
-  }
-  return { values, from };
-}
-
-/** Env of a container as name → literal value; names set through valueFrom are listed separately. */
-export function envOf(c: Obj): { env: Record<string, string>; unresolved: string[] } {
-  const env: Record<string, string> = {};
-  const unresolved: string[] = [];
-  for (const e of objs(c.env)) {
-    const name = str(e.name);
-    if (!name) continue;
-    if (e.value !== undefined && e.value !== null) env[name] = String(e.value);
-    else if (e.valueFrom !== undefined) unresolved.push(name);
-    else env[name] = '';
-  }
-  return { env, unresolved };
-}
-
-function draingateSettings(app: ContainerInfo | null): DraingateSettings | null {
-  if (!app) return null;
-  const { env, unresolved } = envOf(app.spec);
-  const names = Object.keys(env).filter((n) => n.startsWith('DRAINGATE_'));
-  const readyz = get(app.spec, 'readinessProbe', 'httpGet', 'path') === '/readyz';
-  const prestop = get(app.spec, 'lifecycle', 'preStop', 'httpGet', 'path') === '/prestop';
-  if (names.length === 0 && !readyz && !prestop && !unresolved.some((n) => n.startsWith('DRAINGATE_'))) return null;
-  const duration = (name: string, fallback: number): number => {
-    const v = env[name];
-    return v === undefined ? fallback : (tryCoreDuration(v) ?? fallback);
-  };
-  const thresholdRaw = env.DRAINGATE_LB_UNHEALTHY_THRESHOLD;
-  const threshold =
-    thresholdRaw !== undefined && /^\d+$/.test(thresholdRaw.trim()) ? Number(thresholdRaw) : CORE_DEFAULTS.lbUnhealthyThreshold;
-  return {
-    explicit: names.length > 0,
-    env: Object.fromEntries(names.map((n) => [n, env[n] as string])),
-    gracePeriod: duration('DRAINGATE_GRACE_PERIOD', CORE_DEFAULTS.gracePeriod),
-    minDelay: duration('DRAINGATE_MIN_DELAY', CORE_DEFAULTS.minDelay),
-    maxDelay: duration('DRAINGATE_MAX_DELAY', CORE_DEFAULTS.maxDelay),
-    drainTimeout: duration('DRAINGATE_DRAIN_TIMEOUT', CORE_DEFAULTS.drainTimeout),
-    hooksTimeout: duration('DRAINGATE_HOOKS_TIMEOUT', CORE_DEFAULTS.hooksTimeout),
-    lbUnhealthyThreshold: threshold,
-    sidecarUrl: env.DRAINGATE_SIDECAR_URL ?? null,
-    unresolved: unresolved.filter((n) => n.startsWith('DRAINGATE_')),
-  };
-}
-
 /** Does this container expose the Service's target port (a number or a port name)? */
 function servesPort(c: ContainerInfo, targetPort: unknown): boolean {
   return objs(c.spec.ports).some((p) => p.containerPort === targetPort || (typeof targetPort === 'string' && p.name === targetPort));
-}
-
-const ALB = 'alb.ingress.kubernetes.io/';
-const NLB = 'service.beta.kubernetes.io/';
-
-function int(value: string | undefined, fallback: number): number {
-  return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : fallback;
-}
-
-/** `deregistration_delay.timeout_seconds` from a target-group-attributes annotation (`k1=v1,k2=v2`). */
-function deregistrationDelay(attributes: string | undefined): number | undefined {
-  if (!attributes) return undefined;
-  for (const pair of attributes.split(',')) {
-    const [k, v] = pair.split('=').map((s) => s.trim());
-    if (k === 'deregistration_delay.timeout_seconds' && v !== undefined && /^\d+$/.test(v)) return Number(v);
-  }
-  return undefined;
-}
-
-function isAlbIngress(ing: K8sObject): boolean {
-  const cls = get(ing.raw, 'spec', 'ingressClassName') ?? ing.annotations['kubernetes.io/ingress.class'];
-  return cls === 'alb' || Object.keys(ing.annotations).some((a) => a.startsWith(ALB));
-}
-
-function ingressBackends(ing: K8sObject): string[] {
-  const names: string[] = [];
-  const def = get(ing.raw, 'spec', 'defaultBackend', 'service', 'name');
-  if (typeof def === 'string') names.push(def);
-  for (const rule of objs(get(ing.raw, 'spec', 'rules'))) {
-    for (const p of objs(get(rule, 'http', 'paths'))) {
-      const n = get(p, 'backend', 'service', 'name');
-      if (typeof n === 'string') names.push(n);
-    }
-  }
-  return names;
-}
-
-function albFor(ing: K8sObject, svc: K8sObject): LoadBalancer {
-  // Service annotations win over the Ingress's (AWS Load Balancer Controller, "Ingress annotations").
-  const pick = (key: string): { value: string | undefined; field: string; origin: K8sObject } => {
-    const full = ALB + key;
-    if (svc.annotations[full] !== undefined) return { value: svc.annotations[full], field: `metadata.annotations["${full}"]`, origin: svc };
-    if (ing.annotations[full] !== undefined) return { value: ing.annotations[full], field: `metadata.annotations["${full}"]`, origin: ing };
-    return { value: undefined, field: `metadata.annotations["${full}"] (not set)`, origin: ing };
-  };
-  const tt = pick('target-type');
-  const path = pick('healthcheck-path');
-  const proto = pick('healthcheck-protocol');
-  const interval = pick('healthcheck-interval-seconds');
-  const unhealthy = pick('unhealthy-threshold-count');
-  const healthy = pick('healthy-threshold-count');
-  const attrs = pick('target-group-attributes');
-  const grpc = pick('backend-protocol-version').value === 'GRPC';
-  return {
-    type: 'alb',
-    object: ing,
-    service: svc,
-    targetType: tt.value === 'ip' ? 'ip' : 'instance',
-    healthCheck: {
-      protocol: (proto.value ?? 'HTTP').toUpperCase(),
-      path: path.value ?? (grpc ? '/AWS.ALB/healthcheck' : '/'),
-      intervalSeconds: int(interval.value, 15),
-      unhealthyThreshold: int(unhealthy.value, 2),
-      healthyThreshold: int(healthy.value, 2),
-    },
-    deregistrationDelaySeconds: deregistrationDelay(attrs.value) ?? 300,
-    fields: {
-      targetType: tt.field,
-      path: path.field,
-      protocol: proto.field,
-      interval: interval.field,
-      unhealthy: unhealthy.field,
-      deregistration: attrs.field,
-    },
-    origins: {
-      targetType: tt.origin,
-      path: path.origin,
-      protocol: proto.origin,
-      interval: interval.origin,
-      unhealthy: unhealthy.origin,
-      deregistration: attrs.origin,
-    },
-  };
-}
-
-function isNlbService(svc: K8sObject): boolean {
-  // The controller only provisions load balancers for Services of type LoadBalancer; on a ClusterIP/NodePort
-  // Service these annotations (often rendered by a chart regardless of type) do nothing.
-  if (get(svc.raw, 'spec', 'type') !== 'LoadBalancer') return false;
-  const type = svc.annotations[`${NLB}aws-load-balancer-type`];
-  return type === 'external' || type === 'nlb-ip' || get(svc.raw, 'spec', 'loadBalancerClass') === 'service.k8s.aws/nlb';
-}
-
-function nlbFor(svc: K8sObject): LoadBalancer {
-  const pick = (key: string): { value: string | undefined; field: string } => {
-    const full = `${NLB}aws-load-balancer-${key}`;
-    const value = svc.annotations[full];
-    return { value, field: `metadata.annotations["${full}"]${value === undefined ? ' (not set)' : ''}` };
-  };
-  const tt = pick('nlb-target-type');
-  const type = svc.annotations[`${NLB}aws-load-balancer-type`];
-  const proto = pick('healthcheck-protocol');
-  const protocol = (proto.value ?? 'TCP').toUpperCase();
-  const path = pick('healthcheck-path');
-  const interval = pick('healthcheck-interval');
-  const unhealthy = pick('healthcheck-unhealthy-threshold');
-  const healthy = pick('healthcheck-healthy-threshold');
-  const attrs = pick('target-group-attributes');
-  return {
-    type: 'nlb',
-    object: svc,
-    service: svc,
-    targetType: type === 'nlb-ip' || tt.value === 'ip' ? 'ip' : 'instance',
-    healthCheck: {
-      protocol,
-      path: protocol === 'TCP' ? null : (path.value ?? '/'),
-      intervalSeconds: int(interval.value, 10),
-      unhealthyThreshold: int(unhealthy.value, 3),
-      healthyThreshold: int(healthy.value, 3),
-    },
-    deregistrationDelaySeconds: deregistrationDelay(attrs.value) ?? 300,
-    fields: {
-      targetType: tt.field,
-      path: path.field,
-      protocol: proto.field,
-      interval: interval.field,
-      unhealthy: unhealthy.field,
-      deregistration: attrs.field,
-    },
-    origins: { targetType: svc, path: svc, protocol: svc, interval: svc, unhealthy: svc, deregistration: svc },
-  };
 }
 
 /** Gathers everything that belongs to one Deployment/StatefulSet. */
@@ -409,30 +105,12 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
   const main = list.filter((c) => !c.init);
   const app = main.find((c) => targetPorts.some((tp) => servesPort(c, tp))) ?? main.find((c) => !isSidecarContainer(c)) ?? null;
   const sidecarContainer = list.find(isSidecarContainer);
-  let sidecar: SidecarInfo | null = null;
-  if (sidecarContainer) {
-    const { values, from } = sidecarSettings(sidecarContainer);
-    const listen = /:(\d+)$/.exec(values.listen ?? '127.0.0.1:9901');
-    sidecar = {
-      container: sidecarContainer,
-      source: values.source ?? null,
-      conditionType: values['condition-type'] ?? SIDECAR_GATE,
-      listenPort: listen ? Number(listen[1]) : null,
-      values,
-      from,
-      native: sidecarContainer.init && sidecarContainer.spec.restartPolicy === 'Always',
-    };
-  }
+  const sidecar = sidecarContainer ? sidecarInfo(sidecarContainer) : null;
   const serviceNames = new Set(services.map((s) => s.name));
   const ingresses = all.filter(
     (o) => o.kind === 'Ingress' && sameNamespace(o.namespace, ns) && ingressBackends(o).some((n) => serviceNames.has(n)),
   );
-  const loadBalancers: LoadBalancer[] = [];
-  for (const ing of ingresses) {
-    if (!isAlbIngress(ing)) continue;
-    for (const svc of services) if (ingressBackends(ing).includes(svc.name)) loadBalancers.push(albFor(ing, svc));
-  }
-  for (const svc of services) if (isNlbService(svc)) loadBalancers.push(nlbFor(svc));
+  const loadBalancers = loadBalancersFor(services, ingresses);
   const namespaces = all.filter((o) => o.kind === 'Namespace');
   const namespaceObject =
     ns !== null ? (namespaces.find((n) => n.name === ns) ?? null) : namespaces.length === 1 ? (namespaces[0] as K8sObject) : null;
@@ -471,4 +149,42 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
     pdbs,
     all,
   };
+}
+
+// Facts several rules read.
+
+/** `terminationGracePeriodSeconds` (Kubernetes' default 30 when not set) and the field to change. */
+export function terminationGrace(ctx: WorkloadContext): { seconds: number; field: string } {
+  const set = typeof ctx.pod.terminationGracePeriodSeconds === 'number';
+  return {
+    seconds: set ? (ctx.pod.terminationGracePeriodSeconds as number) : 30,
+    field: `${ctx.podPath}.terminationGracePeriodSeconds${set ? '' : ' (not set: 30)'}`,
+  };
+}
+
+/** The condition types of the pod's declared `readinessGates`. */
+export function declaredGates(ctx: WorkloadContext): string[] {
+  return objs(ctx.pod.readinessGates).map((g) => str(g.conditionType) ?? '');
+}
+
+/** The load balancers that target pod IPs (the AWS Load Balancer Controller's readiness gate exists only for these). */
+export function ipTargets(ctx: WorkloadContext): LoadBalancer[] {
+  return ctx.loadBalancers.filter((lb) => lb.targetType === 'ip');
+}
+
+/** Is the workload's Namespace in the input and labelled for the controller's readiness-gate injection? */
+export function namespaceLabelled(ctx: WorkloadContext): boolean {
+  return ctx.namespaceObject?.labels[NAMESPACE_LABEL] === 'enabled';
+}
+
+/** The app's preStop, when it is an httpGet to the sidecar's port (`/v1/prestop`). */
+export function sidecarPreStop(ctx: WorkloadContext): { port: number; field: string } | null {
+  const app = ctx.app;
+  const sc = ctx.sidecar;
+  if (!app || !sc) return null;
+  const port = get(app.spec, 'lifecycle', 'preStop', 'httpGet', 'port');
+  const named = typeof port === 'string' ? objs(app.spec.ports).find((p) => p.name === port)?.containerPort : undefined;
+  const number = typeof port === 'number' ? port : typeof named === 'number' ? named : /^\d+$/.test(String(port)) ? Number(port) : null;
+  if (number === null || number !== sc.listenPort) return null;
+  return { port: number, field: `${app.path}.lifecycle.preStop.httpGet` };
 }

@@ -1,8 +1,11 @@
 /**
  * What doctor needs from @draingate/core's configuration, taken from core itself (never mirrored): its defaults in
- * milliseconds, its duration syntax, and its verdict on a container's `DRAINGATE_*` environment.
+ * milliseconds, its duration syntax, its verdict on a container's `DRAINGATE_*` environment, and the app
+ * container's settings read with them.
  */
 import { DEFAULTS, DraingateConfigError, ENV_VARS, parseDuration, resolveConfig } from '@draingate/core';
+import { get } from './objects.js';
+import { type ContainerInfo, envOf } from './pod.js';
 
 /** Core's defaults (`DEFAULTS`), durations converted to milliseconds by core's own parser. */
 export const CORE_DEFAULTS: {
@@ -59,4 +62,52 @@ export function coreConfigRefusal(env: Readonly<Record<string, string>>): CoreCo
       : (Object.keys(ENV_VARS).find((name) => ENV_VARS[name] === setting) ?? null);
     return { error, variable };
   }
+}
+
+/** The draingate settings of the app container, from its `DRAINGATE_*` env, with core's defaults. */
+export interface DraingateSettings {
+  /** true when the container sets any DRAINGATE_* variable (else the app is assumed to use draingate because of its probes). */
+  readonly explicit: boolean;
+  readonly env: Readonly<Record<string, string>>;
+  readonly gracePeriod: number;
+  readonly minDelay: number;
+  readonly maxDelay: number;
+  readonly drainTimeout: number;
+  readonly hooksTimeout: number;
+  readonly lbUnhealthyThreshold: number;
+  readonly sidecarUrl: string | null;
+  /** Variables given through valueFrom/envFrom, whose values doctor cannot see. */
+  readonly unresolved: readonly string[];
+}
+
+/**
+ * The app's draingate settings, or `null` when the app does not use draingate: no `DRAINGATE_*` variable, no
+ * `/readyz` readinessProbe and no `/prestop` preStop.
+ */
+export function draingateSettings(app: ContainerInfo | null): DraingateSettings | null {
+  if (!app) return null;
+  const { env, unresolved } = envOf(app.spec);
+  const names = Object.keys(env).filter((n) => n.startsWith('DRAINGATE_'));
+  const readyz = get(app.spec, 'readinessProbe', 'httpGet', 'path') === '/readyz';
+  const prestop = get(app.spec, 'lifecycle', 'preStop', 'httpGet', 'path') === '/prestop';
+  if (names.length === 0 && !readyz && !prestop && !unresolved.some((n) => n.startsWith('DRAINGATE_'))) return null;
+  const duration = (name: string, fallback: number): number => {
+    const v = env[name];
+    return v === undefined ? fallback : (tryCoreDuration(v) ?? fallback);
+  };
+  const thresholdRaw = env.DRAINGATE_LB_UNHEALTHY_THRESHOLD;
+  const threshold =
+    thresholdRaw !== undefined && /^\d+$/.test(thresholdRaw.trim()) ? Number(thresholdRaw) : CORE_DEFAULTS.lbUnhealthyThreshold;
+  return {
+    explicit: names.length > 0,
+    env: Object.fromEntries(names.map((n) => [n, env[n] as string])),
+    gracePeriod: duration('DRAINGATE_GRACE_PERIOD', CORE_DEFAULTS.gracePeriod),
+    minDelay: duration('DRAINGATE_MIN_DELAY', CORE_DEFAULTS.minDelay),
+    maxDelay: duration('DRAINGATE_MAX_DELAY', CORE_DEFAULTS.maxDelay),
+    drainTimeout: duration('DRAINGATE_DRAIN_TIMEOUT', CORE_DEFAULTS.drainTimeout),
+    hooksTimeout: duration('DRAINGATE_HOOKS_TIMEOUT', CORE_DEFAULTS.hooksTimeout),
+    lbUnhealthyThreshold: threshold,
+    sidecarUrl: env.DRAINGATE_SIDECAR_URL ?? null,
+    unresolved: unresolved.filter((n) => n.startsWith('DRAINGATE_')),
+  };
 }

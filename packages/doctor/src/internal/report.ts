@@ -1,9 +1,9 @@
 import { stringify } from 'yaml';
-import { type Diagnosis, diagnoseObjects, type Finding, type ObjectRef } from './checks.js';
+import { type Diagnosis, diagnoseObjects } from './diagnose.js';
+import type { Finding, ObjectRef, Severity } from './finding.js';
 import { type InputUnit, loadInputs } from './load.js';
 import type { K8sObject } from './objects.js';
 import { parseManifests } from './objects.js';
-import type { Severity } from './rules.js';
 
 /** The findings of one input unit (a kustomization, a directory, or the files given). */
 export interface UnitReport extends Diagnosis {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { DraingateConfigError, formatDuration, parseDuration } from '@draingate/core';
+import { DraingateConfigError, formatDuration, parseDuration, SIDECAR_SETTINGS, type SidecarSettingSpec } from '@draingate/core';
 import { SidecarConfigError } from './errors.js';
 
 /** Where target health comes from (see README "Sources"). */
@@ -35,136 +35,15 @@ export interface SidecarConfig {
   app: { statusUrl: string | null; healthyThreshold: number };
 }
 
-type Kind = 'string' | 'list' | 'duration' | 'optional-duration' | 'port' | 'integer' | 'enum';
+/** One setting: its flag, its environment variable, its default (core's {@link SidecarSettingSpec}). */
+export type SettingSpec = SidecarSettingSpec;
 
-/** One setting: its flag, its environment variable, its default. The README's table is generated from this list. */
-export interface SettingSpec {
-  flag: string;
-  env: string;
-  kind: Kind;
-  /** The default as written on the command line; `null`: none. */
-  default: string | null;
-  values?: readonly string[];
-  doc: string;
-}
-
-/** Every setting the sidecar reads. */
-export const SETTINGS: readonly SettingSpec[] = [
-  {
-    flag: 'source',
-    env: 'DRAINGATE_SOURCE',
-    kind: 'enum',
-    values: ['aws', 'app', 'albc'],
-    default: null,
-    doc: 'where target health comes from (required)',
-  },
-  {
-    flag: 'condition-type',
-    env: 'DRAINGATE_CONDITION_TYPE',
-    kind: 'string',
-    default: 'draingate.io/lb-ready',
-    doc: "the readiness gate's condition type",
-  },
-  { flag: 'listen', env: 'DRAINGATE_LISTEN', kind: 'string', default: '127.0.0.1:9901', doc: 'host:port of the localhost API' },
-  {
-    flag: 'kubeconfig',
-    env: 'KUBECONFIG',
-    kind: 'string',
-    default: null,
-    doc: 'kubeconfig file for local runs; unset: in-cluster service account',
-  },
-  { flag: 'pod-name', env: 'POD_NAME', kind: 'string', default: null, doc: 'downward API `metadata.name` (required)' },
-  { flag: 'pod-namespace', env: 'POD_NAMESPACE', kind: 'string', default: null, doc: 'downward API `metadata.namespace` (required)' },
-  { flag: 'pod-uid', env: 'POD_UID', kind: 'string', default: null, doc: 'downward API `metadata.uid` (required): the patch precondition' },
-  { flag: 'pod-ip', env: 'POD_IP', kind: 'string', default: null, doc: 'downward API `status.podIP` (required for `aws` in ip mode)' },
-  { flag: 'node-name', env: 'NODE_NAME', kind: 'string', default: null, doc: 'downward API `spec.nodeName` (events; `aws` instance mode)' },
-  {
-    flag: 'poll-interval',
-    env: 'DRAINGATE_POLL_INTERVAL',
-    kind: 'duration',
-    default: '5s',
-    doc: 'source poll interval while starting and draining (±20 % jitter)',
-  },
-  {
-    flag: 'propagation-margin',
-    env: 'DRAINGATE_PROPAGATION_MARGIN',
-    kind: 'duration',
-    default: '5s',
-    doc: 'wait after every target is draining/unused/gone before reporting `deregistered`',
-  },
-  {
-    flag: 'fallback-delay',
-    env: 'DRAINGATE_FALLBACK_DELAY',
-    kind: 'duration',
-    default: '30s',
-    doc: '`/v1/prestop` fixed wait when no evidence is available',
-  },
-  {
-    flag: 'app-drain-budget',
-    env: 'DRAINGATE_APP_DRAIN_BUDGET',
-    kind: 'duration',
-    default: '10s',
-    doc: 'time the app needs after preStop: `/v1/prestop` answers by the deletion deadline minus this',
-  },
-  {
-    flag: 'fail-open-after',
-    env: 'DRAINGATE_FAIL_OPEN_AFTER',
-    kind: 'optional-duration',
-    default: null,
-    doc: 'set the gate True anyway after this long (off by default; logged as a warning and an event)',
-  },
-  { flag: 'region', env: 'AWS_REGION', kind: 'string', default: null, doc: '`aws`: region (required for `aws`)' },
-  {
-    flag: 'aws-endpoint',
-    env: 'DRAINGATE_AWS_ENDPOINT',
-    kind: 'string',
-    default: null,
-    doc: '`aws`: ELBv2 endpoint URL override (VPC endpoints, tests)',
-  },
-  {
-    flag: 'target-group-arn',
-    env: 'DRAINGATE_TARGET_GROUP_ARNS',
-    kind: 'list',
-    default: null,
-    doc: '`aws`: target group ARNs (flag repeatable; env comma-separated); unset: from TargetGroupBindings',
-  },
-  {
-    flag: 'target-type',
-    env: 'DRAINGATE_TARGET_TYPE',
-    kind: 'enum',
-    values: ['ip', 'instance'],
-    default: 'ip',
-    doc: '`aws`: ip (podIP:port) or instance (instance id:NodePort)',
-  },
-  {
-    flag: 'target-port',
-    env: 'DRAINGATE_TARGET_PORT',
-    kind: 'port',
-    default: null,
-    doc: '`aws`: container port (ip) or NodePort (instance); unset: from the Service of the TargetGroupBinding',
-  },
-  {
-    flag: 'instance-id',
-    env: 'DRAINGATE_INSTANCE_ID',
-    kind: 'string',
-    default: null,
-    doc: "`aws` instance mode: the node's EC2 instance id; unset: from the Node's `spec.providerID`",
-  },
-  {
-    flag: 'app-status-url',
-    env: 'DRAINGATE_APP_STATUS_URL',
-    kind: 'string',
-    default: null,
-    doc: "`app`: URL of core's management `/status` (required for `app`)",
-  },
-  {
-    flag: 'healthy-threshold',
-    env: 'DRAINGATE_HEALTHY_THRESHOLD',
-    kind: 'integer',
-    default: '5',
-    doc: "`app`: the target group's HealthyThresholdCount",
-  },
-];
+/**
+ * Every setting the sidecar reads; the README's table and `--help` are generated from this list. The rows are pure
+ * data that core hosts (`SIDECAR_SETTINGS`, packages/core/src/internal/sidecar-settings.ts) so that doctor reads the
+ * same flags, environment variables and defaults without depending on this package; parsing stays here.
+ */
+export const SETTINGS: readonly SettingSpec[] = SIDECAR_SETTINGS;
 
 function label(s: SettingSpec): string {
   return `--${s.flag} / ${s.env}`;
