@@ -14,6 +14,7 @@ import {
   settingOf,
   valueAt,
 } from './settings.js';
+import { SIDECAR_SETTINGS } from './sidecar-settings.js';
 
 export type {
   EndpointPaths,
@@ -29,27 +30,13 @@ export { DEFAULTS, ENV_VARS } from './settings.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Variables of the draingate-sidecar container (@draingate/sidecar), not of the app. They are refused like any
- * unknown DRAINGATE_* variable, with a message that says where they belong (a ConfigMap shared through `envFrom`
- * gives them to both containers). The sidecar's tests check this list against its own settings.
+ * Variables of the draingate-sidecar container (@draingate/sidecar), not of the app: the `DRAINGATE_*` names of the
+ * sidecar's own settings table. They are refused like any unknown DRAINGATE_* variable, with a message that says
+ * where they belong (a ConfigMap shared through `envFrom` gives them to both containers).
  */
-export const SIDECAR_ENV_VARS: readonly string[] = Object.freeze([
-  'DRAINGATE_SOURCE',
-  'DRAINGATE_CONDITION_TYPE',
-  'DRAINGATE_LISTEN',
-  'DRAINGATE_POLL_INTERVAL',
-  'DRAINGATE_PROPAGATION_MARGIN',
-  'DRAINGATE_FALLBACK_DELAY',
-  'DRAINGATE_APP_DRAIN_BUDGET',
-  'DRAINGATE_FAIL_OPEN_AFTER',
-  'DRAINGATE_AWS_ENDPOINT',
-  'DRAINGATE_TARGET_GROUP_ARNS',
-  'DRAINGATE_TARGET_TYPE',
-  'DRAINGATE_TARGET_PORT',
-  'DRAINGATE_INSTANCE_ID',
-  'DRAINGATE_APP_STATUS_URL',
-  'DRAINGATE_HEALTHY_THRESHOLD',
-]);
+export const SIDECAR_ENV_VARS: readonly string[] = Object.freeze(
+  SIDECAR_SETTINGS.map((s) => s.env).filter((name) => name.startsWith('DRAINGATE_')),
+);
 
 /**
  * Kubernetes injects `<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT_8080_TCP_ADDR`, ... for every Service in the
