@@ -26,6 +26,7 @@ export type {
   StatusReport,
 } from './internal/gate.js';
 export { createGate, Gate, STATES } from './internal/gate.js';
+export { type HealthCheckDefaults, LB_TYPES, type LbType, type LbTypeFacts, lbTypeOfProtocol } from './internal/lb-types.js';
 export type { LifecycleState, StateChange } from './internal/lifecycle.js';
 export type { Logger } from './internal/logger.js';
 export type { AnyRequest, AnyResponse, AnyServer, ServerKind } from './internal/servers.js';

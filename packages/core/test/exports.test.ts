@@ -24,6 +24,8 @@ describe('@draingate/core exports', () => {
         'Gate',
         'SIDECAR_ENV_VARS',
         'SIDECAR_SETTINGS',
+        'LB_TYPES',
+        'lbTypeOfProtocol',
         'STATES',
         'checkSidecarStatus',
         'createGate',
