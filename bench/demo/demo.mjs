@@ -5,17 +5,17 @@
 // timeline of what clients saw, the final table, and writes an SVG chart of requests per second by outcome.
 //
 //   ./run demo                                   (from the repository root; installs and builds first)
-//   node examples/node-http/demo.mjs [--chart file.svg] [--lag 7]
+//   node bench/demo/demo.mjs [--chart file.svg] [--lag 7]
 //
 // It is the short version of the rollout benchmark: `pnpm bench:rollout` (bench/rollout/, see bench/README.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { demoAdapters } from '../../bench/rollout/adapters/index.mjs';
-import { assertHaproxy } from '../../bench/rollout/haproxy.mjs';
-import { chartSvg, failureKinds, fmtS, table } from '../../bench/rollout/report.mjs';
-import { ALB_HEALTH_CHECK, killActiveRuns, runScenario } from '../../bench/rollout/scenarios.mjs';
+import { demoAdapters } from '../rollout/adapters/index.mjs';
+import { assertHaproxy } from '../rollout/haproxy.mjs';
+import { chartSvg, failureKinds, fmtS, table } from '../rollout/report.mjs';
+import { ALB_HEALTH_CHECK, killActiveRuns, runScenario } from '../rollout/scenarios.mjs';
 
 const RATE = 200; // requests/s through each load balancer
 const REPLICAS = 2;
@@ -29,7 +29,7 @@ try {
     },
   }));
 } catch (error) {
-  console.error(`${error.message}\nusage: node examples/node-http/demo.mjs [--chart file.svg] [--lag seconds]`);
+  console.error(`${error.message}\nusage: node bench/demo/demo.mjs [--chart file.svg] [--lag seconds]`);
   process.exit(2);
 }
 const LAG = Number(args.lag) * 1000;
