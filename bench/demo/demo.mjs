@@ -14,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { demoAdapters } from '../rollout/adapters/index.mjs';
 import { assertHaproxy } from '../rollout/haproxy.mjs';
+import { LB_MODELS } from '../rollout/lb-models.mjs';
 import { chartSvg, failureKinds, fmtS, table } from '../rollout/report.mjs';
-import { ALB_HEALTH_CHECK, killActiveRuns, runScenario } from '../rollout/scenarios.mjs';
+import { killActiveRuns, runScenario } from '../rollout/scenarios.mjs';
+
+const ALB_HEALTH_CHECK = LB_MODELS.single.healthCheck;
 
 const RATE = 200; // requests/s through each load balancer
 const REPLICAS = 2;
@@ -142,6 +145,7 @@ try {
         replicas: REPLICAS,
         lag: LAG,
         rate: RATE,
+        lbModel: 'single',
         minRequests: 0,
         warmup: 4000,
         tail: 2000,
