@@ -108,7 +108,6 @@ class NodesLb extends LoadBalancer {
     this.applyAt = this.nodes.map(() => new Map());
     /** Per node: fail-open periods, [{ from, to }]. */
     this.failOpen = this.nodes.map(() => []);
-    this.checks = 0;
   }
 
   #draw(kind, target, i, range) {
@@ -214,7 +213,6 @@ class NodesLb extends LoadBalancer {
     const hc = this.model.healthCheck;
     const node = this.nodes[i];
     const port = nt.target.checkPort ?? nt.target.port;
-    this.checks++;
     return healthCheck({
       localAddress: node.address,
       port,

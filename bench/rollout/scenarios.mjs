@@ -181,15 +181,29 @@ export async function runScenario(o) {
 /**
  * A deleted pod's result. Times are ms after its deletion: SIGTERM, exit, the API's `draining` (ALBC's
  * DeregisterTargets), each LB node's deregistration, stop of routing and last request, and the evidence that
- * ended draining (draingate pods log it: "draining ended: <kind> {…}").
+ * ended draining with its time after draining began (draingate's examples print each state change as
+ * `{"event":"state",…,"reason":"evidence: <kind>","at":…}`; the detail comes from core's log line
+ * "draining ended: <kind>", when the log level shows it).
  */
 function podResult(p, routing) {
   const after = (t) => (t === null || t === undefined ? null : t - p.deletedAt);
-  const ended = /draining ended: ([\w-]+) (\{.*\})/.exec(p.output);
-  let detail = null;
-  try {
-    detail = ended ? JSON.parse(ended[2]) : null;
-  } catch {}
+  const json = (line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      return null;
+    }
+  };
+  const lines = p.output.split('\n');
+  const states = lines
+    .filter((l) => l.startsWith('{"event":"state"'))
+    .map(json)
+    .filter(Boolean);
+  const draining = states.find((x) => x.to === 'draining');
+  const stopping = states.find((x) => x.to === 'stopping' && x.reason?.startsWith('evidence: '));
+  // "[draingate] info draining ended: quiet-period {…}" (core's logger) or a pino line whose msg says so (fastify)
+  const endedLine = lines.find((l) => l.includes('draining ended: '));
+  const ended = endedLine && (json(endedLine) ?? json(/draining ended: [\w-]+ (\{.*\})/.exec(endedLine)?.[1] ?? ''));
   return {
     name: p.name,
     running: !p.exitedAt, // still running when the measurement stopped (exitWait)
@@ -215,9 +229,9 @@ function podResult(p, routing) {
       requests: n.requests,
     })),
     exit: !p.exitedAt ? 'running' : p.killed ? 'SIGKILL' : (p.exit.signal ?? p.exit.code),
-    evidence: ended?.[1] ?? /"reason":"evidence: ([\w-]+)"/.exec(p.output)?.[1] ?? null,
-    evidenceAfter: detail?.afterMs ?? null,
-    evidenceDetail: detail?.detail ?? null,
+    evidence: stopping?.reason.slice('evidence: '.length) ?? ended?.evidence ?? null,
+    evidenceAfter: stopping && draining ? stopping.at - draining.at : (ended?.afterMs ?? null),
+    evidenceDetail: ended?.detail ?? null,
     output: p.output,
   };
 }
