@@ -1,26 +1,23 @@
-// HAProxy as the load balancer of the rollout harness: one frontend, one backend of server-template slots that
-// the controller emulation (controller.mjs) fills and empties through the runtime API, like the AWS Load Balancer
-// Controller registers and deregisters pod IPs in a target group.
-//
-// How it is set up to behave like an ALB target group (and where it differs):
+// HAProxy in the rollout harness: `runHaproxy` starts it for every LB model (lb-models.mjs) and reads its log;
+// `startHaproxy` is the single-node model's configuration (`--lb-model single`: one frontend, one backend of
+// server-template slots that lb-single.mjs fills and empties through the runtime API). The multi-node models
+// build their own configuration (lb-nodes.mjs) on the same settings:
 // - HTTP mode, keep-alive to the backends (`http-reuse always`: idle server connections are shared by all
 //   client connections, as ALB nodes keep a pool of connections per target).
 // - No retries, no redispatch (`retries 0`, `option redispatch` off): an ALB never retries; a refused or reset
 //   backend connection is an error answer to the client (HAProxy: 503 when the connection is refused, 502 when
 //   the connection is reset or closed before the answer). `option abortonclose` stays off.
-// - Active health checks like a target group's: `GET <path>` over HTTP/1.1 with `Host` and
-//   `User-Agent: ELB-HealthChecker/2.0`, `interval`, healthy threshold (`rise`) and unhealthy threshold (`fall`).
-//   A newly registered target must pass `rise` checks before it gets traffic (ALB: "initial" until healthy):
-//   the controller puts a new slot in health `down` before taking it out of maintenance.
-// - Deregistration = `set server … state maint`: no new requests, requests in flight run to their end, and no
-//   more health checks (an ALB target in "draining"). HAProxy's `drain` state would keep health-checking and
-//   would still route "persistent" requests; nothing here is persistent, but maint is the closer match.
+// - Deregistration = `set server … state maint`: no new requests, requests in flight run to their end (and in
+//   the single model no more health checks). HAProxy's `drain` state would keep health-checking and would still
+//   route "persistent" requests; nothing here is persistent, but maint is the closer match.
 // - Idle timeouts: `timeout server 60s` and an idle-connection pool kept `pool-purge-delay 60s`, like the ALB's
 //   60 s idle timeout, so a backend's keepAliveTimeout must exceed 60 s or it closes sockets HAProxy may reuse.
-// - Differences: one HAProxy process is one "LB node" (an ALB has one node per AZ, each health-checking on its
-//   own; draingate's health-check evidence waits for every node it saw, so one node is the easy case for the
-//   count but the same logic). When every target is down HAProxy answers 503; an ALB "fails open" and routes
-//   to all of them — the scenarios never take every target out (maxUnavailable 0, scale-in keeps one).
+// - A log line per request (HTTP) or connection (TCP) on stdout: which node's frontend sent it to which slot,
+//   when. The harness reads it to know the last request each node sent to each pod.
+// Single model only: HAProxy's own active health checks like a target group's (`GET <path>` over HTTP/1.1 with
+// `Host` and `User-Agent: ELB-HealthChecker/2.0`, `interval`, healthy threshold `rise`, unhealthy threshold
+// `fall`; a new target must pass `rise` checks: it is put in health `down` before it leaves maintenance). One
+// HAProxy there is one "LB node"; when every target is down it answers 503 (no fail-open).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -42,20 +39,24 @@ export function freePort() {
 }
 
 /**
- * @param {{ healthCheck: { path: string, interval: number, rise: number, fall: number, timeout?: number } }} options
- *   durations in ms
+ * The single-node model (`--lb-model single`): one HAProxy is the whole load balancer, with HAProxy's own health
+ * checks. (The multi-node models build their own configuration: lb-nodes.mjs.)
+ * @param {{ healthCheck: { path: string, interval: number, rise: number, fall: number, timeout?: number },
+ *           onLog?: (line: string) => void }} options  durations in ms
  */
-export async function startHaproxy({ healthCheck }) {
-  const dir = mkdtempSync(join(tmpdir(), 'draingate-haproxy-'));
-  const sock = join(dir, 'admin.sock');
+export async function startHaproxy({ healthCheck, onLog }) {
   const port = await freePort();
   const hc = healthCheck;
-  const cfg = `global
+  const haproxy = await runHaproxy(
+    (sock) => `global
   stats socket ${sock} mode 600 level admin
   stats timeout 1m
+  log stdout format raw local0
 
 defaults
   mode http
+  log global
+  log-format "${LOG_FORMAT.http}"
   timeout connect 2s
   timeout client 65s
   timeout server 60s
@@ -78,19 +79,76 @@ backend be
   http-check expect status 200
   default-server inter ${hc.interval}ms fastinter ${hc.interval}ms downinter ${hc.interval}ms rise ${hc.rise} fall ${hc.fall} pool-purge-delay 60s
   server-template pod 1-${SLOTS} 127.0.0.1:1 disabled check
-`;
+`,
+    { onLog },
+  );
+
+  /** Each slot's state from `show servers state`: { slot, addr, port, admin: 'ready'|'maint', up: boolean }. */
+  async function servers() {
+    const out = await haproxy.admin('show servers state be');
+    const rows = [];
+    for (const line of out.split('\n')) {
+      if (!line || line.startsWith('#') || /^\d+$/.test(line)) continue;
+      const f = line.split(' ');
+      // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ... srv_port (field 18)
+      rows.push({
+        name: f[3],
+        addr: f[4],
+        up: f[5] === '2', // SRV_ST_RUNNING
+        // srv_admin_state flags: FMAINT 0x01, IMAINT 0x02, CMAINT 0x04 (set by `disabled` in the config, kept
+        // after `state ready`), FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20
+        maint: (Number(f[6]) & 0x23) !== 0,
+        drain: (Number(f[6]) & 0x18) !== 0,
+        port: Number(f[18]),
+      });
+    }
+    return rows;
+  }
+
+  return { ...haproxy, port, servers };
+}
+
+/**
+ * One request (HTTP mode) or connection (TCP mode) per line: accept time (epoch s.ms; per request on a kept-alive
+ * connection in HTTP mode), frontend, server, status. parseLogLine() reads it.
+ */
+export const LOG_FORMAT = { http: '%Ts.%ms %f %s %ST', tcp: '%Ts.%ms %f %s -' };
+
+/** @returns {{ at: number, frontend: string, server: string, status: string } | null} */
+export function parseLogLine(line) {
+  const m = /^(\d+)\.(\d{3}) (\S+) (\S+) (\S+)$/.exec(line);
+  return m ? { at: Number(m[1]) * 1000 + Number(m[2]), frontend: m[3], server: m[4], status: m[5] } : null;
+}
+
+/**
+ * Starts HAProxy in the foreground with the configuration `config(adminSocketPath)` returns, waits until its
+ * runtime API answers (bounded: 10 s), and hands each line of its stdout (`log stdout`) to `onLog`.
+ * `admin(command)` sends one runtime-API command, or several joined by "; " (one connection, in order).
+ * @param {(sock: string) => string} config @param {{ onLog?: (line: string) => void }} [o]
+ */
+export async function runHaproxy(config, { onLog } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'draingate-haproxy-'));
+  const sock = join(dir, 'admin.sock');
   const cfgPath = join(dir, 'haproxy.cfg');
-  writeFileSync(cfgPath, cfg);
+  writeFileSync(cfgPath, config(sock));
   let child;
   try {
-    child = spawn('haproxy', ['-db', '-f', cfgPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn('haproxy', ['-db', '-f', cfgPath], { stdio: ['ignore', onLog ? 'pipe' : 'ignore', 'pipe'] });
   } catch (error) {
     throw haproxyMissing(error);
   }
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d) => {
-    stderr += d;
+    if (stderr.length < 100_000) stderr += d;
   });
+  if (onLog) {
+    let rest = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      const lines = (rest + d).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLog(line);
+    });
+  }
   const exited = new Promise((resolve, reject) => {
     child.once('error', (error) => reject(haproxyMissing(error)));
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -111,7 +169,7 @@ backend be
       s.end(`${command}\n`);
     });
 
-  // Wait until the frontend and the runtime API answer (bounded: 10 s).
+  // Wait until the runtime API answers (bounded: 10 s).
   const t0 = Date.now();
   for (;;) {
     const ready = await Promise.race([
@@ -130,33 +188,9 @@ backend be
     await new Promise((r) => setTimeout(r, 50));
   }
 
-  /** Each slot's state from `show servers state`: { slot, addr, port, admin: 'ready'|'maint', up: boolean }. */
-  async function servers() {
-    const out = await admin('show servers state be');
-    const rows = [];
-    for (const line of out.split('\n')) {
-      if (!line || line.startsWith('#') || /^\d+$/.test(line)) continue;
-      const f = line.split(' ');
-      // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ... srv_port (field 18)
-      rows.push({
-        name: f[3],
-        addr: f[4],
-        up: f[5] === '2', // SRV_ST_RUNNING
-        // srv_admin_state flags: FMAINT 0x01, IMAINT 0x02, CMAINT 0x04 (set by `disabled` in the config, kept
-        // after `state ready`), FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20
-        maint: (Number(f[6]) & 0x23) !== 0,
-        drain: (Number(f[6]) & 0x18) !== 0,
-        port: Number(f[18]),
-      });
-    }
-    return rows;
-  }
-
   return {
-    port,
     cfgPath,
     admin,
-    servers,
     stderr: () => stderr,
     /** Synchronous last resort (a signal, the process exiting): SIGKILL HAProxy and remove its directory. */
     kill() {
@@ -173,6 +207,13 @@ backend be
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Throws when a runtime-API answer is an error (successful `set server` commands answer nothing or a note). */
+export function checkAdmin(command, out) {
+  if (/unknown|invalid|require|not found|no such|cannot|error/i.test(out))
+    throw new Error(`HAProxy runtime API: "${command}" answered: ${out}`);
+  return out;
 }
 
 function haproxyMissing(error) {

@@ -1,24 +1,47 @@
-// Load at a fixed rate through the load balancer over keep-alive connections (an undici Pool), every request's
-// outcome recorded: its send time, latency, and either the status code or the client-side error kind.
-// 1 request in 10 is a slow one (`/work?ms=300`): there are always requests in flight when a pod shuts down.
+// Load at a fixed rate through the load balancer over keep-alive connections (undici Pools), every request's
+// outcome recorded: its send time, latency, the LB node it went to, and either the status code or the client-side
+// error kind. 1 request in 10 is a slow one (`/work?ms=300`): there are always requests in flight when a pod
+// shuts down.
+//
+// An LB of several nodes has one entry point per node; clients pick a node per request by the nodes' traffic
+// shares (seeded), as clients resolving the LB's DNS name spread over its node addresses. Connections are split
+// by share too (at least 2 per node).
 import { Pool } from 'undici';
+import { stream } from './seeded.mjs';
 
 export const SLOW_MS = 300;
 
 /**
- * @param {{ port: number, rate: number, connections?: number, timeout?: number, slowEvery?: number }} o
- *   rate in requests/s; timeout in ms (a request not answered by then counts as `timeout`)
+ * @param {{ port?: number, entryPoints?: { name: string, port: number, share: number }[], rate: number,
+ *           connections?: number, timeout?: number, slowEvery?: number, seed?: number }} o
+ *   rate in requests/s; timeout in ms (a request not answered by then counts as `timeout`). `port` is one entry
+ *   point (a single-node LB, or any server).
  */
-export function startLoad({ port, rate, connections = 64, timeout = 10_000, slowEvery = 10 }) {
-  const pool = new Pool(`http://127.0.0.1:${port}`, {
-    connections,
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
-    keepAliveMaxTimeout: 60_000,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
-  });
-  /** @type {{ at: number, ms: number, outcome: string }[]} outcome: 'ok' | 'HTTP 502' | 'reset' | 'refused' | 'timeout' | … */
+export function startLoad({ port, entryPoints, rate, connections = 64, timeout = 10_000, slowEvery = 10, seed = 1 }) {
+  const points = entryPoints ?? [{ name: 'lb', port, share: 1 }];
+  const total = points.reduce((n, p) => n + p.share, 0);
+  const nodes = points.map((p) => ({
+    name: p.name,
+    share: p.share / total,
+    pool: new Pool(`http://127.0.0.1:${p.port}`, {
+      connections: points.length === 1 ? connections : Math.max(2, Math.round((connections * p.share) / total)),
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 60_000,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    }),
+  }));
+  const pick = stream(seed);
+  const choose = () => {
+    let x = pick();
+    for (const n of nodes) {
+      x -= n.share;
+      if (x < 0) return n;
+    }
+    return nodes[nodes.length - 1];
+  };
+  /** @type {{ at: number, ms: number, outcome: string, node: string }[]} outcome: 'ok' | 'HTTP 502' | 'reset' | 'refused' | 'timeout' | … */
   const records = [];
   const pending = new Set();
   const startedAt = Date.now();
@@ -29,7 +52,8 @@ export function startLoad({ port, rate, connections = 64, timeout = 10_000, slow
   const one = (slow) => {
     issued++;
     const at = Date.now();
-    const p = pool
+    const node = choose();
+    const p = node.pool
       .request({ method: 'GET', path: slow ? `/work?ms=${SLOW_MS}` : '/', headers: { host: 'service.example' } })
       // The whole body is read: a 200 whose body is cut off (reset, body timeout) is a failure, not 'ok'.
       // (undici's body.dump() would resolve on such an error and hide it.)
@@ -39,7 +63,7 @@ export function startLoad({ port, rate, connections = 64, timeout = 10_000, slow
       })
       .catch(errorKind)
       .then((outcome) => {
-        records.push({ at, ms: Date.now() - at, outcome });
+        records.push({ at, ms: Date.now() - at, outcome, node: node.name });
         pending.delete(p);
       });
     pending.add(p);
@@ -63,12 +87,12 @@ export function startLoad({ port, rate, connections = 64, timeout = 10_000, slow
     get dropped() {
       return sent - issued;
     },
-    /** Stops sending, waits for every request's outcome (bounded by the request timeout), closes the pool. */
+    /** Stops sending, waits for every request's outcome (bounded by the request timeout), closes the pools. */
     async stop() {
       stopped = true;
       clearInterval(ticker);
       await Promise.all(pending);
-      await pool.close();
+      await Promise.all(nodes.map((n) => n.pool.close()));
       return records;
     },
   };
@@ -82,13 +106,17 @@ function errorKind(error) {
   return `error ${code || error?.message}`;
 }
 
-/** Counts, latency percentiles and a per-second timeline (by send time) of a run's records. */
+/** Counts (failures by kind and by LB node), latency percentiles and a per-second timeline (by send time) of a run's records. */
 export function summarize(records, startedAt) {
   const failures = {};
+  const failuresByNode = {};
   const lat = [];
   for (const r of records) {
     if (r.outcome === 'ok') lat.push(r.ms);
-    else failures[r.outcome] = (failures[r.outcome] ?? 0) + 1;
+    else {
+      failures[r.outcome] = (failures[r.outcome] ?? 0) + 1;
+      failuresByNode[r.node] = (failuresByNode[r.node] ?? 0) + 1;
+    }
   }
   lat.sort((a, b) => a - b);
   const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : null);
@@ -105,6 +133,7 @@ export function summarize(records, startedAt) {
     requests: records.length,
     failed,
     failures,
+    failuresByNode,
     success: records.length ? (records.length - failed) / records.length : 0,
     p50: q(0.5),
     p99: q(0.99),

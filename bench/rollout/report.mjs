@@ -16,6 +16,87 @@ export function exits(pods) {
     .join(' ');
 }
 
+const signedS = (ms) => (ms === null || ms === undefined ? '-' : `${ms < 0 ? '−' : '+'}${(Math.abs(ms) / 1000).toFixed(1)} s`);
+
+/** One paragraph on what the LB model is, for the top of a run's output. @param {import('./lb-models.mjs').LbModel} m */
+export function describeModel(m) {
+  const hc = m.healthCheck;
+  const r = ([a, b]) => (a === b ? `${a / 1000} s` : `${a / 1000}–${b / 1000} s`);
+  const total = m.shares.reduce((n, x) => n + x, 0);
+  if (m.name === 'single')
+    return `LB model single: one HAProxy (HTTP), health checks every ${hc.interval / 1000} s, healthy/unhealthy after ${hc.healthyThreshold}/${hc.unhealthyThreshold}; a deregistration stops all routing at once; no fail-open; terminationGracePeriodSeconds ${m.pod.gracePeriod / 1000}`;
+  return (
+    `LB model ${m.name}: ${m.shares.length} nodes (${m.mode === 'http' ? 'HTTP' : 'TCP'}, traffic ${m.shares.map((x) => Math.round((100 * x) / total)).join('/')} %, sources ${m.shares.map((_, i) => `127.0.0.${11 + i}`).join(', ')}), ` +
+    `each health-checking every ${hc.interval / 1000} s (timeout ${hc.timeout / 1000} s, healthy after 1 check when new, ${hc.healthyThreshold} when unhealthy; unhealthy after ${hc.unhealthyThreshold}); ` +
+    `per-node propagation: registration ${r(m.propagation.register)}, deregistration ${r(m.propagation.deregister)}, acting on unhealthy ${r(m.propagation.unhealthy)}; ` +
+    `fail-open ${m.failOpen ? 'on' : 'off'}${m.resetOnUnhealthy ? '; resets connections of unhealthy targets' : ''}; terminationGracePeriodSeconds ${m.pod.gracePeriod / 1000}` +
+    `${
+      Object.keys(m.pod.env).length
+        ? `, pod env ${Object.entries(m.pod.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : ''
+    }`
+  );
+}
+
+/**
+ * Per deleted pod: ms after its deletion of SIGTERM, the API's `draining`, each node's stop of routing (d:
+ * deregistration applied, u: found unhealthy), the last request any node sent, the last node's stop, the exit and
+ * its margin over that stop, and the evidence that ended draining (draingate).
+ * @param {any[]} results
+ */
+export function podTable(results) {
+  const head = [
+    'adapter',
+    'scenario',
+    'lag',
+    'pod',
+    'SIGTERM',
+    'API draining',
+    'nodes stopped routing',
+    'last request',
+    'LB let go',
+    'exit',
+    'exit − let go',
+    'draining ended on',
+  ];
+  const rows = [];
+  for (const r of results)
+    for (const p of r.pods)
+      rows.push([
+        r.adapter,
+        r.scenario,
+        `${r.lag / 1000} s`,
+        p.name,
+        fmtS(p.sigtermAfter),
+        fmtS(p.apiDrainingAfter),
+        p.nodes
+          .map(
+            (n) =>
+              `${n.node.replace('node', 'n')} ${n.stoppedAfter === null ? 'routing' : `${fmtS(n.stoppedAfter)} ${n.stopReason?.[0] ?? ''}`}`,
+          )
+          .join(', '),
+        fmtS(p.lastRequestAfter),
+        fmtS(p.lastStopAfter),
+        p.running ? 'running' : fmtS(p.deleteToExit),
+        signedS(p.exitMinusLastStop),
+        p.evidence ? `${p.evidence}${p.evidenceAfter === null ? '' : ` (${fmtS(p.evidenceAfter)})`}` : '-',
+      ]);
+  return markdown(head, rows, new Set([2, 4, 5, 7, 8, 9, 10]));
+}
+
+function markdown(head, rows, right) {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const cell = (s, i) => (right.has(i) ? s.padStart(w[i]) : s.padEnd(w[i]));
+  const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
+  return [
+    line(head),
+    `|${w.map((n, i) => (right.has(i) ? `${'-'.repeat(n + 1)}:` : '-'.repeat(n + 2))).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
 /** @param {any[]} results @param {{ color?: boolean }} [o] */
 export function table(results, { color = false } = {}) {
   const head = [
@@ -30,6 +111,8 @@ export function table(results, { color = false } = {}) {
     'max SIGTERM→exit',
     'max delete→exit',
     'exit',
+    'LB let go',
+    'exit − let go',
     'rollout time',
   ];
   const rows = results.map((r) => [
@@ -44,9 +127,11 @@ export function table(results, { color = false } = {}) {
     r.maxSigtermToExit === null ? `> ${fmtS(r.measuredFor)}` : fmtS(r.maxSigtermToExit),
     r.maxDeleteToExit === null ? `> ${fmtS(r.measuredFor)}` : fmtS(r.maxDeleteToExit),
     exits(r.pods),
+    r.maxLastStop === null || r.maxLastStop === undefined ? '-' : fmtS(r.maxLastStop),
+    minMargin(r.pods),
     r.totalTime === null ? `> ${fmtS(r.measuredFor)}` : fmtS(r.totalTime),
   ]);
-  const right = new Set([2, 3, 4, 6, 7, 8, 9, 11]);
+  const right = new Set([2, 3, 4, 6, 7, 8, 9, 11, 12, 13]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const cell = (s, i) => (right.has(i) ? s.padStart(w[i]) : s.padEnd(w[i]));
   const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
@@ -56,6 +141,12 @@ export function table(results, { color = false } = {}) {
     out.push(color ? (r.failed ? `\x1b[31m${l}\x1b[0m` : `\x1b[32m${l}\x1b[0m`) : l);
   });
   return out.join('\n');
+}
+
+function minMargin(pods) {
+  const m = pods.map((p) => p.exitMinusLastStop).filter((x) => x !== null && x !== undefined);
+  if (pods.some((p) => !p.running && p.exitMinusLastStop === null && p.lastStopAfter === null)) return 'exited while routed';
+  return m.length ? signedS(Math.min(...m)) : '-';
 }
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

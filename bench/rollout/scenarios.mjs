@@ -8,21 +8,23 @@
 //   it deletes every old pod before any new one takes traffic: an outage no application can prevent.
 // - scale-in: 3 replicas scaled to 1 (two pods deleted at once).
 //
-// Load runs at a fixed rate through HAProxy for the whole run, at least `minRequests` requests, from `warmup`
-// before the change until `tail` after the last deleted pod exited.
+// Load runs at a fixed rate through the load balancer for the whole run, at least `minRequests` requests, from
+// `warmup` before the change until `tail` after the last deleted pod exited.
+//
+// The load balancer is a model (lb-models.mjs): `alb` (default: 3 nodes, per-node propagation), `nlb`, or
+// `single` (one HAProxy, the harness's first model). Its random draws follow `seed` (printed with every result).
 import { Controller } from './controller.mjs';
-import { startHaproxy } from './haproxy.mjs';
 import { Kubelet } from './kubelet.mjs';
+import { startLb } from './lb.mjs';
+import { lbModel } from './lb-models.mjs';
 import { startLoad, summarize } from './load.mjs';
+import { randomSeed } from './seeded.mjs';
 
 export const scenarios = ['rollout', 'scale-in'];
 
-/** Health checks like an ALB target group at its shortest interval (5 s; ALBC's default is 15 s), thresholds 2. */
-export const ALB_HEALTH_CHECK = { interval: 5000, rise: 2, fall: 2 };
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The HAProxy and kubelet of every run in progress, for killActiveRuns(). */
+/** The load balancer and kubelet of every run in progress, for killActiveRuns(). */
 const active = new Set();
 
 /**
@@ -31,9 +33,9 @@ const active = new Set();
  * not when the process exits (Ctrl-C, an error elsewhere) or a test timed out while the run goes on.
  */
 export function killActiveRuns() {
-  for (const { haproxy, kubelet } of active) {
+  for (const { lb, kubelet } of active) {
     for (const pod of kubelet.pods) if (!pod.exitedAt) pod.child.kill('SIGKILL');
-    haproxy.kill();
+    lb.kill();
   }
   active.clear();
 }
@@ -41,10 +43,11 @@ export function killActiveRuns() {
 /**
  * @param {{
  *   adapter: import('./adapters/index.mjs').Adapter, scenario: 'rollout' | 'scale-in', lag: number, rate: number,
- *   minRequests?: number, healthCheck?: { interval: number, rise: number, fall: number }, readinessGate?: boolean,
- *   replicas?: number, scaleTo?: number, warmup?: number, tail?: number, gracePeriod?: number, exitWait?: number,
+ *   lbModel?: 'alb' | 'nlb' | 'single', lb?: Record<string, any>, seed?: number,
+ *   minRequests?: number, readinessGate?: boolean, replicas?: number, scaleTo?: number, warmup?: number,
+ *   tail?: number, gracePeriod?: number, exitWait?: number,
  *   onEvent?: (e: { t: number, text: string }) => void, onStart?: (load: any) => void,
- * }} o  durations in ms
+ * }} o  durations in ms; gracePeriod defaults to the model's pod spec (30 s; NLB guide 150 s)
  */
 export async function runScenario(o) {
   const {
@@ -52,23 +55,24 @@ export async function runScenario(o) {
     scenario,
     lag,
     rate,
+    seed = randomSeed(),
     minRequests = 10_000,
-    healthCheck = ALB_HEALTH_CHECK,
     readinessGate = true,
     replicas = 3,
     scaleTo = 1,
     warmup = 5000,
     tail = 3000,
-    gracePeriod = 30_000,
     exitWait = Number.POSITIVE_INFINITY,
     onEvent = () => {},
     onStart = () => {},
   } = o;
   if (!scenarios.includes(scenario)) throw new Error(`unknown scenario "${scenario}"; known: ${scenarios.join(', ')}`);
-  const haproxy = await startHaproxy({ healthCheck: { ...healthCheck, path: adapter.lbCheck.path } });
-  const kubelet = new Kubelet({ readinessGate, gracePeriod });
-  const controller = new Controller({ haproxy, kubelet, lag });
-  const resources = { haproxy, kubelet };
+  const model = lbModel(o.lbModel ?? 'alb', o.lb);
+  const gracePeriod = o.gracePeriod ?? model.pod.gracePeriod;
+  const lb = await startLb({ model, checkPath: adapter.lbCheck.path, seed });
+  const kubelet = new Kubelet({ readinessGate, gracePeriod, env: model.pod.env });
+  const controller = new Controller({ lb, kubelet, lag });
+  const resources = { lb, kubelet };
   active.add(resources);
   let load;
   const events = [];
@@ -91,7 +95,7 @@ export async function runScenario(o) {
     kubelet.on('exited', (p) => {
       if (p.deletedAt) event(`${p.name} exited${p.killed ? ' (SIGKILL)' : ''}`);
     });
-    load = startLoad({ port: haproxy.port, rate });
+    load = startLoad({ entryPoints: lb.entryPoints, rate, seed });
     onStart(load);
     await sleep(warmup);
     const changeAt = Date.now();
@@ -100,7 +104,8 @@ export async function runScenario(o) {
       for (const pod of old) {
         const fresh = await kubelet.startPod(adapter);
         event(`${fresh.name} created`);
-        await kubelet.whenReady(fresh, 120_000);
+        // NLB registration takes minutes (lb-models.mjs): wait as long as the model needs.
+        await kubelet.whenReady(fresh, Math.max(120_000, lag + model.propagation.register[1] + 2 * model.healthCheck.interval + 30_000));
         kubelet.deletePod(pod);
       }
       completeAt = Date.now();
@@ -119,33 +124,45 @@ export async function runScenario(o) {
     ]);
     clearTimeout(waitTimer);
     const lastExitAt = Date.now();
-    const endAt = Math.max(lastExitAt + tail, load.startedAt + Math.ceil((minRequests * 1000) / rate) + 200);
+    // Go on measuring until every LB node has stopped routing to the deleted pods: a pod that exited early is
+    // still sent requests until then, and those failures count. Bounded by exitWait, or by how long the model can
+    // take to let go (the last node's deregistration, or its health checks failing and being acted on).
+    const letGoBy = Number.isFinite(exitWait)
+      ? completeAt + exitWait
+      : completeAt +
+        lag +
+        Math.max(
+          model.propagation.deregister[1],
+          (model.healthCheck.unhealthyThreshold + 1) * model.healthCheck.interval + model.propagation.unhealthy[1],
+        ) +
+        5000;
+    while (Date.now() < letGoBy && deleted.some((p) => lb.routing(p)?.nodes.some((n) => n.routing))) await sleep(100);
+    const endAt = Math.max(Date.now() + tail, load.startedAt + Math.ceil((minRequests * 1000) / rate) + 200);
     await sleep(endAt - Date.now());
     const records = await load.stop();
+    await sleep(200); // HAProxy's last log lines (TCP mode logs a connection when it closes)
     const summary = summarize(records, load.startedAt);
     if (controller.errors.length) throw controller.errors[0];
-    const pods = deleted.map((p) => ({
-      name: p.name,
-      running: !p.exitedAt, // still running when the measurement stopped (exitWait)
-      sigtermToExit: p.sigtermAt && p.exitedAt ? p.exitedAt - p.sigtermAt : null,
-      deleteToExit: p.exitedAt ? p.exitedAt - p.deletedAt : null,
-      deregisteredAfter: p.deregisteredAt ? p.deregisteredAt - p.deletedAt : null,
-      exit: !p.exitedAt ? 'running' : p.killed ? 'SIGKILL' : (p.exit.signal ?? p.exit.code),
-      evidence: /"reason":"evidence: ([\w-]+)"/.exec(p.output)?.[1] ?? /draining ended: ([\w-]+)/.exec(p.output)?.[1] ?? null,
-      output: p.output,
-    }));
+    if (lb.errors.length) throw lb.errors[0];
+    const pods = deleted.map((p) => podResult(p, lb.routing(p)));
     return {
       adapter: adapter.name,
       scenario,
       lag,
       rate,
+      lbModel: model.name,
+      nodes: lb.nodes.map((n) => ({ name: n.name, address: n.address, share: n.share })),
+      seed,
       ...summary,
       dropped: load.dropped, // due at the fixed rate but not sent (the harness's event loop stalled)
       events,
       pods,
+      failOpen: lb.failOpenPeriods?.().filter((n) => n.periods.length) ?? [],
       // null when a pod was still running at the end (exitWait)
       maxSigtermToExit: pods.some((p) => p.running) ? null : Math.max(...pods.map((p) => p.sigtermToExit ?? 0)),
       maxDeleteToExit: pods.some((p) => p.running) ? null : Math.max(...pods.map((p) => p.deleteToExit)),
+      // The LB's last node let go of the last deleted pod (after its deletion); null while one still routes.
+      maxLastStop: pods.some((p) => p.lastStopAfter === null) ? null : Math.max(...pods.map((p) => p.lastStopAfter)),
       // Deployment complete (kubectl rollout status returns) / every deleted pod gone (a node drain could go on).
       changeTime: completeAt - changeAt,
       totalTime: pods.some((p) => p.running) ? null : lastExitAt - changeAt,
@@ -156,17 +173,81 @@ export async function runScenario(o) {
     if (load) await load.stop().catch(() => {});
     controller.stop();
     await kubelet.killAll();
-    await haproxy.stop();
+    await lb.stop();
     active.delete(resources);
   }
 }
 
 /**
- * The issue's bound for a draingate pod: SIGTERM-to-exit no longer than the deregistration lag plus the longest
- * in-flight request plus 2 s. Returns the pods that exceed it (with the bound).
+ * A deleted pod's result. Times are ms after its deletion: SIGTERM, exit, the API's `draining` (ALBC's
+ * DeregisterTargets), each LB node's deregistration, stop of routing and last request, and the evidence that
+ * ended draining with its time after draining began (draingate's examples print each state change as
+ * `{"event":"state",…,"reason":"evidence: <kind>","at":…}`; the detail comes from core's log line
+ * "draining ended: <kind>", when the log level shows it).
+ */
+function podResult(p, routing) {
+  const after = (t) => (t === null || t === undefined ? null : t - p.deletedAt);
+  const json = (line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      return null;
+    }
+  };
+  const lines = p.output.split('\n');
+  const states = lines
+    .filter((l) => l.startsWith('{"event":"state"'))
+    .map(json)
+    .filter(Boolean);
+  const draining = states.find((x) => x.to === 'draining');
+  const stopping = states.find((x) => x.to === 'stopping' && x.reason?.startsWith('evidence: '));
+  // "[draingate] info draining ended: quiet-period {…}" (core's logger) or a pino line whose msg says so (fastify)
+  const endedLine = lines.find((l) => l.includes('draining ended: '));
+  const ended = endedLine && (json(endedLine) ?? json(/draining ended: [\w-]+ (\{.*\})/.exec(endedLine)?.[1] ?? ''));
+  return {
+    name: p.name,
+    running: !p.exitedAt, // still running when the measurement stopped (exitWait)
+    sigtermToExit: p.sigtermAt && p.exitedAt ? p.exitedAt - p.sigtermAt : null,
+    deleteToExit: p.exitedAt ? p.exitedAt - p.deletedAt : null,
+    sigtermAfter: after(p.sigtermAt),
+    deregisteredAfter: after(p.deregisteredAt),
+    apiDrainingAfter: after(routing?.apiDrainingAt),
+    lastStopAfter: after(routing?.lastStoppedAt),
+    lastStopNode: routing?.lastStoppedNode ?? null,
+    // The API view's transitions (what DescribeTargetHealth showed, and from when)
+    api: (routing?.apiHistory ?? []).map((h) => ({ state: h.state, reason: h.reason, after: after(h.at) })),
+    lastRequestAfter: after(routing?.lastRequestAt),
+    // > 0: the pod exited after the last LB node let go; < 0: while a node still routed to it
+    exitMinusLastStop: p.exitedAt && routing?.lastStoppedAt ? p.exitedAt - routing.lastStoppedAt : null,
+    nodes: (routing?.nodes ?? []).map((n) => ({
+      node: n.node,
+      address: n.address,
+      deregisteredAfter: after(n.deregisteredAt),
+      stoppedAfter: n.routing ? null : after(n.stoppedAt),
+      stopReason: n.routing ? 'still routing' : n.stopReason,
+      lastRequestAfter: after(n.lastRequestAt),
+      requests: n.requests,
+    })),
+    exit: !p.exitedAt ? 'running' : p.killed ? 'SIGKILL' : (p.exit.signal ?? p.exit.code),
+    evidence: stopping?.reason.slice('evidence: '.length) ?? ended?.evidence ?? null,
+    evidenceAfter: stopping && draining ? stopping.at - draining.at : (ended?.afterMs ?? null),
+    evidenceDetail: ended?.detail ?? null,
+    output: p.output,
+  };
+}
+
+/**
+ * The issue's bound for a draingate pod. Single model: SIGTERM-to-exit no longer than the deregistration lag plus
+ * the longest request plus 2 s. Multi-node models (issue 11): no longer than the moment the last LB node stopped
+ * routing to it plus the longest request plus 2.5 s. Returns the pods that exceed it (with the bound).
  */
 export function overBound(result) {
+  const single = result.lbModel === 'single';
   return result.pods
-    .map((p) => ({ ...p, bound: (p.deregisteredAfter ?? result.lag) + (result.max ?? 0) + 2000 }))
+    .map((p) => {
+      const letGo = single ? (p.deregisteredAfter ?? result.lag) : p.lastStopAfter;
+      const bound = letGo === null ? Number.POSITIVE_INFINITY : letGo + (result.max ?? 0) + (single ? 2000 : 2500);
+      return { ...p, bound };
+    })
     .filter((p) => p.sigtermToExit === null || p.sigtermToExit > p.bound);
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const example = (file) => fileURLToPath(new URL(`../../../examples/${file}`, import.meta.url));
+const demo = (file) => fileURLToPath(new URL(`../../demo/${file}`, import.meta.url));
 
 /**
  * @typedef {object} Adapter
@@ -99,12 +100,12 @@ export const adapters = [
   },
 ];
 
-/** The demo's services (examples/node-http): server.close() on SIGTERM, a fixed 5 s wait, and draingate. */
+/** The demo's services (bench/demo): server.close() on SIGTERM, a fixed 5 s wait, and draingate (examples/node-http). */
 export const demoAdapters = {
   naive: {
     name: 'naive',
     title: 'node:http + server.close()',
-    script: example('node-http/naive.mjs'),
+    script: demo('naive.mjs'),
     probe: { port: 'traffic', path: '/readyz' },
     lbCheck: { port: 'traffic', path: '/readyz' },
     naive: true,
@@ -112,7 +113,7 @@ export const demoAdapters = {
   fixed: {
     name: 'fixed-5s',
     title: 'node:http, wait 5 s then server.close()',
-    script: example('node-http/fixed-sleep.mjs'),
+    script: demo('fixed-sleep.mjs'),
     probe: { port: 'traffic', path: '/readyz' },
     lbCheck: { port: 'traffic', path: '/readyz' },
   },

@@ -1,21 +1,25 @@
-// The draingate demo: the same rolling update, run three times side by side, each behind its own real load
-// balancer (HAProxy, health-checking like an AWS ALB target group, with a controller emulation that registers
-// and deregisters pods 7 s late, as the AWS Load Balancer Controller can): once with the usual server.close() on
-// SIGTERM, once with a fixed 5 s wait before it, once with @draingate/core's defaults. Prints a per-second
-// timeline of what clients saw, the final table, and writes an SVG chart of requests per second by outcome.
+// The draingate demo: the same rolling update, run three times side by side, each behind its own load balancer
+// modelled on an AWS ALB (bench/rollout/lb-models.mjs: 3 HAProxy-backed nodes with their own addresses and traffic
+// shares, each health-checking like an ALBC target group and letting go of a deregistered pod after its own delay
+// of 3–17 s; a controller emulation registers and deregisters pods 2 s late, as the AWS Load Balancer Controller
+// can): once with the usual server.close() on SIGTERM, once with a fixed 5 s wait before it, once with
+// @draingate/core's defaults. Prints a per-second timeline of what clients saw, the final table, and writes an SVG
+// chart of requests per second by outcome. The three runs share one seed: their LB nodes behave alike.
 //
 //   ./run demo                                   (from the repository root; installs and builds first)
-//   node examples/node-http/demo.mjs [--chart file.svg] [--lag 7]
+//   node bench/demo/demo.mjs [--chart file.svg] [--lag 2] [--seed N]
 //
 // It is the short version of the rollout benchmark: `pnpm bench:rollout` (bench/rollout/, see bench/README.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { demoAdapters } from '../../bench/rollout/adapters/index.mjs';
-import { assertHaproxy } from '../../bench/rollout/haproxy.mjs';
-import { chartSvg, failureKinds, fmtS, table } from '../../bench/rollout/report.mjs';
-import { ALB_HEALTH_CHECK, killActiveRuns, runScenario } from '../../bench/rollout/scenarios.mjs';
+import { demoAdapters } from '../rollout/adapters/index.mjs';
+import { assertHaproxy } from '../rollout/haproxy.mjs';
+import { LB_MODELS } from '../rollout/lb-models.mjs';
+import { chartSvg, failureKinds, fmtS, table } from '../rollout/report.mjs';
+import { killActiveRuns, runScenario } from '../rollout/scenarios.mjs';
+import { randomSeed } from '../rollout/seeded.mjs';
 
 const RATE = 200; // requests/s through each load balancer
 const REPLICAS = 2;
@@ -25,18 +29,27 @@ try {
   ({ values: args } = parseArgs({
     options: {
       chart: { type: 'string', default: fileURLToPath(new URL('../../.bench-out/demo-rollout.svg', import.meta.url)) },
-      lag: { type: 'string', default: '7' },
+      lag: { type: 'string', default: '2' },
+      seed: { type: 'string' },
     },
   }));
 } catch (error) {
-  console.error(`${error.message}\nusage: node examples/node-http/demo.mjs [--chart file.svg] [--lag seconds]`);
+  console.error(`${error.message}\nusage: node bench/demo/demo.mjs [--chart file.svg] [--lag seconds] [--seed N]`);
   process.exit(2);
 }
 const LAG = Number(args.lag) * 1000;
 if (!Number.isFinite(LAG) || LAG < 0 || LAG > 20_000) {
-  console.error(`--lag: "${args.lag}" is not a number of seconds in [0, 20] (e.g. --lag 7)`);
+  console.error(`--lag: "${args.lag}" is not a number of seconds in [0, 20] (e.g. --lag 2)`);
   process.exit(2);
 }
+const SEED = args.seed === undefined ? randomSeed() : Number(args.seed);
+if (!Number.isInteger(SEED) || SEED < 0) {
+  console.error(`--seed: "${args.seed}" is not a whole number >= 0 (e.g. --seed 42)`);
+  process.exit(2);
+}
+const ALB = LB_MODELS.alb;
+const LET_GO = ALB.propagation.deregister[1]; // the latest an ALB node lets go of a deregistered pod in this model
+const EXIT_WAIT = LAG + LET_GO + 4000; // stop watching pods that still run after that (server.close(): SIGKILL at 30 s)
 const chartPath = resolve(args.chart);
 
 const tty = Boolean(process.stdout.isTTY);
@@ -59,11 +72,12 @@ const runs = [
   { label: 'draingate (defaults)', adapter: demoAdapters.draingate },
 ];
 
-console.log(bold('draingate demo: a rolling update behind a real load balancer (HAProxy)'));
+console.log(bold('draingate demo: a rolling update behind a model of an AWS ALB (3 HAProxy-backed LB nodes)'));
 console.log(
   dim(
-    `${REPLICAS} replicas, maxSurge 1, maxUnavailable 0; ${RATE} req/s each over keep-alive connections (1 in 10 takes 300 ms);\n` +
-      `the load balancer registers and deregisters pods ${LAG / 1000} s after Kubernetes changes them, health-checks every ${ALB_HEALTH_CHECK.interval / 1000} s.\n` +
+    `${REPLICAS} replicas, maxSurge 1, maxUnavailable 0; ${RATE} req/s each over keep-alive connections (1 in 10 takes 300 ms), spread ${ALB.shares.join('/')} % over the LB nodes;\n` +
+      `the controller registers and deregisters pods ${LAG / 1000} s after Kubernetes changes them; each LB node health-checks every ${ALB.healthCheck.interval / 1000} s\n` +
+      `and stops routing to a deregistered pod ${ALB.propagation.deregister[0] / 1000}–${LET_GO / 1000} s later, on its own schedule (seed ${SEED}).\n` +
       'Three runs side by side; each column is what the clients of one run saw, second by second.\n',
   ),
 );
@@ -142,12 +156,15 @@ try {
         replicas: REPLICAS,
         lag: LAG,
         rate: RATE,
+        lbModel: 'alb',
+        seed: SEED,
         minRequests: 0,
         warmup: 4000,
         tail: 2000,
         // server.close() waits for the LB's idle keep-alive connections (HAProxy keeps them 60 s, like an ALB),
-        // so those pods run until Kubernetes' SIGKILL at 30 s: stop watching them once draingate had its chance.
-        exitWait: LAG + 5000,
+        // so those pods run until Kubernetes' SIGKILL at 30 s: stop watching them once every LB node let go and
+        // draingate had its chance.
+        exitWait: EXIT_WAIT,
         onStart: (load) => {
           loads[i] = load;
         },
@@ -192,7 +209,7 @@ console.log(
 if (results.some((r) => r.pods.some((p) => p.running)))
   console.log(
     dim(
-      `running: not exited when the demo stopped watching, ${(LAG + 5000) / 1000} s after the last deletion. server.close() waits for the load balancer's idle\n` +
+      `running: not exited when the demo stopped watching, ${EXIT_WAIT / 1000} s after the last deletion. server.close() waits for the load balancer's idle\n` +
         "keep-alive connections (kept 60 s, like an ALB's), so Kubernetes SIGKILLs the pod when terminationGracePeriodSeconds (30 s) ends.",
     ),
   );
@@ -201,8 +218,8 @@ mkdirSync(dirname(chartPath), { recursive: true });
 writeFileSync(
   chartPath,
   chartSvg({
-    title: 'draingate demo: requests per second by outcome during a rolling update behind HAProxy',
-    subtitle: `${REPLICAS} replicas, maxSurge 1; LB (de)registration lag ${LAG / 1000} s; health checks every ${ALB_HEALTH_CHECK.interval / 1000} s; ${RATE} req/s; dashed lines: pod events`,
+    title: 'draingate demo: requests per second by outcome during a rolling update behind an ALB model (3 LB nodes)',
+    subtitle: `${REPLICAS} replicas, maxSurge 1; controller lag ${LAG / 1000} s; nodes let go ${ALB.propagation.deregister[0] / 1000}–${LET_GO / 1000} s later; checks every ${ALB.healthCheck.interval / 1000} s; ${RATE} req/s; seed ${SEED}; dashed lines: pod events`,
     runs: results.map((r, i) => ({ label: runs[i].label, timeline: r.timeline, events: r.events })),
   }),
 );
@@ -212,15 +229,17 @@ console.log('');
 if (dg.failed === 0) {
   console.log(
     `${green(`draingate: 0 failed requests of ${dg.requests}`)}; server.close() lost ${naive.failed} (${failureKinds(naive.failures)}); ` +
-      `the fixed 5 s wait lost ${fixed.failed}${fixed.failed ? ` (${failureKinds(fixed.failures)}): 5 s is shorter than this ${LAG / 1000} s lag` : ''}.`,
+      `the fixed 5 s wait lost ${fixed.failed}${fixed.failed ? ` (${failureKinds(fixed.failures)}): the last LB node let go ${fmtS(fixed.maxLastStop)} after the deletion` : ''}.`,
   );
   console.log(
     dim(
-      `draingate's pods exited ${dg.pods.map((p) => fmtS(p.sigtermToExit)).join(', ')} after SIGTERM; draining ended on ${[...new Set(dg.pods.map((p) => p.evidence))].join(', ')}.`,
+      `draingate's pods exited ${dg.pods.map((p) => fmtS(p.sigtermToExit)).join(', ')} after SIGTERM, the last LB node having let go of them ${dg.pods.map((p) => fmtS(p.lastStopAfter)).join(', ')} after the deletion; draining ended on ${[...new Set(dg.pods.map((p) => p.evidence))].join(', ')}. (seed ${SEED})`,
     ),
   );
 } else {
-  console.log(`${red(`draingate lost ${dg.failed} requests in this run`)} (${failureKinds(dg.failures)}): see the timeline above.`);
+  console.log(
+    `${red(`draingate lost ${dg.failed} requests in this run`)} (${failureKinds(dg.failures)}, seed ${SEED}): see the timeline above.`,
+  );
   process.exitCode = 1;
 }
 console.log(`chart: ${chartPath}`);
