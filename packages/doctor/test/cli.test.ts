@@ -37,7 +37,7 @@ describe('draingate doctor (built CLI)', () => {
     const workload = lines.findIndex((l) => l.startsWith('  Deployment shop/api'));
     expect(workload).toBeGreaterThan(0);
     expect(lines[workload + 1]).toMatch(
-      /^ {4}✖ error budget-exceeds-grace-period: .* = 28s, not less than terminationGracePeriodSeconds 20s/,
+      /^ {4}✖ error budget-exceeds-grace-period: .* = 58s, not less than terminationGracePeriodSeconds 50s/,
     );
     expect(lines[workload + 2]).toContain('at Deployment shop/api spec.template.spec.terminationGracePeriodSeconds');
     expect(lines[workload + 3]).toMatch(/^ {6}fix: Raise terminationGracePeriodSeconds/);

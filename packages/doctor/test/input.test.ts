@@ -153,7 +153,7 @@ describe('strategicMerge', () => {
       ],
     },
   };
-  it('merges maps, merges named list items by name, replaces other lists', () => {
+  it("merges maps, merges named list items by name (the patch's first, as kubectl kustomize orders them), replaces other lists", () => {
     const out = strategicMerge(target, {
       spec: {
         containers: [
@@ -176,9 +176,9 @@ describe('strategicMerge', () => {
             name: 'app',
             image: 'a:1',
             env: [
-              { name: 'A', value: '1' },
               { name: 'B', value: '3' },
               { name: 'C', value: '4' },
+              { name: 'A', value: '1' },
             ],
             args: ['z'],
           },

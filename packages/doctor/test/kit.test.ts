@@ -6,11 +6,18 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../core/dist/index.js';
 import { checkManifests, checkPaths, parseManifests, renderKustomization } from '../src/index.js';
+import { buildContext, declaredGates } from '../src/internal/context.js';
 import { envOf } from '../src/internal/pod.js';
+import { routingWindowMs } from '../src/internal/routing-window.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const kit = join(root, 'examples/k8s');
 const OVERLAYS = ['alb-instance', 'alb-ip', 'nlb-ip'];
+const EXPECTED_LB: Record<string, [string, string]> = {
+  'alb-instance': ['alb', 'instance'],
+  'alb-ip': ['alb', 'ip'],
+  'nlb-ip': ['nlb', 'ip'],
+};
 const tmp = mkdtempSync(join(tmpdir(), 'doctor-kit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -40,9 +47,69 @@ describe('examples/k8s', () => {
       // The grace period core budgets against is the pod's real deadline.
       expect(config.gracePeriod).toBe(pod.terminationGracePeriodSeconds * 1000);
       expect(config.maxDelay + config.drainTimeout + config.hooksTimeout).toBeLessThan(config.gracePeriod);
-      expect(config.sidecarUrl).toBe('http://127.0.0.1:9901');
+      // Instance targets are nodes: the sidecar has no target of its own there, so only the ip overlays run it.
+      expect(config.sidecarUrl).toBe(name === 'alb-instance' ? null : 'http://127.0.0.1:9901');
+    });
+
+    it(`overlays/${name}: the timings follow LB_TYPES (maxDelay covers lag + bound, the LB keeps what the pod may still serve)`, () => {
+      const { objects } = renderKustomization(join(kit, 'overlays', name), root);
+      const deployment = objects.find((o) => o.kind === 'Deployment');
+      if (!deployment) throw new Error('no Deployment in the overlay');
+      const ctx = buildContext(deployment, objects);
+      const [lb, ...more] = ctx.loadBalancers;
+      const dg = ctx.draingate;
+      if (!lb || !dg) throw new Error('no load balancer or no draingate settings');
+      expect(more).toEqual([]);
+      expect([lb.type, lb.targetType]).toEqual(EXPECTED_LB[name]);
+      if (lb.targetType === 'ip') {
+        // The arithmetic the YAML comments show: 10 s + 30 s = 40 s ≤ 50 s (ALB), 10 s + 150 s = 160 s ≤ 170 s (NLB).
+        expect(dg.maxDelay).toBeGreaterThanOrEqual(routingWindowMs(lb.type));
+        expect(dg.maxDelay - routingWindowMs(lb.type)).toBeLessThanOrEqual(10_000);
+      }
+      expect(lb.deregistrationDelaySeconds * 1000).toBeGreaterThanOrEqual(dg.maxDelay + dg.drainTimeout);
+      if (lb.type === 'nlb') {
+        expect(lb.attributes['target_health_state.unhealthy.connection_termination.enabled']).toBe('false');
+        expect(Number(lb.attributes['target_health_state.unhealthy.draining_interval_seconds']) * 1000).toBeGreaterThanOrEqual(
+          dg.maxDelay + dg.drainTimeout,
+        );
+      }
     });
   }
+
+  it('no overlay declares a readiness gate of its own: the controller injects its gate for ip targets, instance targets take none', () => {
+    for (const name of OVERLAYS) {
+      const { objects } = renderKustomization(join(kit, 'overlays', name), root);
+      const deployment = objects.find((o) => o.kind === 'Deployment');
+      if (!deployment) throw new Error('no Deployment in the overlay');
+      const ctx = buildContext(deployment, objects);
+      expect([name, declaredGates(ctx)]).toEqual([name, []]);
+      expect([name, ctx.namespaceObject?.labels['elbv2.k8s.aws/pod-readiness-gate-inject']]).toEqual([name, 'enabled']);
+    }
+  });
+
+  it('the app container gets no Kubernetes token; in the ip overlays the sidecar mounts one of its own', () => {
+    for (const name of OVERLAYS) {
+      const { objects } = renderKustomization(join(kit, 'overlays', name), root);
+      const deployment = objects.find((o) => o.kind === 'Deployment');
+      if (!deployment) throw new Error('no Deployment in the overlay');
+      const ctx = buildContext(deployment, objects);
+      expect(ctx.pod.automountServiceAccountToken).toBe(false);
+      const mounts = (c: { spec: Record<string, unknown> } | null | undefined) =>
+        ((c?.spec.volumeMounts ?? []) as { mountPath: string }[]).map((m) => m.mountPath);
+      expect(mounts(ctx.app)).toEqual([]);
+      expect(mounts(ctx.sidecar?.container)).toEqual(name === 'alb-instance' ? [] : ['/var/run/secrets/kubernetes.io/serviceaccount']);
+    }
+  });
+
+  it('a copy of the old overlays/alb-instance (draingate.io/lb-ready behind instance targets) is flagged with the deadlock', () => {
+    const report = checkPaths([join(import.meta.dirname, 'fixtures/old-kit/overlays/alb-instance')], { cwd: root });
+    const errors = report.units.flatMap((u) => u.findings).filter((f) => f.severity === 'error');
+    expect(errors.map((f) => [f.rule, f.object.kind, f.field])).toEqual([
+      ['instance-mode-gate-deadlock', 'Deployment', 'spec.template.spec.readinessGates'],
+    ]);
+    expect(errors[0]?.message).toContain('the pods declare draingate.io/lb-ready: deadlock');
+    expect(errors[0]?.message).toContain('a fresh install never becomes Ready, a rollout stalls at its first new pod');
+  });
 
   it('the rendered files are exactly what render-kit.mjs writes from the overlays', () => {
     const result = spawnSync(process.execPath, [join(root, 'packages/doctor/scripts/render-kit.mjs'), '--check'], {
@@ -62,11 +129,11 @@ describe('examples/k8s', () => {
       expect(objects.map((o) => o.kind)).toEqual([
         'Namespace',
         'ServiceAccount',
-        'Role',
-        'RoleBinding',
         'Deployment',
         'Service',
         'PodDisruptionBudget',
+        'NetworkPolicy',
+        ...(name === 'alb-instance' ? [] : ['Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']),
         ...(name.startsWith('alb') ? ['Ingress'] : []),
       ]);
     }
@@ -77,16 +144,20 @@ describe('examples/k8s', () => {
     expect(text('alb-ip')).toContain('alb.ingress.kubernetes.io/target-type: ip');
     expect(text('alb-instance')).toContain('alb.ingress.kubernetes.io/target-type: instance');
     expect(text('alb-instance')).toContain('type: NodePort');
-    expect(text('alb-instance')).toMatch(/args:\n\s+- --source\n\s+- app/);
+    expect(text('alb-instance')).not.toContain('draingate-sidecar');
+    expect(text('alb-ip')).toContain('name: draingate-sidecar');
+    expect(text('alb-ip')).toContain('terminationGracePeriodSeconds: 60');
+    expect(text('alb-ip')).toMatch(/name: DRAINGATE_MAX_DELAY\n\s+value: 50s/);
     expect(text('nlb-ip')).toContain('type: LoadBalancer');
-    expect(text('nlb-ip')).toContain('terminationGracePeriodSeconds: 150');
-    expect(text('nlb-ip')).toMatch(/name: DRAINGATE_MAX_DELAY\n\s+value: 120s/);
+    expect(text('nlb-ip')).toContain('terminationGracePeriodSeconds: 180');
+    expect(text('nlb-ip')).toMatch(/name: DRAINGATE_MAX_DELAY\n\s+value: 170s/);
+    expect(text('nlb-ip')).toMatch(/name: DRAINGATE_GRACE_PERIOD\n\s+value: 180s/);
   });
 
   it('a broken copy of the ALB overlay (grace period too short, namespace label missing, probe path mismatch) yields exactly those three errors', () => {
     const good = readFileSync(join(kit, 'rendered/alb-ip.yaml'), 'utf8');
     const broken = good
-      .replace('terminationGracePeriodSeconds: 30', 'terminationGracePeriodSeconds: 20')
+      .replace('terminationGracePeriodSeconds: 60', 'terminationGracePeriodSeconds: 50')
       .replace('    elbv2.k8s.aws/pod-readiness-gate-inject: enabled\n', '')
       .replace('alb.ingress.kubernetes.io/healthcheck-path: /readyz', 'alb.ingress.kubernetes.io/healthcheck-path: /healthz');
     const file = join(tmp, 'alb-ip-broken.yaml');
@@ -132,7 +203,7 @@ describe('examples/k8s', () => {
       findings: { rule: string; unit: string }[];
     };
     expect(json.ok).toBe(true);
-    expect(json.summary).toMatchObject({ errors: 0, warnings: 0, workloads: 7 });
+    expect(json.summary).toMatchObject({ errors: 0, warnings: 0, workloads: 8 });
     expect(json.units.map((u) => u.label)).toEqual([
       'file examples/k8s/rendered/alb-instance.yaml',
       'file examples/k8s/rendered/alb-ip.yaml',
@@ -141,8 +212,12 @@ describe('examples/k8s', () => {
       'kustomization examples/k8s/overlays/alb-instance',
       'kustomization examples/k8s/overlays/alb-ip',
       'kustomization examples/k8s/overlays/nlb-ip',
+      'kustomization examples/k8s/sidecar',
     ]);
-    // The base alone has no load balancer: the only finding is that note.
-    expect(json.findings.map((f) => `${f.unit}: ${f.rule}`)).toEqual(['kustomization examples/k8s/base: no-load-balancer']);
+    // The base and the sidecar layer alone have no load balancer: the only findings are that note.
+    expect(json.findings.map((f) => `${f.unit}: ${f.rule}`)).toEqual([
+      'kustomization examples/k8s/base: no-load-balancer',
+      'kustomization examples/k8s/sidecar: no-load-balancer',
+    ]);
   });
 });

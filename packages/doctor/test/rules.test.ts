@@ -76,8 +76,14 @@ describe('where findings point', () => {
 
   it('reports the milder case of a rule at its lower severity', () => {
     const ns = readFileSync(join(dir, 'namespace-label-missing.pass.yaml'), 'utf8').split('---\n').slice(1).join('---\n');
+    // The pods declare draingate's gate: a pod without the controller's gate may never be registered (a warning).
     const findings = checkManifests(ns).units.flatMap((u) => u.findings);
-    expect(findings.map((f) => [f.rule, f.severity])).toEqual([['namespace-label-missing', 'info']]);
+    expect(findings.map((f) => [f.rule, f.severity])).toEqual([['namespace-label-missing', 'warning']]);
+    expect(findings[0]?.message).toContain('The pods declare draingate.io/lb-ready: without the controller');
+    const gate = '      readinessGates:\n        - conditionType: draingate.io/lb-ready\n';
+    expect(ns).toContain(gate);
+    const noGate = checkManifests(ns.replace(gate, '')).units.flatMap((u) => u.findings);
+    expect(noGate.map((f) => [f.rule, f.severity])).toEqual([['namespace-label-missing', 'info']]);
 
     const higher = readFileSync(join(dir, 'unhealthy-threshold-mismatch.pass.yaml'), 'utf8').replace(
       'unhealthy-threshold-count: "3"',
@@ -153,7 +159,7 @@ describe('where findings point', () => {
           '            - { name: AWS_REGION, value: eu-west-1 }\n            - { name: DRAINGATE_SOURCE, value: aws }\n            - { name: DRAINGATE_CONDITION_TYPE, value: example.com/lb }\n',
         );
       expect(check(text)).toEqual([
-        "readiness-gates-missing warning: the draingate sidecar writes example.com/lb, but the pod does not declare it as a readiness gate (only the controller's injected gate applies).",
+        'readiness-gate-without-sidecar error: draingate.io/lb-ready is declared but the draingate sidecar writes example.com/lb (--condition-type): nobody sets the declared gate.',
       ]);
     });
   });
@@ -201,6 +207,142 @@ describe('where findings point', () => {
       'kind: ClusterRoleBinding\nmetadata:\n  name: draingate\n',
     );
     expect(rbac(cluster)).toEqual([]);
+  });
+
+  describe('prestop-reachable: which NetworkPolicies leave /prestop open to the cluster', () => {
+    const good = readFileSync(join(dir, 'prestop-reachable.pass.yaml'), 'utf8');
+    const rule = '  ingress:\n    - ports:\n        - { port: http, protocol: TCP }\n';
+    const found = (text: string) =>
+      checkManifests(text)
+        .units.flatMap((u) => u.findings)
+        .map((f) => `${f.rule} ${f.object.kind} ${f.field}: ${f.message}`);
+    const withIngress = (ingress: string) => {
+      expect(good).toContain(rule);
+      return found(good.replace(rule, ingress));
+    };
+
+    it('no NetworkPolicy at all', () => {
+      const policy = good.slice(good.lastIndexOf('---\n'));
+      expect(policy).toContain('kind: NetworkPolicy');
+      expect(found(good.replace(policy, ''))).toEqual([
+        'prestop-reachable Deployment spec.template.spec.containers[name=api].env[name=DRAINGATE_MANAGEMENT_PORT]: /prestop on the management port 9000 (DRAINGATE_MANAGEMENT_PORT) is reachable from every pod in the cluster: no NetworkPolicy in the input selects these pods. Any pod can drain this pod with one GET.',
+      ]);
+    });
+
+    it('a rule without ports admits every port, and one without `from` every source', () => {
+      expect(withIngress('  ingress:\n    - {}\n')).toEqual([
+        expect.stringMatching(/^prestop-reachable NetworkPolicy spec\.ingress\[0\]: .* NetworkPolicy api admits it from every source\./),
+      ]);
+    });
+
+    it('the port by number, from 0.0.0.0/0', () => {
+      expect(withIngress('  ingress:\n    - from: [{ ipBlock: { cidr: 0.0.0.0/0 } }]\n      ports: [{ port: 9000 }]\n')).toEqual([
+        expect.stringMatching(/admits it from ipBlock 0\.0\.0\.0\/0\./),
+      ]);
+    });
+
+    it('narrower sources (one namespace, a VPC range) and other ports are not cluster-wide', () => {
+      expect(
+        withIngress(
+          '  ingress:\n    - ports: [{ port: http }]\n    - from: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } } }]\n      ports: [{ port: mgmt }]\n    - from: [{ ipBlock: { cidr: 10.0.0.0/16 } }]\n      ports: [{ port: 9000, endPort: 9001 }]\n',
+        ),
+      ).toEqual([]);
+    });
+
+    it('an egress-only policy does not isolate ingress', () => {
+      const egress = good.replace('  policyTypes: [Ingress]\n', '  policyTypes: [Egress]\n');
+      expect(egress).not.toBe(good);
+      expect(found(egress)).toEqual([expect.stringMatching(/no NetworkPolicy selecting these pods isolates their ingress/)]);
+    });
+
+    it("the sidecar's /v1/prestop when it listens beyond loopback", () => {
+      const text = good
+        .replace('args: [--source, aws]', 'args: [--source, aws, "--listen=0.0.0.0:9901"]')
+        .replace(rule, '  ingress:\n    - {}\n');
+      expect(found(text).map((f) => f.split(':')[0])).toEqual([
+        'prestop-reachable NetworkPolicy spec.ingress[0]',
+        'prestop-reachable NetworkPolicy spec.ingress[0]',
+      ]);
+      expect(found(text)[1]).toContain("the sidecar's /v1/prestop on port 9901 (--listen 0.0.0.0:9901)");
+    });
+  });
+
+  describe('sidecar-rbac-missing: the sidecar may bring its own token', () => {
+    const good = readFileSync(join(dir, 'sidecar-rbac-missing.pass.yaml'), 'utf8');
+    const rbac = (text: string) =>
+      checkManifests(text)
+        .units.flatMap((u) => u.findings)
+        .map((f) => `${f.rule}: ${f.message}`);
+    const noAutomount = good.replace(
+      '      serviceAccountName: api\n',
+      '      serviceAccountName: api\n      automountServiceAccountToken: false\n',
+    );
+    const mount =
+      '          volumeMounts:\n            - { name: token, mountPath: /var/run/secrets/kubernetes.io/serviceaccount, readOnly: true }\n      containers:\n';
+    const volume =
+      '      volumes:\n        - name: token\n          projected:\n            sources:\n              - serviceAccountToken: { path: token }\n              - configMap: { name: kube-root-ca.crt, items: [{ key: ca.crt, path: ca.crt }] }\n';
+
+    it('automountServiceAccountToken: false and no token of its own: no credentials', () => {
+      expect(noAutomount).not.toBe(good);
+      expect(rbac(noAutomount)).toEqual([
+        expect.stringMatching(
+          /^sidecar-rbac-missing: automountServiceAccountToken is false and the sidecar mounts no projected serviceAccountToken/,
+        ),
+      ]);
+    });
+
+    it('a projected serviceAccountToken mounted into the sidecar at the service-account path is enough', () => {
+      const own = noAutomount
+        .replace('      containers:\n', mount)
+        .replace('---\napiVersion: v1\nkind: Service\n', `${volume}---\napiVersion: v1\nkind: Service\n`);
+      expect(own).toContain('serviceAccountToken: { path: token }');
+      expect(rbac(own)).toEqual([]);
+      // The same volume without a token source (a CA alone) is not.
+      expect(rbac(own.replace('              - serviceAccountToken: { path: token }\n', ''))).toHaveLength(1);
+    });
+  });
+
+  it('max-delay-too-short counts with the load balancer type: an NLB needs 10 s + 150 s, instance targets nothing', () => {
+    const nlb = readFileSync(join(dir, 'nlb-unhealthy-connection-termination.pass.yaml'), 'utf8');
+    const short = checkManifests(nlb.replace('{ name: DRAINGATE_MAX_DELAY, value: 170s }', '{ name: DRAINGATE_MAX_DELAY, value: 120s }'))
+      .units.flatMap((u) => u.findings)
+      .map((f) => [f.rule, f.message]);
+    expect(short).toEqual([
+      [
+        'max-delay-too-short',
+        "DRAINGATE_MAX_DELAY 2m is shorter than the time the NLB (Service api) may still send new requests after the pod's deletion: controller lag 10s (assumed) + NLB propagation bound 150s = 160s. When no evidence ends draining sooner, the app stops while the load balancer still routes here.",
+      ],
+    ]);
+    const instance = readFileSync(join(dir, 'instance-mode-gate-deadlock.pass.yaml'), 'utf8').replace(
+      '{ name: DRAINGATE_MAX_DELAY, value: 50s }',
+      '{ name: DRAINGATE_MAX_DELAY, value: 10s }',
+    );
+    expect(checkManifests(instance).units.flatMap((u) => u.findings)).toEqual([]);
+  });
+
+  it('nlb-unhealthy-connection-termination: a draining interval shorter than the pod may serve', () => {
+    const nlb = readFileSync(join(dir, 'nlb-unhealthy-connection-termination.pass.yaml'), 'utf8');
+    const short = nlb.replace('draining_interval_seconds=180', 'draining_interval_seconds=60');
+    expect(short).not.toBe(nlb);
+    expect(
+      checkManifests(short)
+        .units.flatMap((u) => u.findings)
+        .map((f) => f.message),
+    ).toEqual([
+      'the NLB (Service api) keeps the connections of an unhealthy target for target_health_state.unhealthy.draining_interval_seconds=60 s, but the pod may serve for 175s after draining starts (DRAINGATE_MAX_DELAY 170s + DRAINGATE_DRAIN_TIMEOUT 5s; terminationGracePeriodSeconds 180).',
+    ]);
+  });
+
+  it("instance-mode-gate-deadlock: the controller's own gate declared by hand behind instance targets deadlocks too", () => {
+    const pass = readFileSync(join(dir, 'instance-mode-gate-deadlock.pass.yaml'), 'utf8');
+    const text = pass.replace(
+      '      serviceAccountName: api\n',
+      '      serviceAccountName: api\n      readinessGates:\n        - conditionType: target-health.elbv2.k8s.aws/k8s-shop-api-0123456789\n',
+    );
+    expect(text).not.toBe(pass);
+    const findings = checkManifests(text).units.flatMap((u) => u.findings);
+    expect(findings.map((f) => [f.rule, f.field])).toEqual([['instance-mode-gate-deadlock', 'spec.template.spec.readinessGates']]);
+    expect(findings[0]?.message).toContain('the pods declare target-health.elbv2.k8s.aws/k8s-shop-api-0123456789: deadlock');
   });
 
   it('checks an NLB Service: a TCP health check (the default) cannot see /readyz', () => {

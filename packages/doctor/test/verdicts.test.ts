@@ -94,7 +94,7 @@ describe('verdicts on realistic manifests', () => {
         'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
       };
     });
-    expect(findings.map((f) => f[1])).toContain('instance-mode-without-gate');
+    expect(findings.map((f) => f[1])).toContain('instance-mode-gate-deadlock');
     expect(findings.map((f) => f[1])).toContain('probe-path-mismatch');
   });
   it('instance targets are nodes, never deregistered when a pod goes: a short deregistration delay is no error there', () => {

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { SidecarStatusBody } from '../src/internal/status.js';
 import { serviceAndBinding, useCluster } from './helpers/cluster.js';
 import { ACCESS_DENIED, THROTTLING } from './helpers/fake-elbv2.js';
-import { GATE, waitFor, waitForGate } from './helpers/pods.js';
-import { getJson, prestop, TG1, TG2, waitForEvents } from './helpers/sidecar.js';
+import { GATE, waitFor, waitForGate, writeConditions } from './helpers/pods.js';
+import { getJson, memoryLogger, podEvents, prestop, TG1, TG2, waitForEvents } from './helpers/sidecar.js';
 
 // The aws source end to end: real kube-apiserver, the real AWS SDK against a fake ELBv2 Query/XML endpoint.
 const cluster = useCluster({ elb: true, targetGroupBindings: true });
@@ -75,6 +75,68 @@ describe('aws source', () => {
     expect(metrics).toMatch(new RegExp(`draingate_sidecar_source_calls_total\\{source="aws",outcome="ok"\\} ${callsAfter}`));
     expect(metrics).toContain('draingate_sidecar_deregistered 1');
   }, 60_000);
+
+  it('ContainersReady but not registered for 12 polls: a log line, a Warning event and /v1/status registrationStalled, until the LB knows the target', async () => {
+    const { elb } = cluster;
+    const kc = cluster.admin();
+    const ns = 'aws-unregistered';
+    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 'http', targetType: 'ip' });
+    elb.group(TG1); // the target group exists; this pod's target is not in it (DescribeTargetHealth: Target.NotRegistered)
+    const log = memoryLogger();
+    const { sidecar } = await cluster.podWithSidecar(ns, cluster.awsFlags(), {
+      pod: { nodeName: 'node-1', ports: [{ name: 'http', containerPort: 8080 }] },
+      ip: '10.0.0.21', // an address no earlier test registered in TG1 (the fake ELBv2 is shared by this file)
+      logger: log,
+    });
+    const status = async () => (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body;
+    // Not registered, but the containers are not ready either (the controller does not register such a pod): no stall
+    // after more than 12 polls of 200 ms.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await status()).toMatchObject({ phase: 'starting', registrationStalled: null });
+    expect(elb.describeCalls().length).toBeGreaterThanOrEqual(12);
+
+    const readyAt = Date.now();
+    await writeConditions(kc, ns, 'web', [{ type: 'ContainersReady', status: 'True' }]);
+    const stalled = await waitFor('registrationStalled', async () => (await status()).registrationStalled);
+    expect(Date.now() - readyAt).toBeGreaterThanOrEqual(12 * 200);
+    expect(stalled.message).toMatch(
+      /^ContainersReady for \d+(\.\d+)?s but not registered in the load balancer \(healthy in 0\/1 target groups; 10\.0\.0\.21:8080 is notRegistered \(Target\.NotRegistered\)\)\. /,
+    );
+    expect(stalled.message).toContain('carrying its own readiness gate (target-health.elbv2.k8s.aws/<binding>), and this pod has none');
+    expect(Date.parse(stalled.containersReadySince)).toBeGreaterThanOrEqual(Math.floor(readyAt / 1000) * 1000 - 1000);
+    const events = await waitFor('a TargetNotRegistered event', async () =>
+      (await podEvents(kc, ns, 'web')).find((e) => e.reason === 'TargetNotRegistered'),
+    );
+    expect(events.type).toBe('Warning');
+    expect(events.message).toBe(stalled.message.slice(0, 1000));
+    expect(log.lines.filter((l) => l.includes('ContainersReady for'))).toHaveLength(1);
+
+    // Registered at last: the stall is over (the event stays, once).
+    elb.set(TG1, '10.0.0.21', 8080, 'initial');
+    await waitFor('stall cleared', async () => ((await status()).registrationStalled === null ? true : null));
+    expect((await podEvents(kc, ns, 'web')).filter((e) => e.reason === 'TargetNotRegistered')).toHaveLength(1);
+  });
+
+  it("a stalled pod that carries the controller's gate is named as such (then the controller is the one to check)", async () => {
+    const { elb } = cluster;
+    const kc = cluster.admin();
+    const ns = 'aws-unregistered-albc';
+    await serviceAndBinding(kc, ns, 'web', TG2, { targetPort: 'http', targetType: 'ip' });
+    elb.group(TG2);
+    const { sidecar } = await cluster.podWithSidecar(ns, cluster.awsFlags(), {
+      pod: {
+        nodeName: 'node-1',
+        ports: [{ name: 'http', containerPort: 8080 }],
+        extraGates: ['target-health.elbv2.k8s.aws/k8s-web-0123456789'],
+      },
+    });
+    await writeConditions(kc, ns, 'web', [{ type: 'ContainersReady', status: 'True' }]);
+    const stalled = await waitFor(
+      'registrationStalled',
+      async () => (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body.registrationStalled,
+    );
+    expect(stalled.message).toContain("The pod carries the controller's gate (target-health.elbv2.k8s.aws/k8s-web-0123456789)");
+  });
 
   it('instance mode with explicit target groups: instance id + NodePort in every group; gate waits for all of them', async () => {
     const { elb } = cluster;

@@ -48,6 +48,7 @@ describe('README', () => {
       'evidenceAvailable',
       'draining',
       'writesStopped',
+      'registrationStalled',
     ];
     expect(Object.keys(example).sort()).toEqual([...served].sort());
   });

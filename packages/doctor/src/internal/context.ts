@@ -1,13 +1,14 @@
 /**
  * Everything that belongs to one workload (Deployment, StatefulSet, DaemonSet or Pod): its pod template, app and
- * sidecar containers, Services, load balancers, Namespace, PDBs, and the facts several rules read from them.
+ * sidecar containers, Services, load balancers, Namespace, PDBs, NetworkPolicies, and the facts several rules read
+ * from them.
  * Rules receive it; they do not search the input themselves (except for RBAC, which they find in `all`).
  */
 import { type DraingateSettings, draingateSettings } from './draingate-env.js';
 import { ingressBackends, type LoadBalancer, loadBalancersFor } from './load-balancers.js';
 import { get, isObj, type K8sObject, type Obj, objs, str } from './objects.js';
 import { type ContainerInfo, containers } from './pod.js';
-import { isSidecarContainer, type SidecarInfo, sidecarInfo } from './sidecar.js';
+import { isSidecarContainer, SIDECAR_GATE, type SidecarInfo, sidecarInfo } from './sidecar.js';
 
 export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod']);
 export const KNOWN_KINDS: ReadonlySet<string> = new Set([
@@ -25,9 +26,19 @@ export const KNOWN_KINDS: ReadonlySet<string> = new Set([
   'RoleBinding',
   'ClusterRoleBinding',
   'HorizontalPodAutoscaler',
+  'NetworkPolicy',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
 ]);
 
 export const NAMESPACE_LABEL = 'elbv2.k8s.aws/pod-readiness-gate-inject';
+
+/**
+ * The prefixes of the AWS Load Balancer Controller's readiness-gate condition types (`target-health.elbv2.k8s.aws/<tgb>`;
+ * the legacy AWS ALB Ingress Controller's `target-health.alb.ingress.k8s.aws/…`): aws-load-balancer-controller
+ * docs/deploy/pod_readiness_gate.md.
+ */
+export const ALBC_GATE_PREFIXES: readonly string[] = ['target-health.elbv2.k8s.aws/', 'target-health.alb.ingress.k8s.aws/'];
 
 export interface WorkloadContext {
   readonly workload: K8sObject;
@@ -47,6 +58,8 @@ export interface WorkloadContext {
   readonly loadBalancers: readonly LoadBalancer[];
   readonly namespaceObject: K8sObject | null;
   readonly pdbs: readonly K8sObject[];
+  /** The NetworkPolicies of the workload's namespace whose podSelector selects its pods. */
+  readonly networkPolicies: readonly K8sObject[];
   readonly all: readonly K8sObject[];
 }
 
@@ -121,6 +134,11 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
       sameNamespace(o.namespace, ns) &&
       selects(get(o.raw, 'spec', 'selector'), podLabels, false, o.apiVersion === 'policy/v1'),
   );
+  // networking/v1: an empty podSelector selects every pod of the namespace.
+  const networkPolicies = all.filter(
+    (o) =>
+      o.kind === 'NetworkPolicy' && sameNamespace(o.namespace, ns) && selects(get(o.raw, 'spec', 'podSelector'), podLabels, false, true),
+  );
   // Charts with autoscaling on leave spec.replicas out: the HPA scaling this workload keeps at least minReplicas.
   const hpa = all.find(
     (o) =>
@@ -147,6 +165,7 @@ export function buildContext(workload: K8sObject, all: readonly K8sObject[]): Wo
     loadBalancers,
     namespaceObject,
     pdbs,
+    networkPolicies,
     all,
   };
 }
@@ -165,6 +184,20 @@ export function terminationGrace(ctx: WorkloadContext): { seconds: number; field
 /** The condition types of the pod's declared `readinessGates`. */
 export function declaredGates(ctx: WorkloadContext): string[] {
   return objs(ctx.pod.readinessGates).map((g) => str(g.conditionType) ?? '');
+}
+
+/**
+ * The declared readiness gates that only draingate's sidecar writes: its condition type (`--condition-type`), and the
+ * default one even without a sidecar (a gate nobody writes is another rule's finding).
+ */
+export function draingateGates(ctx: WorkloadContext): string[] {
+  const own = new Set([SIDECAR_GATE, ...(ctx.sidecar ? [ctx.sidecar.conditionType] : [])]);
+  return declaredGates(ctx).filter((g) => own.has(g));
+}
+
+/** The declared readiness gates of the AWS Load Balancer Controller (its webhook injects them in ip mode). */
+export function albcGates(ctx: WorkloadContext): string[] {
+  return declaredGates(ctx).filter((g) => ALBC_GATE_PREFIXES.some((p) => g.startsWith(p)));
 }
 
 /** The load balancers that target pod IPs (the AWS Load Balancer Controller's readiness gate exists only for these). */

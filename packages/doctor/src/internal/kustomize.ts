@@ -119,7 +119,8 @@ function mergeKey(items: unknown[]): string | undefined {
 /**
  * A strategic merge patch, for the cases Kubernetes manifests need: maps merge key by key (`null` deletes),
  * lists of named items (containers, initContainers, env, ports, volumes, readinessGates) merge by name and
- * `$patch: delete` removes an item, every other list is replaced.
+ * `$patch: delete` removes an item, every other list is replaced. A merged list holds the patch's items first, in
+ * the patch's order, then the target's items the patch does not name, as `kubectl kustomize` (kustomize v5.5) does.
  */
 export function strategicMerge(target: unknown, patch: unknown): unknown {
   if (isObj(target) && isObj(patch)) {
@@ -135,14 +136,14 @@ export function strategicMerge(target: unknown, patch: unknown): unknown {
   if (Array.isArray(target) && Array.isArray(patch)) {
     const key = mergeKey(patch);
     if (!key || mergeKey(target) !== key) return clean(patch);
-    const out = [...target] as Obj[];
+    const named = new Set((patch as Obj[]).map((item) => item[key]));
+    const out: Obj[] = [];
     for (const item of patch as Obj[]) {
-      const at = out.findIndex((t) => t[key] === item[key]);
-      if (item.$patch === 'delete') {
-        if (at >= 0) out.splice(at, 1);
-      } else if (at >= 0) out[at] = strategicMerge(out[at], item) as Obj;
-      else out.push(clean(item) as Obj);
+      if (item.$patch === 'delete') continue;
+      const existing = (target as Obj[]).find((t) => t[key] === item[key]);
+      out.push((existing ? strategicMerge(existing, item) : clean(item)) as Obj);
     }
+    for (const t of target as Obj[]) if (!named.has(t[key])) out.push(t);
     return out;
   }
   return clean(patch);

@@ -1,7 +1,9 @@
 /**
  * The AWS load balancers in front of a workload, as the AWS Load Balancer Controller will configure them from the
- * Ingress (ALB) and Service (NLB) annotations, with the controller's defaults and where each setting was read.
+ * Ingress (ALB) and Service (NLB) annotations, with the controller's defaults (core's `LB_TYPES`, one definition for
+ * the sidecar, doctor and the kit) and where each setting was read.
  */
+import { LB_TYPES, type LbType } from '@draingate/core';
 import { get, type K8sObject, objs } from './objects.js';
 
 /** The load balancer health check as the AWS Load Balancer Controller will configure it. */
@@ -14,9 +16,11 @@ export interface HealthCheck {
   readonly healthyThreshold: number;
 }
 
+type Setting = 'targetType' | 'path' | 'protocol' | 'interval' | 'unhealthy' | 'deregistration';
+
 /** One load balancer (target group) in front of the workload. */
 export interface LoadBalancer {
-  readonly type: 'alb' | 'nlb';
+  readonly type: LbType;
   /** The Ingress (ALB) or Service (NLB) whose annotations configure it. */
   readonly object: K8sObject;
   /** The Service whose pods are the targets. */
@@ -24,10 +28,15 @@ export interface LoadBalancer {
   readonly targetType: 'ip' | 'instance';
   readonly healthCheck: HealthCheck;
   readonly deregistrationDelaySeconds: number;
+  /**
+   * The target-group attributes the annotation sets (`key=value,...`), as given; `deregistration` in `fields` and
+   * `origins` names where they were read.
+   */
+  readonly attributes: Readonly<Record<string, string>>;
   /** Where each setting was read from: `metadata.annotations[...]` or `(default)`. */
-  readonly fields: Readonly<Record<'targetType' | 'path' | 'protocol' | 'interval' | 'unhealthy' | 'deregistration', string>>;
+  readonly fields: Readonly<Record<Setting, string>>;
   /** The object that carried each annotation (Service annotations override the Ingress's). */
-  readonly origins: Readonly<Record<'targetType' | 'path' | 'protocol' | 'interval' | 'unhealthy' | 'deregistration', K8sObject>>;
+  readonly origins: Readonly<Record<Setting, K8sObject>>;
 }
 
 const ALB = 'alb.ingress.kubernetes.io/';
@@ -37,14 +46,28 @@ function int(value: string | undefined, fallback: number): number {
   return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : fallback;
 }
 
-/** `deregistration_delay.timeout_seconds` from a target-group-attributes annotation (`k1=v1,k2=v2`). */
-function deregistrationDelay(attributes: string | undefined): number | undefined {
-  if (!attributes) return undefined;
-  for (const pair of attributes.split(',')) {
-    const [k, v] = pair.split('=').map((s) => s.trim());
-    if (k === 'deregistration_delay.timeout_seconds' && v !== undefined && /^\d+$/.test(v)) return Number(v);
+/** A target-group-attributes annotation (`k1=v1,k2=v2`) as a map. */
+function parseAttributes(annotation: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (annotation ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at > 0) out[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
-  return undefined;
+  return out;
+}
+
+/**
+ * `deregistration_delay.timeout_seconds`, else the AWS default of 300 s (ELBv2 API reference, TargetGroupAttribute).
+ */
+function deregistrationDelay(attributes: Readonly<Record<string, string>>): number {
+  const v = attributes['deregistration_delay.timeout_seconds'];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : 300;
+}
+
+/** The controller's default health check of a load balancer type, in the annotations' units (seconds). */
+function controllerDefaults(type: LbType): { interval: number; healthy: number; unhealthy: number } {
+  const hc = LB_TYPES[type].controllerHealthCheck;
+  return { interval: hc.intervalMs / 1000, healthy: hc.healthyThreshold, unhealthy: hc.unhealthyThreshold };
 }
 
 function isAlbIngress(ing: K8sObject): boolean {
@@ -80,7 +103,9 @@ function albFor(ing: K8sObject, svc: K8sObject): LoadBalancer {
   const unhealthy = pick('unhealthy-threshold-count');
   const healthy = pick('healthy-threshold-count');
   const attrs = pick('target-group-attributes');
+  const attributes = parseAttributes(attrs.value);
   const grpc = pick('backend-protocol-version').value === 'GRPC';
+  const defaults = controllerDefaults('alb');
   return {
     type: 'alb',
     object: ing,
@@ -89,11 +114,12 @@ function albFor(ing: K8sObject, svc: K8sObject): LoadBalancer {
     healthCheck: {
       protocol: (proto.value ?? 'HTTP').toUpperCase(),
       path: path.value ?? (grpc ? '/AWS.ALB/healthcheck' : '/'),
-      intervalSeconds: int(interval.value, 15),
-      unhealthyThreshold: int(unhealthy.value, 2),
-      healthyThreshold: int(healthy.value, 2),
+      intervalSeconds: int(interval.value, defaults.interval),
+      unhealthyThreshold: int(unhealthy.value, defaults.unhealthy),
+      healthyThreshold: int(healthy.value, defaults.healthy),
     },
-    deregistrationDelaySeconds: deregistrationDelay(attrs.value) ?? 300,
+    deregistrationDelaySeconds: deregistrationDelay(attributes),
+    attributes,
     fields: {
       targetType: tt.field,
       path: path.field,
@@ -136,6 +162,8 @@ function nlbFor(svc: K8sObject): LoadBalancer {
   const unhealthy = pick('healthcheck-unhealthy-threshold');
   const healthy = pick('healthcheck-healthy-threshold');
   const attrs = pick('target-group-attributes');
+  const attributes = parseAttributes(attrs.value);
+  const defaults = controllerDefaults('nlb');
   return {
     type: 'nlb',
     object: svc,
@@ -144,11 +172,12 @@ function nlbFor(svc: K8sObject): LoadBalancer {
     healthCheck: {
       protocol,
       path: protocol === 'TCP' ? null : (path.value ?? '/'),
-      intervalSeconds: int(interval.value, 10),
-      unhealthyThreshold: int(unhealthy.value, 3),
-      healthyThreshold: int(healthy.value, 3),
+      intervalSeconds: int(interval.value, defaults.interval),
+      unhealthyThreshold: int(unhealthy.value, defaults.unhealthy),
+      healthyThreshold: int(healthy.value, defaults.healthy),
     },
-    deregistrationDelaySeconds: deregistrationDelay(attrs.value) ?? 300,
+    deregistrationDelaySeconds: deregistrationDelay(attributes),
+    attributes,
     fields: {
       targetType: tt.field,
       path: path.field,

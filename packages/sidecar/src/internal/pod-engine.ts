@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import type { SidecarMetrics } from './metrics.js';
 import { type Draining, type DrainTrigger, type PhaseChange, PhaseMachine } from './phases.js';
 import { type PrestopEnd, type PrestopResult, PrestopWaits, prestopDeadline, prestopDetail } from './prestop.js';
+import { REGISTRATION_STALL_POLLS, RegistrationWatch } from './registration-watch.js';
 import { SourcePoller } from './source-poller.js';
 import type { Observation, Source } from './sources.js';
 import { iso, type SidecarStatusBody, statusBody } from './status.js';
@@ -42,6 +43,7 @@ export class PodEngine {
   readonly #condition: ConditionSync;
   readonly #poller: SourcePoller;
   readonly #waits: PrestopWaits;
+  readonly #registration: RegistrationWatch;
   readonly #startedAt = Date.now();
   /** What the condition should say; written once there is something to say (an observation, a failure, ...). */
   #desired: DesiredCondition = WAITING;
@@ -61,6 +63,7 @@ export class PodEngine {
       (f) => this.#onKubeFailure(f),
     );
     this.#condition = new ConditionSync(new ConditionWriter(kube, ref, c.conditionType), metrics, log, this.#errors);
+    this.#registration = new RegistrationWatch(source.kind, REGISTRATION_STALL_POLLS * c.pollIntervalMs, log, this.#recorder);
     this.#poller = new SourcePoller(source, c.pollIntervalMs, {
       wanted: () => this.#wantsPolling(),
       context: () => ({
@@ -143,6 +146,7 @@ export class PodEngine {
       lastError: this.#errors.last,
       evidenceAvailable: this.#evidenceAvailable(),
       writesStopped: this.#condition.writer.stopped,
+      registrationStalled: this.#registration.stall,
     });
   }
 
@@ -167,6 +171,7 @@ export class PodEngine {
       this.#recorder.forget('TargetDraining', 'Deregistered');
     }
     if (to === 'starting') this.#armFailOpen();
+    else this.#registration.clear();
   }
 
   /** Fail-open counts from the sidecar's start, also after a return to starting. A timer of the starting phase. */
@@ -198,6 +203,7 @@ export class PodEngine {
     if (o.registered) this.#recorder.once('TargetRegistered', `the load balancer knows this target: ${o.detail}`);
     const phase = this.#phases.state;
     if (phase.name === 'starting') {
+      this.#registration.observe(o, this.#watcher.pod);
       if (o.healthy) {
         this.#phases.enter({ name: 'ready' }, 'target healthy');
         this.#recorder.once('TargetHealthy', `target healthy in the load balancer: ${o.detail}`);
@@ -260,6 +266,7 @@ export class PodEngine {
 
   #onPod(pod: V1Pod, { first, deletion }: PodNews): void {
     this.#condition.observe(pod);
+    this.#registration.pod(pod);
     if (first) this.#checkBudget(pod);
     const cur = this.#condition.writer.current;
     let found: DesiredCondition | null = null;

@@ -2,6 +2,7 @@ import type { SidecarStatus } from '@draingate/core';
 import type { V1PodCondition } from '@kubernetes/client-node';
 import type { SourceKind } from './config.js';
 import type { DrainTrigger, Phase, PhaseState } from './phases.js';
+import type { RegistrationStall } from './registration-watch.js';
 import type { Observation, TargetReport } from './sources.js';
 
 /**
@@ -20,6 +21,8 @@ export interface SidecarStatusBody extends SidecarStatus {
   draining: { startedAt: string; trigger: DrainTrigger; deadline: string } | null;
   /** Why gate writes stopped for good (pod gone or replaced), or null. */
   writesStopped: string | null;
+  /** Set while the pod is ContainersReady but its target is unknown to the load balancer (registration-watch.ts). */
+  registrationStalled?: RegistrationStall | null;
 }
 
 /** RFC 3339 to the second, or null. */
@@ -42,6 +45,7 @@ export interface StatusInput {
   lastError: { message: string; at: string } | null;
   evidenceAvailable: boolean;
   writesStopped: string | null;
+  registrationStalled: RegistrationStall | null;
 }
 
 export function statusBody(s: StatusInput): SidecarStatusBody {
@@ -74,5 +78,6 @@ export function statusBody(s: StatusInput): SidecarStatusBody {
         }
       : null,
     writesStopped: s.writesStopped,
+    registrationStalled: s.registrationStalled,
   };
 }

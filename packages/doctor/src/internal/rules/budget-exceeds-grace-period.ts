@@ -1,13 +1,17 @@
 import { formatDuration } from '@draingate/core';
 import { sidecarPreStop, terminationGrace, type WorkloadContext } from '../context.js';
-import { CORE_DEFAULTS, tryCoreDuration } from '../draingate-env.js';
+import { CORE_DEFAULTS, coreConfigRefusal, tryCoreDuration } from '../draingate-env.js';
 import type { K8sObject } from '../objects.js';
-import { preStopSleep } from '../pod.js';
+import { envOf, preStopSleep } from '../pod.js';
 import { type Report, type WorkloadRule, workloadRule } from '../rule.js';
 import { SIDECAR_DEFAULTS, settingField } from '../sidecar.js';
 import { OLD_POD } from '../timelines.js';
 
-/** preStop sleep + maxDelay + drainTimeout + hooksTimeout against terminationGracePeriodSeconds. */
+/**
+ * preStop sleep + maxDelay + drainTimeout + hooksTimeout against terminationGracePeriodSeconds. The verdict is core's
+ * own budget check (resolveConfig), run on the container's environment with the pod's real deadline, less any fixed
+ * preStop sleep (it runs before SIGTERM on the same clock), as DRAINGATE_GRACE_PERIOD.
+ */
 function checkPod(ctx: WorkloadContext, report: Report<K8sObject>): void {
   const dg = ctx.draingate;
   const app = ctx.app;
@@ -16,7 +20,9 @@ function checkPod(ctx: WorkloadContext, report: Report<K8sObject>): void {
   const sleep = preStopSleep(app);
   const sleepMs = sleep ? sleep.seconds * 1000 : 0;
   const budget = sleepMs + dg.maxDelay + dg.drainTimeout + dg.hooksTimeout;
-  if (budget >= grace.seconds * 1000) {
+  const deadline = grace.seconds * 1000 - sleepMs;
+  const refusal = coreConfigRefusal({ ...envOf(app.spec).env, DRAINGATE_GRACE_PERIOD: `${Math.max(0, deadline)}ms` });
+  if (refusal?.error.setting === 'gracePeriod') {
     const parts = [
       ...(sleep ? [`preStop sleep ${formatDuration(sleepMs)}`] : []),
       `DRAINGATE_MAX_DELAY ${formatDuration(dg.maxDelay)}`,
@@ -60,7 +66,7 @@ export const budgetExceedsGracePeriod: WorkloadRule = workloadRule({
   why: "preStop sleep + DRAINGATE_MAX_DELAY + DRAINGATE_DRAIN_TIMEOUT + DRAINGATE_HOOKS_TIMEOUT must end before the kubelet sends SIGKILL, or in-flight requests are cut and hooks never finish. When preStop waits on the sidecar's /v1/prestop, the sidecar's --app-drain-budget must leave the app DRAINGATE_MIN_DELAY + DRAINGATE_DRAIN_TIMEOUT + DRAINGATE_HOOKS_TIMEOUT after it.",
   fix: 'Raise terminationGracePeriodSeconds (and DRAINGATE_GRACE_PERIOD to the same value) above the budget, or lower DRAINGATE_MAX_DELAY / DRAINGATE_DRAIN_TIMEOUT / DRAINGATE_HOOKS_TIMEOUT.',
   reasoning:
-    "@draingate/core checks maxDelay + drainTimeout + hooksTimeout < gracePeriod at start, but gracePeriod is what DRAINGATE_GRACE_PERIOD says (default 30s), not the pod's real deadline. doctor checks against terminationGracePeriodSeconds (default 30) and adds any fixed preStop sleep, which runs before SIGTERM on the same clock.",
+    "@draingate/core checks maxDelay + drainTimeout + hooksTimeout < gracePeriod at start, but gracePeriod is what DRAINGATE_GRACE_PERIOD says (default 30s), not the pod's real deadline. doctor runs core's own check (resolveConfig) with terminationGracePeriodSeconds (default 30) less any fixed preStop sleep, which runs before SIGTERM on the same clock. Like core, it reports the budget only once the rest of the environment is valid (draingate-config-invalid reports the rest).",
   timeline: OLD_POD,
   check(ctx, report) {
     // The sidecar's case first: the order these findings were reported in before the rules had modules.

@@ -7,18 +7,20 @@ import { publicRule, type Rule, type RuleDefinition } from '../rule.js';
 import { budgetExceedsGracePeriod } from './budget-exceeds-grace-period.js';
 import { deregistrationDelayTooShort } from './deregistration-delay-too-short.js';
 import { draingateConfigInvalid } from './draingate-config-invalid.js';
-import { instanceModeWithoutGate } from './instance-mode-without-gate.js';
+import { instanceModeGateDeadlock } from './instance-mode-gate-deadlock.js';
 import { kindIgnored } from './kind-ignored.js';
 import { lbDetectionSlow } from './lb-detection-slow.js';
+import { maxDelayTooShort } from './max-delay-too-short.js';
 import { namespaceLabelMissing } from './namespace-label-missing.js';
+import { nlbUnhealthyConnectionTermination } from './nlb-unhealthy-connection-termination.js';
 import { noLoadBalancer } from './no-load-balancer.js';
 import { noWorkload } from './no-workload.js';
 import { pdbMissing } from './pdb-missing.js';
+import { prestopReachable } from './prestop-reachable.js';
 import { prestopSleepNoShell } from './prestop-sleep-no-shell.js';
 import { prestopSleepTooLong } from './prestop-sleep-too-long.js';
 import { probePathMismatch } from './probe-path-mismatch.js';
 import { readinessGateWithoutSidecar } from './readiness-gate-without-sidecar.js';
-import { readinessGatesMissing } from './readiness-gates-missing.js';
 import { readinessProbeMissing } from './readiness-probe-missing.js';
 import { sidecarConfigInvalid } from './sidecar-config-invalid.js';
 import { sidecarNotNative } from './sidecar-not-native.js';
@@ -30,17 +32,19 @@ import { yamlInvalid } from './yaml-invalid.js';
 export const RULE_DEFINITIONS: readonly RuleDefinition[] = [
   readinessProbeMissing,
   probePathMismatch,
-  instanceModeWithoutGate,
+  instanceModeGateDeadlock,
   namespaceLabelMissing,
-  readinessGatesMissing,
   readinessGateWithoutSidecar,
   budgetExceedsGracePeriod,
   draingateConfigInvalid,
+  maxDelayTooShort,
   deregistrationDelayTooShort,
+  nlbUnhealthyConnectionTermination,
   lbDetectionSlow,
   unhealthyThresholdMismatch,
   prestopSleepTooLong,
   prestopSleepNoShell,
+  prestopReachable,
   pdbMissing,
   sidecarRbacMissing,
   sidecarConfigInvalid,
@@ -60,12 +64,11 @@ const REPORTED_FIRST: readonly string[] = [
   'readiness-probe-missing',
   'no-load-balancer',
   'probe-path-mismatch',
-  'instance-mode-without-gate',
+  'instance-mode-gate-deadlock',
   'deregistration-delay-too-short',
   'lb-detection-slow',
   'unhealthy-threshold-mismatch',
   'namespace-label-missing',
-  'readiness-gates-missing',
   'readiness-gate-without-sidecar',
   'sidecar-config-invalid',
   'budget-exceeds-grace-period',

@@ -7,7 +7,7 @@ export const kindIgnored: InputRule = inputRule({
   id: 'kind-ignored',
   severity: 'info',
   title: 'an object of a kind doctor does not check',
-  why: 'Only Deployment, StatefulSet, DaemonSet, Pod, Service, Ingress, Namespace, PodDisruptionBudget, ServiceAccount, Role/ClusterRole and their bindings, and HorizontalPodAutoscaler (its minReplicas when spec.replicas is left out) take part in the checks.',
+  why: 'Only Deployment, StatefulSet, DaemonSet, Pod, Service, Ingress, Namespace, PodDisruptionBudget, ServiceAccount, Role/ClusterRole and their bindings, HorizontalPodAutoscaler (its minReplicas when spec.replicas is left out) and NetworkPolicy take part in the checks (ValidatingAdmissionPolicies and their bindings are accepted without checks).',
   fix: 'Nothing to do.',
   reasoning: 'Unknown kinds are listed so that a typo in a kind does not go unnoticed.',
   timeline: INPUT_PROBLEM,

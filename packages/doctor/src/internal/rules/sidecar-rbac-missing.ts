@@ -1,4 +1,5 @@
-import { get, objs, str } from '../objects.js';
+import type { WorkloadContext } from '../context.js';
+import { get, isObj, objs, str } from '../objects.js';
 import { type WorkloadRule, workloadRule } from '../rule.js';
 import { NEW_POD } from '../timelines.js';
 
@@ -11,12 +12,24 @@ function grants(rules: unknown, [group, resource, verb]: Perm): boolean {
   });
 }
 
+/** Where the sidecar (an in-cluster client) reads its token, CA and namespace. */
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Does the sidecar mount a projected volume with a serviceAccountToken at SA_DIR (the kit's token of its own)? */
+function mountsOwnToken(ctx: WorkloadContext): boolean {
+  const sc = ctx.sidecar;
+  if (!sc) return false;
+  const mount = objs(sc.container.spec.volumeMounts).find((m) => str(m.mountPath)?.replace(/\/$/, '') === SA_DIR);
+  const volume = mount ? objs(ctx.pod.volumes).find((v) => v.name === mount.name) : undefined;
+  return objs(get(volume, 'projected', 'sources')).some((src) => isObj(src.serviceAccountToken));
+}
+
 export const sidecarRbacMissing: WorkloadRule = workloadRule({
   id: 'sidecar-rbac-missing',
   severity: 'error',
   title: 'the draingate sidecar lacks the RBAC it needs',
-  why: 'The sidecar reads and watches its own pod, patches pods/status (the readiness gate), creates Events and, for the aws source, lists TargetGroupBindings and reads their Service (and its Node in instance mode). Without these it cannot set the gate (new pods never become Ready) or see the pod being deleted.',
-  fix: "Bind the pod's ServiceAccount to a Role with: pods get/watch, pods/status patch, events create and, for the aws source, targetgroupbindings.elbv2.k8s.aws list and services get (plus nodes get through a ClusterRole and ClusterRoleBinding in instance mode); see examples/k8s/base/rbac.yaml.",
+  why: 'The sidecar reads and watches its own pod, patches pods/status (the readiness gate), creates Events and, for the aws source, lists TargetGroupBindings and reads their Service (and its Node in instance mode). Without these it cannot set the gate (new pods never become Ready) or see the pod being deleted. With automountServiceAccountToken: false, it needs a token of its own: a projected serviceAccountToken volume mounted into the sidecar container at /var/run/secrets/kubernetes.io/serviceaccount.',
+  fix: "Bind the pod's ServiceAccount to a Role with: pods get/watch, pods/status patch, events create and, for the aws source, targetgroupbindings.elbv2.k8s.aws list and services get (plus nodes get through a ClusterRole and ClusterRoleBinding in instance mode); see examples/k8s/sidecar/rbac.yaml, and examples/k8s/sidecar/sidecar.yaml for a token mounted into the sidecar alone.",
   reasoning:
     'doctor looks for RoleBindings/ClusterRoleBindings in the input that name the ServiceAccount and for the rules of the Roles/ClusterRoles they reference.',
   timeline: NEW_POD,
@@ -26,11 +39,11 @@ export const sidecarRbacMissing: WorkloadRule = workloadRule({
     const w = ctx.workload;
     const POD = ctx.podPath;
     const sa = str(ctx.pod.serviceAccountName) ?? str(ctx.pod.serviceAccount) ?? 'default';
-    if (ctx.pod.automountServiceAccountToken === false) {
+    if (ctx.pod.automountServiceAccountToken === false && !mountsOwnToken(ctx)) {
       report(
         w,
         `${POD}.automountServiceAccountToken`,
-        'automountServiceAccountToken is false: the sidecar has no credentials for the Kubernetes API.',
+        `automountServiceAccountToken is false and the sidecar mounts no projected serviceAccountToken at ${SA_DIR}: it has no credentials for the Kubernetes API.`,
       );
     }
     const ns = ctx.namespace;
