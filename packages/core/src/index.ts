@@ -30,6 +30,6 @@ export { type HealthCheckDefaults, LB_TYPES, type LbType, type LbTypeFacts, lbTy
 export type { LifecycleState, StateChange } from './internal/lifecycle.js';
 export type { Logger } from './internal/logger.js';
 export type { AnyRequest, AnyResponse, AnyServer, ServerKind } from './internal/servers.js';
-export type { SidecarStatus, SidecarTarget } from './internal/sidecar-contract.js';
+export type { SidecarDeregistration, SidecarStatus, SidecarTarget } from './internal/sidecar-contract.js';
 export { checkSidecarStatus } from './internal/sidecar-contract.js';
 export { SIDECAR_SETTINGS, type SidecarSettingKind, type SidecarSettingSpec } from './internal/sidecar-settings.js';

@@ -11,8 +11,9 @@ import { getJson, memoryLogger, podEvents, prestop, TG1, TG2, waitForEvents } fr
 const cluster = useCluster({ elb: true, targetGroupBindings: true });
 
 describe('aws source', () => {
-  it('gate True only once the target is healthy; zero calls in steady state; preStop answers once draining + margin; events', async () => {
+  it('gate True only once the target is healthy; zero calls in steady state; preStop answers once draining + the propagation bound; events', async () => {
     const { elb } = cluster;
+    const allCallsBefore = elb.calls.length;
     const kc = cluster.admin();
     const ns = 'aws-life';
     await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 'http', targetType: 'ip' });
@@ -39,7 +40,7 @@ describe('aws source', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(elb.describeCalls().length).toBe(callsWhenReady);
 
-    // Deletion: preStop blocks until the LB drains the target, then the propagation margin.
+    // Deletion: preStop blocks until the LB drains the target, then the propagation bound.
     const t0 = Date.now();
     const answer = prestop(sidecar);
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web', namespace: ns, gracePeriodSeconds: 60 });
@@ -47,17 +48,23 @@ describe('aws source', () => {
     const mid = (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body;
     expect(checkSidecarStatus(mid)).toBeNull(); // what core accepts, checked by core itself
     expect(mid).toMatchObject({ phase: 'draining', deregistered: false });
+    // The target group's protocol (HTTP) told the type; --propagation-bound 300ms (the test helper) overrides its bound.
+    expect(mid.deregistration).toEqual({ observable: true, startedAt: null, lbType: 'alb', propagationBoundMs: 300 });
     elb.set(TG1, '10.0.0.5', 8080, 'draining');
     const drainingAt = Date.now();
     const r = await answer;
     expect(r.status).toBe(200);
     expect(r.body.ended).toBe('deregistered');
-    expect(Date.now() - drainingAt).toBeGreaterThanOrEqual(300); // the propagation margin
+    expect(Date.now() - drainingAt).toBeGreaterThanOrEqual(300); // the propagation bound
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1100);
 
     const st = (await getJson<SidecarStatusBody>(`${sidecar.url}/v1/status`)).body;
     expect(checkSidecarStatus(st)).toBeNull();
     expect(st).toMatchObject({ apiVersion: 'draingate.io/v1', source: 'aws', deregistered: true });
+    // Deregistration started when the API first showed the target draining: the bound counts from there.
+    const startedAt = Date.parse(st.deregistration.startedAt as string);
+    expect(startedAt).toBeGreaterThanOrEqual(Math.floor(drainingAt / 1000) * 1000);
+    expect(Date.parse(st.deregisteredAt as string) - startedAt).toBeGreaterThanOrEqual(0);
     expect(st.gate).toMatchObject({ conditionType: GATE, status: 'True', reason: 'TargetHealthy' });
     expect(st.targets).toEqual([
       { targetGroupArn: TG1, id: '10.0.0.5', port: 8080, state: 'draining', reason: 'Target.DeregistrationInProgress', description: null },
@@ -72,7 +79,11 @@ describe('aws source', () => {
     expect(sidecar.events.map((e) => e.reason)).toEqual(['TargetRegistered', 'TargetHealthy', 'TargetDraining', 'Deregistered']);
     console.log(`aws source: ${callsAfter} DescribeTargetHealth calls for one pod lifecycle at a 200ms poll interval`);
     const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`draingate_sidecar_source_calls_total\\{source="aws",outcome="ok"\\} ${callsAfter}`));
+    // Every AWS call counts: DescribeTargetHealth, and the one DescribeTargetGroups that told the load balancer type.
+    expect(elb.targetGroupCalls().length).toBe(1);
+    expect(metrics).toMatch(
+      new RegExp(`draingate_sidecar_source_calls_total\\{source="aws",outcome="ok"\\} ${elb.calls.length - allCallsBefore}`),
+    );
     expect(metrics).toContain('draingate_sidecar_deregistered 1');
   }, 60_000);
 
@@ -180,10 +191,10 @@ describe('aws source', () => {
     const { elb } = cluster;
     elb.set(TG1, '10.0.0.9', 8080, 'healthy');
     elb.failNext(3, THROTTLING);
-    const before = elb.calls.length;
+    const before = elb.describeCalls().length;
     const { sidecar } = await cluster.podWithSidecar('aws-throttle', cluster.awsFlags(TG1), { ip: '10.0.0.9' });
     await waitFor('gate True after throttling', () => sidecar.status().gate.status === 'True', 30_000);
-    const calls = elb.calls.slice(before);
+    const calls = elb.describeCalls().slice(before);
     expect(calls.slice(0, 3).map((c) => c.error)).toEqual(['Throttling', 'Throttling', 'Throttling']);
     expect(calls.length).toBe(4); // no SDK retries hidden behind our backoff: one request per attempt
     const gaps = calls.slice(1).map((c, i) => c.at - (calls[i] as { at: number }).at);
@@ -198,10 +209,10 @@ describe('aws source', () => {
     const { elb } = cluster;
     elb.set(TG1, '10.0.0.11', 8080, 'healthy');
     elb.failNext(1, { ...THROTTLING, retryAfterSeconds: 3 });
-    const before = elb.calls.length;
+    const before = elb.describeCalls().length;
     const { sidecar } = await cluster.podWithSidecar('aws-retry-after', cluster.awsFlags(TG1), { ip: '10.0.0.11' });
     await waitFor('gate True', () => sidecar.status().gate.status === 'True', 30_000);
-    const calls = elb.calls.slice(before);
+    const calls = elb.describeCalls().slice(before);
     expect(calls.map((c) => c.error)).toEqual(['Throttling', null]);
     expect((calls[1]?.at as number) - (calls[0]?.at as number)).toBeGreaterThanOrEqual(2950); // backoff alone: ≤ 1 s
   }, 60_000);
@@ -210,14 +221,14 @@ describe('aws source', () => {
     const { elb } = cluster;
     elb.set(TG1, '10.0.0.14', 8080, 'initial');
     elb.failNext(1, { ...THROTTLING, retryAfterSeconds: 3 });
-    const before = elb.calls.length;
+    const before = elb.describeCalls().length;
     const { sidecar } = await cluster.podWithSidecar('aws-retry-after-prestop', [...cluster.awsFlags(TG1), '--app-drain-budget=24s'], {
       ip: '10.0.0.14',
     });
-    await waitFor('the throttled call', () => elb.calls.length > before);
+    await waitFor('the throttled call', () => elb.describeCalls().length > before);
     const answer = prestop(sidecar); // deadline: 30 s grace - 24 s budget
-    await waitFor('a call after the throttled one', () => elb.calls.length > before + 1, 20_000);
-    const calls = elb.calls.slice(before);
+    await waitFor('a call after the throttled one', () => elb.describeCalls().length > before + 1, 20_000);
+    const calls = elb.describeCalls().slice(before);
     expect(calls[0]?.error).toBe('Throttling');
     expect((calls[1]?.at as number) - (calls[0]?.at as number)).toBeGreaterThanOrEqual(2950);
     await answer;

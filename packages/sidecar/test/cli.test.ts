@@ -85,7 +85,7 @@ describe('draingate-sidecar CLI', () => {
         '--source=aws',
         `--listen=127.0.0.1:${port}`,
         '--poll-interval=200ms',
-        '--propagation-margin=200ms',
+        '--propagation-bound=200ms',
         `--target-group-arn=${TG1}`,
         '--target-port=8080',
       ],

@@ -49,6 +49,7 @@ describe('README', () => {
       'draining',
       'writesStopped',
       'registrationStalled',
+      'deregistration',
     ];
     expect(Object.keys(example).sort()).toEqual([...served].sort());
   });

@@ -1,8 +1,10 @@
 import {
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type DescribeTargetHealthCommandOutput,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LB_TYPES, type LbType, lbTypeOfProtocol } from '@draingate/core';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { SidecarConfig, TargetType } from './config.js';
 import { awsFailure, Failure, kubeFailure } from './failures.js';
@@ -10,6 +12,8 @@ import type { KubeClient } from './kubeclient.js';
 import type { Observation, Source, SourceContext, TargetReport } from './sources.js';
 
 export const IAM_ACTION = 'elasticloadbalancing:DescribeTargetHealth';
+/** For `--lb-type auto` only: the target groups' protocol tells ALB from NLB. */
+export const IAM_ACTION_TARGET_GROUPS = 'elasticloadbalancing:DescribeTargetGroups';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -53,8 +57,14 @@ export class AwsSource implements Source {
   readonly kind = 'aws' as const;
   readonly tellsDeregistration = true;
   readonly pollsRemote = true;
+  readonly readsLbApi = true;
   /** Resolved once (TargetGroupBindings rarely change during a pod's life). */
   targets: OwnTarget[] | null = null;
+  /** `--lb-type`, or resolved once from the target groups' protocol (`null`: unknown). */
+  lbType: LbType | null;
+  #lbTypeResolved: boolean;
+  /** Why the type could not be told, once (for the log), or `null`. */
+  lbTypeProblem: string | null = null;
   calls = 0;
 
   constructor(
@@ -63,10 +73,14 @@ export class AwsSource implements Source {
     /** The process's client (see {@link createElbv2Client}); not closed by this source. */
     readonly client: ElasticLoadBalancingV2Client,
     private readonly onCall: (outcome: string) => void = () => {},
-  ) {}
+  ) {
+    this.lbType = config.lbType;
+    this.#lbTypeResolved = config.lbType !== null;
+  }
 
   async observe(ctx: SourceContext): Promise<Observation> {
     const targets = this.targets ?? (await this.resolveTargets(ctx.pod, ctx.podFailure));
+    if (!this.#lbTypeResolved) await this.resolveLbType(targets);
     const reports: TargetReport[] = [];
     for (const t of targets) {
       this.calls++;
@@ -91,7 +105,9 @@ export class AwsSource implements Source {
       const reason = d?.TargetHealth?.Reason ?? null;
       let state: TargetReport['state'];
       if (!d || reason === 'Target.NotRegistered') state = 'notRegistered';
-      else if (raw === 'unhealthy.draining') state = 'draining';
+      // An unhealthy target that is still registered (NLB `target_health_state.unhealthy.draining_interval_seconds`),
+      // not a deregistered one (ELBv2 API reference, TargetGroupAttribute): it never counts as gone.
+      else if (raw === 'unhealthy.draining') state = 'unhealthy';
       else if (
         raw === 'initial' ||
         raw === 'healthy' ||
@@ -120,12 +136,41 @@ export class AwsSource implements Source {
       healthy: reports.length > 0 && healthyCount === reports.length,
       draining: reports.some((r) => r.state === 'draining'),
       gone: reports.every((r) => goneStates.has(r.state)),
+      lbType: this.lbType,
       detail:
         `healthy in ${healthyCount}/${reports.length} target groups` +
         (notHealthy
           ? `; ${notHealthy.id}:${notHealthy.port} is ${notHealthy.state}${notHealthy.reason ? ` (${notHealthy.reason})` : ''}`
           : ''),
     };
+  }
+
+  /**
+   * `--lb-type auto`: one DescribeTargetGroups call for the pod's target groups; HTTP/HTTPS target groups belong to
+   * an ALB, TCP/UDP/TLS ones to an NLB. With several types, the one with the longer propagation bound. Tried once:
+   * a failure (e.g. AccessDenied) leaves the type unknown, and the sidecar then assumes the longest bound.
+   */
+  async resolveLbType(targets: readonly OwnTarget[]): Promise<void> {
+    this.#lbTypeResolved = true;
+    const arns = [...new Set(targets.map((t) => t.targetGroupArn))];
+    if (arns.length === 0) return;
+    this.calls++;
+    try {
+      const out = await this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }), {
+        abortSignal: AbortSignal.timeout(10_000),
+      });
+      this.onCall('ok');
+      const types = (out.TargetGroups ?? []).map((g) => lbTypeOfProtocol(g.Protocol));
+      if (types.length === 0 || types.some((t) => t === null)) {
+        this.lbTypeProblem = `DescribeTargetGroups did not name an ALB or NLB protocol for ${arns.join(', ')}`;
+        return;
+      }
+      this.lbType = (types as LbType[]).reduce((a, b) => (LB_TYPES[b].propagationBoundMs > LB_TYPES[a].propagationBoundMs ? b : a));
+    } catch (e) {
+      const f = awsFailure(e, IAM_ACTION_TARGET_GROUPS);
+      this.onCall(f.kind);
+      this.lbTypeProblem = f.message;
+    }
   }
 
   /** Finds this pod's targets; throws a {@link Failure} (forbidden names the RBAC verb) when it cannot. */

@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { DraingateConfigError, formatDuration, parseDuration, SIDECAR_SETTINGS, type SidecarSettingSpec } from '@draingate/core';
+import {
+  DraingateConfigError,
+  formatDuration,
+  type LbType,
+  parseDuration,
+  SIDECAR_SETTINGS,
+  type SidecarSettingSpec,
+} from '@draingate/core';
 import { SidecarConfigError } from './errors.js';
 
 /** Where target health comes from (see README "Sources"). */
@@ -18,7 +25,10 @@ export interface SidecarConfig {
   kubeconfig: string | null;
   pod: { name: string; namespace: string; uid: string; ip: string | null; nodeName: string | null };
   pollIntervalMs: number;
-  propagationMarginMs: number;
+  /** `--lb-type`: `null` for `auto` (from the target groups' protocol). */
+  lbType: LbType | null;
+  /** `--propagation-bound`: `null` for the load balancer type's (core's `LB_TYPES`). */
+  propagationBoundMs: number | null;
   fallbackDelayMs: number;
   appDrainBudgetMs: number;
   /** `null`: never fail open (the default). */
@@ -73,11 +83,26 @@ function parseSettingDuration(value: string, setting: string, source: string): n
 const CONDITION_TYPE_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const ARN_RE = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[^/]+\/[0-9a-f]+$/;
 
+/** Settings that no longer exist, with what replaced them: refused by name rather than as unknown. */
+const REMOVED: Readonly<Record<string, string>> = {
+  DRAINGATE_PROPAGATION_MARGIN:
+    "the wait after every target is draining is now --propagation-bound / DRAINGATE_PROPAGATION_BOUND, counted from the moment the API first showed it draining, and by default the load balancer type's bound (ALB 30s, NLB 150s; see --lb-type).",
+};
+
 /**
  * Resolves the configuration from command-line arguments and environment variables (flags win). Throws a
  * {@link SidecarConfigError} naming the first invalid or missing setting.
  */
 export function resolveConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): SidecarConfig {
+  for (const [setting, replacedBy] of Object.entries(REMOVED)) {
+    const flag = `--${setting
+      .toLowerCase()
+      .replace(/^draingate_/, '')
+      .replace(/_/g, '-')}`;
+    if (argv.some((a) => a === flag || a.startsWith(`${flag}=`)) || (env[setting] ?? '') !== '') {
+      throw new SidecarConfigError(setting, `${flag} / ${setting} was removed: ${replacedBy}`);
+    }
+  }
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const s of SETTINGS) options[s.flag] = s.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
   let parsed: Record<string, string | string[] | boolean | undefined>;
@@ -187,6 +212,9 @@ export function resolveConfig(argv: readonly string[], env: Readonly<Record<stri
   const pollIntervalMs = duration('poll-interval');
   if (pollIntervalMs < 100)
     throw new SidecarConfigError('poll-interval', '--poll-interval / DRAINGATE_POLL_INTERVAL is below 100ms: that would flood the API.');
+  const lbTypeSetting = oneOf<'auto' | LbType>('lb-type');
+  const boundRaw = raw('propagation-bound');
+  const propagationBoundMs = boundRaw ? parseSettingDuration(String(boundRaw.value), 'propagation-bound', boundRaw.from) : null;
   const failOpenRaw = raw('fail-open-after');
   const failOpenAfterMs = failOpenRaw ? parseSettingDuration(String(failOpenRaw.value), 'fail-open-after', failOpenRaw.from) : null;
   if (failOpenAfterMs === 0) {
@@ -276,7 +304,8 @@ export function resolveConfig(argv: readonly string[], env: Readonly<Record<stri
     kubeconfig,
     pod,
     pollIntervalMs,
-    propagationMarginMs: duration('propagation-margin'),
+    lbType: lbTypeSetting === 'auto' ? null : lbTypeSetting,
+    propagationBoundMs,
     fallbackDelayMs: duration('fallback-delay'),
     appDrainBudgetMs: duration('app-drain-budget'),
     failOpenAfterMs,
@@ -293,7 +322,8 @@ export function describeConfig(c: SidecarConfig): string {
     `listen=${c.listenHost}:${c.listenPort}`,
     `pod=${c.pod.namespace}/${c.pod.name}`,
     `poll=${formatDuration(c.pollIntervalMs)}`,
-    `margin=${formatDuration(c.propagationMarginMs)}`,
+    `lbType=${c.lbType ?? 'auto'}`,
+    `propagationBound=${c.propagationBoundMs === null ? 'by LB type' : formatDuration(c.propagationBoundMs)}`,
     `fallback=${formatDuration(c.fallbackDelayMs)}`,
     `appDrainBudget=${formatDuration(c.appDrainBudgetMs)}`,
     `failOpen=${c.failOpenAfterMs === null ? 'off' : formatDuration(c.failOpenAfterMs)}`,

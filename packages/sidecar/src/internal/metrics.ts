@@ -24,7 +24,7 @@ export function createMetrics(registry: Registry = new Registry()): SidecarMetri
     }),
     deregistered: new Gauge({
       name: 'draingate_sidecar_deregistered',
-      help: '1 once every target is draining/unused/gone plus the propagation margin',
+      help: '1 once every target is draining/unused/gone plus the propagation bound',
       registers: [registry],
     }),
     draining: new Gauge({

@@ -20,7 +20,7 @@ export interface Draining {
   signalled: boolean;
   /** When the source first said every target is gone (epoch ms). */
   goneSince: number | null;
-  /** When the propagation margin after `goneSince` passed (epoch ms): `deregistered: true`. */
+  /** When the propagation bound after `goneSince` passed (epoch ms): `deregistered: true`. */
   deregisteredAt: number | null;
 }
 
@@ -100,7 +100,7 @@ export class PhaseMachine {
 
   /**
    * Runs `fn` after `ms` unless the phase changes first (or the machine closes): a timer that belongs to the
-   * current phase, like fail-open (starting) or the propagation margin (draining).
+   * current phase, like fail-open (starting) or the propagation bound (draining).
    */
   after(ms: number, fn: () => void, options: { unref?: boolean } = {}): void {
     if (this.#closed) return;

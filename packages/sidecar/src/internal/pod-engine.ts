@@ -1,4 +1,4 @@
-import { formatDuration } from '@draingate/core';
+import { formatDuration, LB_TYPES, type SidecarDeregistration } from '@draingate/core';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ConditionSync, ConditionWriter, type DesiredCondition } from './condition.js';
 import type { SidecarConfig } from './config.js';
@@ -23,6 +23,12 @@ export interface PodEngineDeps {
   log: Logger;
   metrics: SidecarMetrics;
 }
+
+/**
+ * The app source's `gone` is the app's own LB nodes failing their health checks (core's evidence, read back), not
+ * the LB's API: it gets the short margin it always had, not a load balancer type's propagation bound.
+ */
+const APP_SOURCE_MARGIN_MS = 5000;
 
 const WAITING: DesiredCondition = { status: 'False', reason: 'WaitingForTarget', message: 'the sidecar has not observed the target yet' };
 
@@ -147,6 +153,7 @@ export class PodEngine {
       evidenceAvailable: this.#evidenceAvailable(),
       writesStopped: this.#condition.writer.stopped,
       registrationStalled: this.#registration.stall,
+      deregistration: this.#deregistration(),
     });
   }
 
@@ -219,12 +226,45 @@ export class PodEngine {
     if (o.draining) this.#recorder.once('TargetDraining', `the load balancer is draining this target: ${o.detail}`);
     if (o.gone && phase.goneSince === null) {
       phase.goneSince = Date.now();
-      const margin = this.#c.propagationMarginMs;
+      const bound = this.#propagationBound();
+      if (!bound.typeKnown) {
+        const problem = (this.#poller.source as { lbTypeProblem?: string | null }).lbTypeProblem ?? 'no answer';
+        this.#recorder.once(
+          'LoadBalancerTypeUnknown',
+          `cannot tell ALB from NLB (${problem}): assuming the longest propagation bound, ${formatDuration(bound.ms)}; set --lb-type, or allow elasticloadbalancing:DescribeTargetGroups`,
+          'Warning',
+        );
+      }
       this.#log.info(
-        `every target is draining/unused/gone (${o.detail}); deregistered after the ${formatDuration(margin)} propagation margin`,
+        { lbType: o.lbType ?? null, propagationBoundMs: bound.ms },
+        `every target is draining/unused/gone (${o.detail}): deregistration started; deregistered once the ${formatDuration(bound.ms)} propagation bound has passed`,
       );
-      this.#phases.after(margin, () => this.#markDeregistered());
+      this.#phases.after(bound.ms, () => this.#markDeregistered());
     }
+  }
+
+  /**
+   * How long after the API first showed every target gone LB nodes may still route here: `--propagation-bound`, else
+   * the load balancer type's (core's LB_TYPES); an unknown type gets the longest bound (`typeKnown: false`).
+   */
+  #propagationBound(): { ms: number; typeKnown: boolean } {
+    if (this.#c.propagationBoundMs !== null) return { ms: this.#c.propagationBoundMs, typeKnown: true };
+    if (!this.#poller.source.readsLbApi) return { ms: APP_SOURCE_MARGIN_MS, typeKnown: true };
+    const type = this.#c.lbType ?? this.#poller.last?.lbType ?? null;
+    if (type !== null) return { ms: LB_TYPES[type].propagationBoundMs, typeKnown: true };
+    return { ms: Math.max(...Object.values(LB_TYPES).map((t) => t.propagationBoundMs)), typeKnown: false };
+  }
+
+  /** What the API told about this pod's deregistration, for core (docs/sidecar-contract.md). */
+  #deregistration(): SidecarDeregistration {
+    const goneSince = this.#phases.draining?.goneSince ?? null;
+    const readsLbApi = this.#poller.source.readsLbApi;
+    return {
+      observable: readsLbApi && this.#evidenceAvailable(),
+      startedAt: readsLbApi && goneSince !== null ? iso(new Date(goneSince)) : null,
+      lbType: this.#c.lbType ?? this.#poller.last?.lbType ?? null,
+      propagationBoundMs: this.#propagationBound().ms,
+    };
   }
 
   #markDeregistered(): void {
@@ -234,7 +274,7 @@ export class PodEngine {
     this.#metrics.deregistered.set(1);
     this.#recorder.once(
       'Deregistered',
-      `target deregistered from every target group and the ${formatDuration(this.#c.propagationMarginMs)} propagation margin passed (${this.#poller.last?.detail ?? ''})`,
+      `target deregistered from every target group and the ${formatDuration(this.#propagationBound().ms)} propagation bound passed (${this.#poller.last?.detail ?? ''})`,
     );
     this.#log.info('deregistered: the load balancer no longer sends new requests here');
     this.#waits.end('deregistered');

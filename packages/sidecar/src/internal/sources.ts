@@ -1,4 +1,4 @@
-import type { SidecarTarget } from '@draingate/core';
+import type { LbType, SidecarTarget } from '@draingate/core';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SidecarConfig, SourceKind } from './config.js';
 import { Failure } from './failures.js';
@@ -22,6 +22,8 @@ export interface Observation {
   gone: boolean;
   /** For the condition's message and the logs. */
   detail: string;
+  /** The load balancer type of the target groups, where the source can tell (aws: from their protocol). */
+  lbType?: LbType | null;
 }
 
 export interface SourceContext {
@@ -36,6 +38,12 @@ export interface Source {
   readonly kind: SourceKind;
   /** Whether this source can tell that the target was deregistered (albc cannot: its conditions never flip back). */
   readonly tellsDeregistration: boolean;
+  /**
+   * Whether `gone` is the load balancer's API saying deregistration started (aws), which core combines with its own
+   * per-node evidence, rather than an inference from what the app itself saw (app): only then is it reported to core
+   * as `deregistration.startedAt`.
+   */
+  readonly readsLbApi: boolean;
   /** Whether polling costs calls (aws) — polled only while starting and draining — or is free. */
   readonly pollsRemote: boolean;
   /** Throws a {@link Failure}. */
@@ -54,6 +62,7 @@ const ALBC_PREFIX = 'target-health.elbv2.k8s.aws/';
 export class AlbcSource implements Source {
   readonly kind = 'albc' as const;
   readonly tellsDeregistration = false;
+  readonly readsLbApi = false;
   readonly pollsRemote = false;
 
   async observe(ctx: SourceContext): Promise<Observation> {
@@ -106,6 +115,7 @@ interface AppStatus {
 export class AppSource implements Source {
   readonly kind = 'app' as const;
   readonly tellsDeregistration = true;
+  readonly readsLbApi = false;
   readonly pollsRemote = false;
 
   constructor(

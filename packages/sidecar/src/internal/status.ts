@@ -1,4 +1,4 @@
-import type { SidecarStatus } from '@draingate/core';
+import type { SidecarDeregistration, SidecarStatus } from '@draingate/core';
 import type { V1PodCondition } from '@kubernetes/client-node';
 import type { SourceKind } from './config.js';
 import type { DrainTrigger, Phase, PhaseState } from './phases.js';
@@ -23,6 +23,8 @@ export interface SidecarStatusBody extends SidecarStatus {
   writesStopped: string | null;
   /** Set while the pod is ContainersReady but its target is unknown to the load balancer (registration-watch.ts). */
   registrationStalled?: RegistrationStall | null;
+  /** Always present in this sidecar's answers (optional in the contract only for older sidecars). */
+  deregistration: SidecarDeregistration;
 }
 
 /** RFC 3339 to the second, or null. */
@@ -46,6 +48,7 @@ export interface StatusInput {
   evidenceAvailable: boolean;
   writesStopped: string | null;
   registrationStalled: RegistrationStall | null;
+  deregistration: SidecarDeregistration;
 }
 
 export function statusBody(s: StatusInput): SidecarStatusBody {
@@ -79,5 +82,6 @@ export function statusBody(s: StatusInput): SidecarStatusBody {
       : null,
     writesStopped: s.writesStopped,
     registrationStalled: s.registrationStalled,
+    deregistration: s.deregistration,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * A test ELBv2 endpoint that speaks the real Query protocol: `POST /` with a form-encoded body
- * (`Action=DescribeTargetHealth&Version=2015-12-01&TargetGroupArn=…&Targets.member.1.Id=…&Targets.member.1.Port=…`),
+ * (`Action=DescribeTargetHealth&Version=2015-12-01&TargetGroupArn=…&Targets.member.1.Id=…&Targets.member.1.Port=…`,
+ * or `Action=DescribeTargetGroups&TargetGroupArns.member.1=…`),
  * a SigV4-signed request, and XML answers (`DescribeTargetHealthResponse`, or AWS's `ErrorResponse` for errors).
  * Tests script target states over time; the real @aws-sdk/client-elastic-load-balancing-v2 is pointed at it.
  */
@@ -41,8 +42,12 @@ export class FakeElbv2 {
   private readonly server: Server;
   /** arn → "id:port" → health */
   private readonly groups = new Map<string, Map<string, Health>>();
+  /** Scripted errors of DescribeTargetHealth calls (DescribeTargetGroups has its own: {@link failTargetGroups}). */
   private readonly errors: ScriptedError[] = [];
   private stickyError: ScriptedError | null = null;
+  private targetGroupsError: ScriptedError | null = null;
+  /** arn → target group protocol (DescribeTargetGroups); HTTP (an ALB's) unless set. */
+  private readonly protocols = new Map<string, string>();
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -77,6 +82,25 @@ export class FakeElbv2 {
         };
         if (req.method !== 'POST' || !call.authorization.startsWith('AWS4-HMAC-SHA256 ')) {
           return fail({ code: 'MissingAuthenticationToken', status: 403, message: 'Request is missing Authentication Token' });
+        }
+        if (call.action === 'DescribeTargetGroups' && form.get('Version') === '2015-12-01') {
+          if (this.targetGroupsError) return fail(this.targetGroupsError);
+          const arns: string[] = [];
+          for (let i = 1; i <= 20 && form.has(`TargetGroupArns.member.${i}`); i++)
+            arns.push(form.get(`TargetGroupArns.member.${i}`) as string);
+          const missing = arns.find((a) => !this.groups.has(a));
+          if (missing) return fail({ code: 'TargetGroupNotFound', status: 400, message: `Target groups '${missing}' not found` });
+          const members = arns
+            .map(
+              (a) =>
+                `<member><TargetGroupArn>${esc(a)}</TargetGroupArn><Protocol>${this.protocols.get(a) ?? 'HTTP'}</Protocol><TargetType>ip</TargetType></member>`,
+            )
+            .join('');
+          return res
+            .writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId })
+            .end(
+              `<DescribeTargetGroupsResponse xmlns="${NS}"><DescribeTargetGroupsResult><TargetGroups>${members}</TargetGroups></DescribeTargetGroupsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeTargetGroupsResponse>`,
+            );
         }
         const scripted = this.errors.shift() ?? this.stickyError;
         if (scripted) return fail(scripted);
@@ -128,6 +152,18 @@ export class FakeElbv2 {
     return this;
   }
 
+  /** The target group's protocol, which tells its load balancer type: HTTP/HTTPS an ALB, TCP/UDP/TLS an NLB. */
+  protocol(arn: string, protocol: 'HTTP' | 'HTTPS' | 'TCP' | 'UDP' | 'TLS' | 'TCP_UDP'): this {
+    this.group(arn).protocols.set(arn, protocol);
+    return this;
+  }
+
+  /** Every DescribeTargetGroups call fails with `error` until `failTargetGroups(null)`. */
+  failTargetGroups(error: ScriptedError | null): this {
+    this.targetGroupsError = error;
+    return this;
+  }
+
   /** Registers or updates a target. Reasons default to what ELBv2 reports for that state. */
   set(arn: string, id: string, port: number, state: State, reason?: string, description?: string): this {
     const defaults: Partial<Record<State, string>> = {
@@ -161,6 +197,10 @@ export class FakeElbv2 {
 
   describeCalls(): FakeCall[] {
     return this.calls.filter((c) => c.action === 'DescribeTargetHealth');
+  }
+
+  targetGroupCalls(): FakeCall[] {
+    return this.calls.filter((c) => c.action === 'DescribeTargetGroups');
   }
 
   async stop(): Promise<void> {

@@ -42,7 +42,7 @@ export async function runSidecar(
     KUBERNETES_SERVICE_HOST: 'inCluster' in kc ? kc.inCluster.host : 'in-test',
     KUBERNETES_SERVICE_PORT: 'inCluster' in kc ? kc.inCluster.port : '443',
   };
-  const config = resolveConfig(['--listen', '127.0.0.1:0', '--poll-interval', '200ms', '--propagation-margin', '300ms', ...args], env);
+  const config = resolveConfig(['--listen', '127.0.0.1:0', '--poll-interval', '200ms', '--propagation-bound', '300ms', ...args], env);
   if ('inCluster' in kc) {
     return startSidecar({ config, env, serviceAccountDir: kc.inCluster.serviceAccountDir, logger, awsCredentials: TEST_CREDENTIALS });
   }
