@@ -12,7 +12,8 @@ export type { Duration } from './internal/duration.js';
 export { formatDuration, parseDuration } from './internal/duration.js';
 export type { ConfigSource } from './internal/errors.js';
 export { DraingateConfigError } from './internal/errors.js';
-export type { DrainEvidence, EvidenceKind } from './internal/evidence.js';
+export type { DrainEvidence, EvidenceKind, LbHealthCheckReport, LbSourceReport } from './internal/evidence.js';
+export { isLbSourceLive } from './internal/evidence.js';
 export type {
   AttachOptions,
   CheckOptions,

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { type Duration, formatDuration, parseDuration } from './duration.js';
 import { DraingateConfigError } from './errors.js';
-import { type DrainEvidence, evaluateEvidence, LbHealthChecks, quietSignificance } from './evidence.js';
+import { type DrainEvidence, evaluateEvidence, type LbHealthCheckReport, LbHealthChecks, quietSignificance } from './evidence.js';
 import { Lifecycle, type LifecycleState, STATES, type StateChange } from './lifecycle.js';
 import { createMetrics, type GateMetrics, type MetricsSource } from './metrics.js';
 import { type AnyRequest, type AnyResponse, type AnyServer, goawayAndClose, TrackedServer } from './servers.js';
@@ -70,7 +70,7 @@ export interface StatusReport {
   upgradedSockets: number;
   requestsByPhase: Record<LifecycleState, number>;
   readiness: { checks: ReadinessResult[] };
-  lbHealthChecks: object;
+  lbHealthChecks: LbHealthCheckReport;
   sidecar: { url: string; last: SidecarStatus | null; error: string | null; fetchedAt: string | null } | null;
   plan: {
     gracePeriod: string;
