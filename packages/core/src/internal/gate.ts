@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import http from 'node:http';
-import type { Http2ServerRequest, Http2Session } from 'node:http2';
+import type http from 'node:http';
+import type { Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
@@ -8,9 +8,12 @@ import { formatDuration, parseDuration } from './duration.js';
 import { DraingateConfigError } from './errors.js';
 import { type DrainEvidence, evaluateEvidence, LbHealthChecks, quietSignificance } from './evidence.js';
 import { Lifecycle, type LifecycleState, STATES, type StateChange } from './lifecycle.js';
+import { Management } from './management.js';
 import { createMetrics, type GateMetrics, type MetricsSource } from './metrics.js';
+import { Readiness } from './readiness.js';
 import { type AnyRequest, type AnyResponse, type AnyServer, goawayAndClose, TrackedServer } from './servers.js';
-import { checkSidecarStatus, type SidecarStatus } from './sidecar-contract.js';
+import { SidecarClient } from './sidecar-client.js';
+import { SignalListeners } from './signals.js';
 import { TrafficRate } from './traffic.js';
 import type {
   AttachOptions,
@@ -24,12 +27,7 @@ import type {
   ShutdownTrigger,
   StatusReport,
 } from './types.js';
-
-interface Check {
-  name: string;
-  fn: ReadinessCheckFn;
-  timeout: number;
-}
+import { isHttp2, pathOf, sendJson, withTimeout } from './util.js';
 
 interface Hook {
   name: string;
@@ -49,40 +47,8 @@ const EXTRA = Symbol('draingate.response');
 type Tracked = AnyResponse & { [EXTRA]?: ResponseExtra };
 
 const KUBE_PROBE_UA = /^kube-probe\//;
-/** Gates in this process that installed signal handlers (one is the sane number). */
-let gatesHandlingSignals = 0;
 const SEEN = Symbol.for('draingate.request');
 const EVIDENCE_TICK_MS = 100;
-
-function pathOf(url: string | undefined): string {
-  if (!url) return '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
-
-function isHttp2(req: AnyRequest): req is Http2ServerRequest {
-  return req.httpVersionMajor === 2;
-}
-
-function sendJson(res: AnyResponse, status: number, body: unknown, close: boolean): void {
-  const payload = JSON.stringify(body);
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(payload),
-  };
-  if (close && (res as http.ServerResponse).req?.httpVersionMajor !== 2) headers.connection = 'close';
-  (res as http.ServerResponse).writeHead(status, headers);
-  (res as http.ServerResponse).end(payload);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${formatDuration(ms)}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The lifecycle engine (DESIGN §2-4). One per process: it owns the signal handlers and, by default, the exit.
@@ -97,7 +63,7 @@ export class Gate extends EventEmitter<GateEvents> {
   /** Responses in flight (their `req` is `res.req`). */
   readonly #active: Set<Tracked> = new Set();
   readonly #onResponseClose: (this: Tracked) => void;
-  readonly #checks: Check[] = [];
+  readonly #readiness: Readiness;
   readonly #hooks: Hook[] = [];
   readonly #traffic = new TrafficRate();
   readonly #lb: LbHealthChecks;
@@ -112,10 +78,10 @@ export class Gate extends EventEmitter<GateEvents> {
   readonly #phaseDurations: Partial<Record<'draining' | 'stopping' | 'hooks', number>> = {};
   readonly #metrics: GateMetrics | null;
   readonly #startedAt = Date.now();
-  readonly #signalHandlers = new Map<NodeJS.Signals, () => void>();
+  readonly #signals: SignalListeners;
+  readonly #sidecar: SidecarClient | null;
+  readonly #management: Management;
   #signalsReceived = 0;
-  #lastChecks: ReadinessResult[] = [];
-  #checking: Promise<ReadinessResult[]> | null = null;
   #drain: DrainReport | null = null;
   #drainStartedAt = 0;
   #before: { rate: number; steadiness: number; spanSeconds: number } = { rate: 0, steadiness: 0, spanSeconds: 0 };
@@ -123,13 +89,9 @@ export class Gate extends EventEmitter<GateEvents> {
   #endDrain: ((e: DrainEvidence) => void) | null = null;
   #evidenceTimer: NodeJS.Timeout | null = null;
   #sidecarTimer: NodeJS.Timeout | null = null;
-  #sidecar: { last: SidecarStatus | null; error: string | null; fetchedAt: number } = { last: null, error: null, fetchedAt: 0 };
-  #sidecarInflight: Promise<void> | null = null;
   #shutdown: Promise<ShutdownResult> | null = null;
   #checkDrained: (() => void) | null = null;
   #forced = 0;
-  #management: http.Server | null = null;
-  #managementListening: Promise<AddressInfo | null> | null = null;
   #disposed = false;
 
   constructor(options: GateOptions = {}) {
@@ -142,6 +104,9 @@ export class Gate extends EventEmitter<GateEvents> {
       gate.#responseClosed(this);
     };
     this.#lifecycle = new Lifecycle((change) => this.#onTransition(change));
+    this.#readiness = new Readiness(this.#lifecycle);
+    const config = this.config;
+    this.#sidecar = config.sidecarUrl ? new SidecarClient(config.sidecarUrl, config.sidecarPollInterval, config.logger) : null;
     const source: MetricsSource = {
       get state() {
         return gate.state;
@@ -163,20 +128,18 @@ export class Gate extends EventEmitter<GateEvents> {
       },
     };
     this.#metrics = createMetrics(this.config.metrics, source);
-    if (this.config.signals.length > 0) {
-      if (gatesHandlingSignals > 0) {
-        this.config.logger.warn(
-          { signals: this.config.signals },
-          'another gate already handles these signals: use one gate per process (attach every server to it)',
-        );
-      }
-      gatesHandlingSignals++;
-    }
-    for (const signal of this.config.signals) {
-      const handler = () => this.#onSignal(signal);
-      this.#signalHandlers.set(signal, handler);
-      process.on(signal, handler);
-    }
+    this.#management = new Management({
+      config,
+      metrics: this.#metrics,
+      probe: (req, res, path) => this.#probe(req, res, path, false, Date.now(), this.#lifecycle.shuttingDown),
+      status: () => (this.#sidecar?.fetchIfStale() ?? Promise.resolve()).then(() => this.status()),
+      prestop: () => {
+        void this.shutdown('prestop');
+        return this.#drainEnded;
+      },
+      state: () => this.state,
+    });
+    this.#signals = new SignalListeners(config.signals, config.logger, (signal) => this.#onSignal(signal));
   }
 
   // ---------------------------------------------------------------------------------------------- state
@@ -231,46 +194,13 @@ export class Gate extends EventEmitter<GateEvents> {
 
   /** Registers a readiness check, run on every `/readyz`; while any fails the gate is `unready` (503). */
   addReadinessCheck(name: string, fn: ReadinessCheckFn, options: CheckOptions = {}): this {
-    if (typeof name !== 'string' || name === '') throw new TypeError('draingate: addReadinessCheck(name, fn) needs a non-empty name.');
-    if (typeof fn !== 'function') throw new TypeError(`draingate: readiness check "${name}" needs a function.`);
-    if (this.#checks.some((c) => c.name === name)) throw new Error(`draingate: a readiness check named "${name}" already exists.`);
-    const timeout = parseDuration(options.timeout ?? '500ms', 'timeout', `readiness check "${name}" timeout`);
-    this.#checks.push({ name, fn, timeout });
+    this.#readiness.add(name, fn, options);
     return this;
   }
 
   /** Runs every readiness check (concurrent callers share one run) and moves between `ready` and `unready`. */
-  async checkReadiness(): Promise<ReadinessResult[]> {
-    if (!this.#checking) {
-      this.#checking = Promise.all(
-        this.#checks.map(async (c): Promise<ReadinessResult> => {
-          const t0 = performance.now();
-          try {
-            const ok = await withTimeout(Promise.resolve().then(c.fn), c.timeout, `readiness check "${c.name}"`);
-            const durationMs = Math.round(performance.now() - t0);
-            return ok === false ? { name: c.name, ok: false, error: 'returned false', durationMs } : { name: c.name, ok: true, durationMs };
-          } catch (error) {
-            return {
-              name: c.name,
-              ok: false,
-              error: (error as Error)?.message ?? String(error),
-              durationMs: Math.round(performance.now() - t0),
-            };
-          }
-        }),
-      ).finally(() => {
-        this.#checking = null;
-      });
-    }
-    const results = await this.#checking;
-    this.#lastChecks = results;
-    const failed = results.filter((r) => !r.ok);
-    if (this.state === 'ready' && failed.length > 0) {
-      this.#lifecycle.transition('unready', `readiness check ${failed.map((f) => `"${f.name}"`).join(', ')} failed`);
-    } else if (this.state === 'unready' && failed.length === 0) {
-      this.#lifecycle.transition('ready', 'readiness checks pass');
-    }
-    return results;
+  checkReadiness(): Promise<ReadinessResult[]> {
+    return this.#readiness.run();
   }
 
   // ---------------------------------------------------------------------------------------------- servers
@@ -497,7 +427,7 @@ export class Gate extends EventEmitter<GateEvents> {
     this.#closeAfterInflight();
     this.#emit('draining', { trigger });
     this.#evidenceTimer = setInterval(() => this.#evaluate(), EVIDENCE_TICK_MS);
-    if (this.config.sidecarUrl) this.#pollSidecar();
+    if (this.#sidecar) this.#pollSidecar(this.#sidecar);
     this.#evaluate();
   }
 
@@ -514,7 +444,7 @@ export class Gate extends EventEmitter<GateEvents> {
       quietMinRequests: this.config.quietMinRequests,
       before: this.#before,
       lastRequestAt: this.#traffic.lastRequestAt,
-      sidecarDeregistered: this.#sidecar.last?.deregistered === true && this.#sidecar.fetchedAt >= this.#drainStartedAt,
+      sidecarDeregistered: this.#sidecar?.deregisteredSince(this.#drainStartedAt) ?? false,
       lbUnhealthy: this.#lb.verdict(now, this.#drainStartedAt, this.#traffic.lastRequestAt),
       lbMargin: this.config.lbMargin,
     });
@@ -538,39 +468,13 @@ export class Gate extends EventEmitter<GateEvents> {
     end(evidence);
   }
 
-  #pollSidecar(): void {
+  #pollSidecar(sidecar: SidecarClient): void {
     if (!this.#endDrain || this.#disposed) return;
-    void this.#fetchSidecar().then(() => {
+    void sidecar.fetch().then(() => {
       this.#evaluate();
-      if (this.#endDrain && !this.#disposed) this.#sidecarTimer = setTimeout(() => this.#pollSidecar(), this.config.sidecarPollInterval);
+      if (this.#endDrain && !this.#disposed)
+        this.#sidecarTimer = setTimeout(() => this.#pollSidecar(sidecar), this.config.sidecarPollInterval);
     });
-  }
-
-  /** Fetches `GET <sidecarUrl>/v1/status` (never rejects; errors are recorded and shown on `/status`). */
-  #fetchSidecar(): Promise<void> {
-    const url = this.config.sidecarUrl;
-    if (!url) return Promise.resolve();
-    if (!this.#sidecarInflight) {
-      const timeout = Math.min(1000, Math.max(200, this.config.sidecarPollInterval * 2));
-      this.#sidecarInflight = (async () => {
-        try {
-          const res = await fetch(`${url}/v1/status`, { signal: AbortSignal.timeout(timeout) });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          const body: unknown = await res.json();
-          const problem = checkSidecarStatus(body);
-          if (problem) throw new Error(`invalid sidecar status: ${problem}`);
-          if (this.#sidecar.error) this.config.logger.info({ url }, 'sidecar reachable again');
-          this.#sidecar = { last: body as SidecarStatus, error: null, fetchedAt: Date.now() };
-        } catch (error) {
-          const message = (error as Error).message ?? String(error);
-          if (this.#sidecar.error !== message) this.config.logger.warn({ url, error: message }, 'sidecar status unavailable');
-          this.#sidecar = { last: this.#sidecar.last, error: message, fetchedAt: this.#sidecar.fetchedAt };
-        } finally {
-          this.#sidecarInflight = null;
-        }
-      })();
-    }
-    return this.#sidecarInflight;
   }
 
   async #run(trigger: ShutdownTrigger): Promise<ShutdownResult> {
@@ -619,8 +523,8 @@ export class Gate extends EventEmitter<GateEvents> {
     const result: ShutdownResult = { exitCode, trigger, evidence, forcedSocketCloses: this.#forced, failedHooks };
     this.#lifecycle.transition('stopped', exitCode === 0 ? 'clean' : this.#forced > 0 ? 'forced socket closes' : 'hook failed');
     this.#emit('stopped', result);
-    void this.#closeManagement();
-    this.#removeSignalHandlers();
+    void this.#management.close();
+    this.#signals.remove();
     if (this.config.exit && this.#exitsProcess(trigger)) {
       // Let the log line and the stopped listeners' output flush first.
       setImmediate(() => process.exit(exitCode));
@@ -684,12 +588,6 @@ export class Gate extends EventEmitter<GateEvents> {
     return forced;
   }
 
-  #removeSignalHandlers(): void {
-    if (this.#signalHandlers.size > 0) gatesHandlingSignals--;
-    for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
-    this.#signalHandlers.clear();
-  }
-
   /**
    * Releases the gate without shutting down: removes signal handlers, stops timers and the management
    * listener. For tests and for apps that create a gate they end up not using.
@@ -697,103 +595,15 @@ export class Gate extends EventEmitter<GateEvents> {
   async dispose(): Promise<void> {
     this.#disposed = true;
     this.#endDrain = null;
-    this.#removeSignalHandlers();
+    this.#signals.remove();
     if (this.#evidenceTimer) clearInterval(this.#evidenceTimer);
     if (this.#sidecarTimer) clearTimeout(this.#sidecarTimer);
-    await this.#closeManagement();
+    await this.#management.dispose();
   }
-
-  // ---------------------------------------------------------------------------------------------- management
 
   /** Starts the management listener (once) when `managementPort` is set; resolves to its address, or `null`. */
   listenManagement(): Promise<AddressInfo | null> {
-    if (this.#managementListening !== null) return this.#managementListening;
-    const port = this.config.managementPort;
-    if (port === null || this.#disposed) {
-      this.#managementListening = Promise.resolve(null);
-      return this.#managementListening;
-    }
-    const server = http.createServer((req, res) => this.#handleManagement(req, res));
-    server.keepAliveTimeout = 5000;
-    this.#management = server;
-    this.#managementListening = new Promise((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        this.config.logger.error({ port, error: error.message }, 'management listener failed');
-        reject(
-          new Error(
-            `draingate: the management listener could not listen on port ${port} (managementPort / DRAINGATE_MANAGEMENT_PORT): ${error.message}`,
-          ),
-        );
-      });
-      const onListening = () => {
-        const address = server.address() as AddressInfo;
-        this.config.logger.info({ port: address.port }, 'management listener ready');
-        resolve(address);
-      };
-      if (this.config.managementHost) server.listen(port, this.config.managementHost, onListening);
-      else server.listen(port, onListening);
-    });
-    // A failed management listener is logged above; callers that await listenManagement() see the error.
-    this.#managementListening.catch(() => {});
-    return this.#managementListening;
-  }
-
-  #closeManagement(): Promise<void> {
-    const server = this.#management;
-    this.#management = null;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  }
-
-  #handleManagement(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const path = pathOf(req.url);
-    const p = this.config.paths;
-    if (this.#probe(req, res, path, false, Date.now(), this.#lifecycle.shuttingDown)) return;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: 'method not allowed' }, false);
-      return;
-    }
-    if (path === p.status) {
-      void this.#fetchSidecarIfStale().then(() => sendJson(res, 200, this.status(), false));
-      return;
-    }
-    if (path === p.metrics) {
-      if (!this.#metrics) {
-        sendJson(res, 404, { error: 'metrics are off: install prom-client (peer dependency) or set metrics: true' }, false);
-        return;
-      }
-      this.#metrics.render().then(
-        ({ contentType, body }) => {
-          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
-          res.end(body);
-        },
-        (error: Error) => sendJson(res, 500, { error: error.message }, false),
-      );
-      return;
-    }
-    if (path === p.prestop) {
-      if (req.method !== 'GET') {
-        sendJson(res, 405, { error: 'GET only: /prestop drains the pod' }, false);
-        return;
-      }
-      // kubelet's preStop httpGet: drain now, answer once the LB has let go (or maxDelay).
-      void this.shutdown('prestop');
-      const reply = (evidence: DrainEvidence | null) => {
-        if (!res.destroyed) sendJson(res, 200, { state: this.state, evidence }, false);
-      };
-      const ended = this.#drainEnded;
-      if (ended !== null) void ended.then(reply);
-      else reply(null);
-      return;
-    }
-    sendJson(res, 404, { error: 'not found', endpoints: Object.values(p) }, false);
-  }
-
-  async #fetchSidecarIfStale(): Promise<void> {
-    if (this.config.sidecarUrl && Date.now() - this.#sidecar.fetchedAt > 1000) await this.#fetchSidecar();
+    return this.#management.listen();
   }
 
   /** A snapshot of everything `/status` shows. */
@@ -808,16 +618,9 @@ export class Gate extends EventEmitter<GateEvents> {
       connections: this.connections,
       upgradedSockets,
       requestsByPhase: { ...this.#requestsByPhase },
-      readiness: { checks: this.#lastChecks },
+      readiness: { checks: this.#readiness.last },
       lbHealthChecks: this.#lb.toJSON(),
-      sidecar: cfg.sidecarUrl
-        ? {
-            url: cfg.sidecarUrl,
-            last: this.#sidecar.last,
-            error: this.#sidecar.error,
-            fetchedAt: this.#sidecar.fetchedAt ? new Date(this.#sidecar.fetchedAt).toISOString() : null,
-          }
-        : null,
+      sidecar: this.#sidecar ? this.#sidecar.report() : null,
       plan: {
         gracePeriod: formatDuration(cfg.gracePeriod),
         minDelay: formatDuration(cfg.minDelay),
