@@ -93,3 +93,9 @@ export interface GateEvents {
   stopped: [result: ShutdownResult];
   forced: [event: { signal: NodeJS.Signals }];
 }
+
+/** How long each shutdown phase took, in milliseconds (a phase appears once it has ended). */
+export type PhaseDurations = StatusReport['phaseDurationsMs'];
+
+/** Emits a gate event; a throwing listener is logged and the caller goes on (shutdown must not derail). */
+export type EmitFn = <K extends keyof GateEvents>(event: K, ...args: GateEvents[K]) => void;
