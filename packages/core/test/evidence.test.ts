@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateEvidence, LbHealthChecks, quietSignificance } from '../src/internal/evidence.js';
+import { evaluateEvidence, isLbSourceLive, LbHealthChecks, quietSignificance } from '../src/internal/evidence.js';
 import { TrafficRate } from '../src/internal/traffic.js';
 import { EVIDENCE_BASE } from './helpers/evidence.js';
 
@@ -103,6 +103,61 @@ describe('LbHealthChecks', () => {
     lb.record('a', false, 0, false);
     lb.record('a', false, 1000, false);
     expect(lb.unhealthy(1000)).toBeNull();
+  });
+
+  it('reports each source as JSON that the source-liveness rule reads back (what the sidecar app source consumes)', () => {
+    const lb = new LbHealthChecks(2);
+    for (let t = 0; t <= 20_000; t += 5000) lb.record('10.0.0.1 app:8080 /readyz', true, t, false);
+    lb.record('10.0.0.2 app:8080 /readyz', true, 20_000, false);
+    const report = lb.toJSON();
+    expect(report).toEqual({
+      pass: 6,
+      fail: 0,
+      sources: {
+        '10.0.0.1 app:8080 /readyz': {
+          pass: 5,
+          fail: 0,
+          failSinceDraining: 0,
+          lastAt: new Date(20_000).toISOString(),
+          intervalMs: 5000,
+          regular: true,
+          checksBeforeDraining: 5,
+        },
+        '10.0.0.2 app:8080 /readyz': {
+          pass: 1,
+          fail: 0,
+          failSinceDraining: 0,
+          lastAt: new Date(20_000).toISOString(),
+          intervalMs: null,
+          regular: false,
+          checksBeforeDraining: 1,
+        },
+      },
+    });
+    // Read back from the report as the sidecar does, the rule agrees with the gate's own view at every moment.
+    for (const now of [30_000, 35_000, 35_001, 40_000]) {
+      const live = Object.entries(report.sources)
+        .filter(([, s]) => isLbSourceLive(Date.parse(s.lastAt ?? ''), s.intervalMs, now))
+        .map(([k]) => k);
+      expect(live).toEqual(lb.active(now).map(([k]) => k));
+    }
+  });
+});
+
+describe('isLbSourceLive', () => {
+  it('counts a source as checking while seen within 3 of its intervals, and at least 10 s', () => {
+    expect(isLbSourceLive(0, 5000, 15_000)).toBe(true);
+    expect(isLbSourceLive(0, 5000, 15_001)).toBe(false);
+    expect(isLbSourceLive(0, 1000, 10_000)).toBe(true); // 3 intervals is 3 s: the 10 s floor applies
+    expect(isLbSourceLive(0, 1000, 10_001)).toBe(false);
+    expect(isLbSourceLive(0, 30_000, 90_000)).toBe(true);
+    expect(isLbSourceLive(0, 30_000, 90_001)).toBe(false);
+  });
+
+  it('assumes a 10 s interval before the second check, and never counts an unknown last check', () => {
+    expect(isLbSourceLive(0, null, 30_000)).toBe(true);
+    expect(isLbSourceLive(0, null, 30_001)).toBe(false);
+    expect(isLbSourceLive(Number.NaN, 5000, 0)).toBe(false);
   });
 });
 

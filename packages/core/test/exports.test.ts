@@ -8,10 +8,13 @@ import {
   type Gate,
   type GateEvents,
   type GateOptions,
+  type LbHealthCheckReport,
+  type LbSourceReport,
   type LifecycleState,
   type Logger,
   type ShutdownResult,
   type StateChange,
+  type StatusReport,
 } from '../src/index.js';
 
 describe('@draingate/core exports', () => {
@@ -30,6 +33,7 @@ describe('@draingate/core exports', () => {
         'checkSidecarStatus',
         'createGate',
         'formatDuration',
+        'isLbSourceLive',
         'parseDuration',
         'resolveConfig',
       ].sort(),
@@ -65,6 +69,11 @@ describe('@draingate/core exports', () => {
     // Durations must carry a unit, in types as at run time.
     expectTypeOf<{ maxDelay: '20s' }>().toExtend<GateOptions>();
     expectTypeOf<{ maxDelay: 20000 }>().not.toExtend<GateOptions>();
+    // The LB health-check report and its liveness rule are typed, for the sidecar's app source to consume.
+    expectTypeOf<StatusReport['lbHealthChecks']>().toEqualTypeOf<LbHealthCheckReport>();
+    expectTypeOf<LbHealthCheckReport['sources']>().toEqualTypeOf<Record<string, LbSourceReport>>();
+    expectTypeOf<LbSourceReport['lastAt']>().toEqualTypeOf<string | null>();
+    expectTypeOf(api.isLbSourceLive).toEqualTypeOf<(lastAt: number, intervalMs: number | null, now: number) => boolean>();
     // Events are typed.
     expectTypeOf<GateEvents['stopped']>().toEqualTypeOf<[result: ShutdownResult]>();
     const typedListeners = (gate: Gate) => {

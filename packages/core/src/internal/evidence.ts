@@ -41,8 +41,9 @@ interface SourceStats {
   regular: boolean;
 }
 
-/** A source (LB node address) counts as still checking us while it was seen within this many of its intervals. */
+/** A source (LB node address) counts as still checking us while it was seen within this many of its intervals... */
 const SOURCE_LIVENESS_INTERVALS = 3;
+/** ...and at least this long (also the interval assumed before a source's second check). */
 const SOURCE_LIVENESS_MIN_MS = 10_000;
 /** Gaps kept per source to learn its interval. */
 const GAP_HISTORY = 8;
@@ -52,6 +53,38 @@ export const SILENCE_MIN_CHECKS = 3;
 export const SILENCE_REGULARITY = 1.5;
 /** A source that checked regularly has stopped once silent for this many of its intervals. */
 export const SILENCE_INTERVALS = 2;
+
+/** One health-check source (LB node address, `Host`, path) as `GET /status` shows it. */
+export interface LbSourceReport {
+  pass: number;
+  fail: number;
+  failSinceDraining: number;
+  /** ISO time of its last check, or `null`. */
+  lastAt: string | null;
+  /** Its health-check interval (the median of its last gaps), `null` before its second check. */
+  intervalMs: number | null;
+  /** Every recent gap lies within ×1.5 of that median: its silence can count as evidence. */
+  regular: boolean;
+  checksBeforeDraining: number;
+}
+
+/** The LB health checks the gate observed: `lbHealthChecks` in `GET /status`. */
+export interface LbHealthCheckReport {
+  pass: number;
+  fail: number;
+  /** Keyed by source: `<LB node address> <Host> <path>`. */
+  sources: Record<string, LbSourceReport>;
+}
+
+/**
+ * The source-liveness rule: a health-check source counts as still checking at `now` while its last check
+ * (`lastAt`, epoch ms) lies within 3 of its intervals, and at least 10 s (an unknown interval counts as 10 s).
+ * A `lastAt` that is `NaN` (e.g. `Date.parse` of a missing time) is not live.
+ */
+export function isLbSourceLive(lastAt: number, intervalMs: number | null, now: number): boolean {
+  const window = Math.max(SOURCE_LIVENESS_MIN_MS, SOURCE_LIVENESS_INTERVALS * (intervalMs ?? SOURCE_LIVENESS_MIN_MS));
+  return now - lastAt <= window;
+}
 
 /** Why the LB has let go of this target, as far as its health checks tell. */
 export interface LbVerdict {
@@ -164,12 +197,12 @@ export class LbHealthChecks {
     return { since, detail: parts.join('; '), stoppedSources: stopped };
   }
 
-  toJSON(): object {
+  toJSON(): LbHealthCheckReport {
     return {
       pass: this.pass,
       fail: this.fail,
       sources: Object.fromEntries(
-        [...this.sources].map(([k, s]) => [
+        [...this.sources].map(([k, s]): [string, LbSourceReport] => [
           k,
           {
             pass: s.pass,
@@ -197,8 +230,7 @@ function learnGap(s: SourceStats, gap: number): void {
 }
 
 function live(s: SourceStats, now: number): boolean {
-  const window = Math.max(SOURCE_LIVENESS_MIN_MS, SOURCE_LIVENESS_INTERVALS * (s.intervalMs ?? SOURCE_LIVENESS_MIN_MS));
-  return now - s.lastAt <= window;
+  return isLbSourceLive(s.lastAt, s.intervalMs, now);
 }
 
 /**

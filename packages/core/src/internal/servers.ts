@@ -164,3 +164,48 @@ export class TrackedServer {
     for (const socket of this.raw) socket.destroy();
   }
 }
+
+/** Every server attached to one gate, acted on together. */
+export class ServerSet {
+  readonly #servers: TrackedServer[] = [];
+
+  add(server: TrackedServer): void {
+    this.#servers.push(server);
+  }
+
+  /** Open client connections on every server. */
+  get connections(): number {
+    let n = 0;
+    for (const s of this.#servers) n += s.connections;
+    return n;
+  }
+
+  /** Upgraded sockets (WebSocket) still open on every server. */
+  upgraded(): Duplex[] {
+    return this.#servers.flatMap((s) => [...s.upgraded]);
+  }
+
+  get upgradedCount(): number {
+    return this.#servers.reduce((n, s) => n + s.upgraded.size, 0);
+  }
+
+  /** Every server stops accepting and closes idle connections; resolves once all have closed. */
+  stopAccepting(): Promise<unknown> {
+    return Promise.all(this.#servers.map((s) => s.stopAccepting()));
+  }
+
+  closeIdle(): void {
+    for (const s of this.#servers) s.closeIdle();
+  }
+
+  /** HTTP-level sockets still open on every server (see `TrackedServer.openSockets`). */
+  openSockets(): number {
+    let n = 0;
+    for (const s of this.#servers) n += s.openSockets();
+    return n;
+  }
+
+  destroyAll(): void {
+    for (const s of this.#servers) s.destroyAll();
+  }
+}

@@ -1,0 +1,160 @@
+import type { ResolvedConfig } from './config.js';
+import { type DrainEvidence, evaluateEvidence, type LbHealthChecks, quietSignificance } from './evidence.js';
+import type { SidecarClient } from './sidecar-client.js';
+import type { TrafficRate } from './traffic.js';
+import type { DrainReport, ShutdownTrigger } from './types.js';
+
+const EVIDENCE_TICK_MS = 100;
+
+export interface DrainWatchOptions {
+  config: Pick<
+    ResolvedConfig,
+    'minDelay' | 'maxDelay' | 'delay' | 'quietPeriod' | 'quietMinRequests' | 'lbMargin' | 'sidecarPollInterval' | 'logger'
+  >;
+  /** Application traffic: its rate before draining and its last request. */
+  traffic: TrafficRate;
+  /** The LB health checks seen: their verdict. */
+  lb: LbHealthChecks;
+  /** The sidecar to poll while draining, or `null` without `sidecarUrl`. */
+  sidecar: SidecarClient | null;
+}
+
+/**
+ * Draining, from its start to the evidence that ends it (DESIGN §3): snapshots the traffic before draining,
+ * evaluates the evidence every 100 ms and whenever an input changes, polls the sidecar meanwhile, and resolves
+ * `drained` with the evidence. It decides nothing itself: `evaluateEvidence` does.
+ */
+export class DrainWatch {
+  readonly #config: DrainWatchOptions['config'];
+  readonly #traffic: TrafficRate;
+  readonly #lb: LbHealthChecks;
+  readonly #sidecar: SidecarClient | null;
+  #report: DrainReport | null = null;
+  #startedAt = 0;
+  #before: { rate: number; steadiness: number; spanSeconds: number } = { rate: 0, steadiness: 0, spanSeconds: 0 };
+  #drained: Promise<DrainEvidence> | null = null;
+  #end: ((e: DrainEvidence) => void) | null = null;
+  #evidenceTimer: NodeJS.Timeout | null = null;
+  #sidecarTimer: NodeJS.Timeout | null = null;
+  #disposed = false;
+  /** How long draining lasted, once it has ended. */
+  durationMs: number | undefined;
+
+  constructor(options: DrainWatchOptions) {
+    this.#config = options.config;
+    this.#traffic = options.traffic;
+    this.#lb = options.lb;
+    this.#sidecar = options.sidecar;
+  }
+
+  /** Resolves when draining has ended (on evidence or `maxDelay`); `null` before it began. */
+  get drained(): Promise<DrainEvidence> | null {
+    return this.#drained;
+  }
+
+  /** What `/status` shows of this drain (a copy), or `null` before it began. */
+  report(): DrainReport | null {
+    return this.#report ? { ...this.#report } : null;
+  }
+
+  get evidenceKind(): DrainEvidence['kind'] | null {
+    return this.#report?.evidence?.kind ?? null;
+  }
+
+  /**
+   * Draining begins now: remembers the traffic before it and returns the promise of its end. Call `watch()`
+   * right after (the caller moves the lifecycle to `draining` in between, in the same tick).
+   */
+  begin(trigger: ShutdownTrigger): Promise<DrainEvidence> {
+    const now = Date.now();
+    this.#startedAt = now;
+    this.#before = this.#traffic.snapshot(now);
+    const q = quietSignificance(this.#before, this.#config.quietPeriod, this.#config.quietMinRequests);
+    this.#report = {
+      trigger,
+      startedAt: new Date(now).toISOString(),
+      endedAt: null,
+      evidence: null,
+      quietPeriod: {
+        rateBeforeDraining: round(this.#before.rate),
+        steadiness: round(this.#before.steadiness),
+        expectedInQuietPeriod: round(q.expected),
+        significant: q.significant,
+      },
+    };
+    this.#drained = new Promise((resolve) => {
+      this.#end = resolve;
+    });
+    return this.#drained;
+  }
+
+  /** Starts the evidence tick and the sidecar polling, and evaluates at once. */
+  watch(): void {
+    this.#evidenceTimer = setInterval(() => this.evaluate(), EVIDENCE_TICK_MS);
+    if (this.#sidecar) this.#pollSidecar(this.#sidecar);
+    this.evaluate();
+  }
+
+  /** Ends draining when the evidence suffices. Called on the tick and whenever an input changed. */
+  evaluate(): void {
+    if (!this.#end) return;
+    const now = Date.now();
+    const c = this.#config;
+    const evidence = evaluateEvidence({
+      now,
+      drainStartedAt: this.#startedAt,
+      minDelay: c.minDelay,
+      maxDelay: c.maxDelay,
+      delay: c.delay,
+      quietPeriod: c.quietPeriod,
+      quietMinRequests: c.quietMinRequests,
+      before: this.#before,
+      lastRequestAt: this.#traffic.lastRequestAt,
+      sidecarDeregistered: this.#sidecar?.deregisteredSince(this.#startedAt) ?? false,
+      lbUnhealthy: this.#lb.verdict(now, this.#startedAt, this.#traffic.lastRequestAt),
+      lbMargin: c.lbMargin,
+    });
+    if (!evidence) return;
+    const end = this.#end;
+    this.#end = null;
+    this.#stopTimers();
+    if (this.#report) {
+      this.#report.evidence = evidence;
+      this.#report.endedAt = new Date(now).toISOString();
+    }
+    this.durationMs = now - this.#startedAt;
+    const log = evidence.strength === 'none' ? 'warn' : 'info';
+    c.logger[log](
+      { evidence: evidence.kind, strength: evidence.strength, afterMs: evidence.afterMs, detail: evidence.detail },
+      `draining ended: ${evidence.kind}`,
+    );
+    end(evidence);
+  }
+
+  #pollSidecar(sidecar: SidecarClient): void {
+    if (!this.#end || this.#disposed) return;
+    void sidecar.fetch().then(() => {
+      this.evaluate();
+      if (this.#end && !this.#disposed) this.#sidecarTimer = setTimeout(() => this.#pollSidecar(sidecar), this.#config.sidecarPollInterval);
+    });
+  }
+
+  #stopTimers(): void {
+    if (this.#evidenceTimer) clearInterval(this.#evidenceTimer);
+    if (this.#sidecarTimer) clearTimeout(this.#sidecarTimer);
+    this.#evidenceTimer = null;
+    this.#sidecarTimer = null;
+  }
+
+  /** Stops watching without ending: `drained` never settles. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#end = null;
+    if (this.#evidenceTimer) clearInterval(this.#evidenceTimer);
+    if (this.#sidecarTimer) clearTimeout(this.#sidecarTimer);
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

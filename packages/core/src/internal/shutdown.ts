@@ -1,0 +1,198 @@
+import type { ResolvedConfig } from './config.js';
+import type { DrainWatch } from './drain-watch.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { DraingateConfigError } from './errors.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Requests } from './requests.js';
+import type { ServerSet } from './servers.js';
+import type { CheckOptions, EmitFn, PhaseDurations, ShutdownHookFn, ShutdownResult, ShutdownTrigger } from './types.js';
+import { withTimeout } from './util.js';
+
+interface Hook {
+  name: string;
+  fn: ShutdownHookFn;
+  timeout: number;
+}
+
+export interface ShutdownOptions {
+  config: Pick<ResolvedConfig, 'drainTimeout' | 'hooksTimeout' | 'signals' | 'exit' | 'logger'>;
+  lifecycle: Lifecycle;
+  servers: ServerSet;
+  requests: Pick<Requests, 'inflight' | 'closeAfterInflight' | 'destroyInflight'>;
+  drainWatch: Pick<DrainWatch, 'begin' | 'watch'>;
+  emit: EmitFn;
+  /** Called once stopped, before the process exits: release what outlives the servers (management, signals). */
+  release: () => void;
+}
+
+/**
+ * The stop sequence (DESIGN §2): draining until evidence, then stopping (stop accepting, `Connection: close`,
+ * wait for in-flight requests until `drainTimeout`, cut what is left), then the shutdown hooks, the exit code,
+ * and the exit when Kubernetes asked for it.
+ */
+export class Shutdown {
+  readonly #config: ShutdownOptions['config'];
+  readonly #lifecycle: Lifecycle;
+  readonly #servers: ServerSet;
+  readonly #requests: ShutdownOptions['requests'];
+  readonly #drainWatch: ShutdownOptions['drainWatch'];
+  readonly #emit: EmitFn;
+  readonly #release: () => void;
+  readonly #hooks: Hook[] = [];
+  #running: Promise<ShutdownResult> | null = null;
+  #checkDrained: (() => void) | null = null;
+  #forced = 0;
+  /** Durations of `stopping` and `hooks` (draining's is the drain watch's). */
+  readonly phaseDurations: PhaseDurations = {};
+
+  constructor(options: ShutdownOptions) {
+    this.#config = options.config;
+    this.#lifecycle = options.lifecycle;
+    this.#servers = options.servers;
+    this.#requests = options.requests;
+    this.#drainWatch = options.drainWatch;
+    this.#emit = options.emit;
+    this.#release = options.release;
+  }
+
+  /** Sockets destroyed at `drainTimeout` while busy. */
+  get forcedSocketCloses(): number {
+    return this.#forced;
+  }
+
+  addHook(name: string, fn: ShutdownHookFn, options: CheckOptions = {}): void {
+    if (typeof name !== 'string' || name === '') throw new TypeError('draingate: addShutdownHook(name, fn) needs a non-empty name.');
+    if (typeof fn !== 'function') throw new TypeError(`draingate: shutdown hook "${name}" needs a function.`);
+    const hooksTimeout = this.#config.hooksTimeout;
+    const timeout =
+      options.timeout === undefined ? hooksTimeout : parseDuration(options.timeout, 'timeout', `shutdown hook "${name}" timeout`);
+    if (timeout > hooksTimeout) {
+      throw new DraingateConfigError(
+        'hooksTimeout',
+        `shutdown hook "${name}" has timeout ${formatDuration(timeout)}, more than hooksTimeout ${formatDuration(hooksTimeout)}: lower the hook's timeout or raise hooksTimeout (DRAINGATE_HOOKS_TIMEOUT) and the grace period with it.`,
+      );
+    }
+    this.#hooks.push({ name, fn, timeout });
+  }
+
+  /** Starts the sequence once; every call returns the same promise (the first trigger wins). */
+  start(trigger: ShutdownTrigger): Promise<ShutdownResult> {
+    if (!this.#running) this.#running = this.#run(trigger);
+    return this.#running;
+  }
+
+  /** A request, connection or session ended: re-checks what the sequence is waiting for. */
+  changed(): void {
+    this.#checkDrained?.();
+  }
+
+  async #run(trigger: ShutdownTrigger): Promise<ShutdownResult> {
+    const drained = this.#drainWatch.begin(trigger);
+    // Same tick as the trigger: from here /readyz answers 503.
+    this.#lifecycle.transition('draining', trigger);
+    this.#requests.closeAfterInflight();
+    this.#emit('draining', { trigger });
+    this.#drainWatch.watch();
+    const evidence = await drained;
+
+    // Stopping: stop accepting, close idle connections, finish in-flight requests until drainTimeout.
+    const stopStart = Date.now();
+    const deadline = stopStart + this.#config.drainTimeout;
+    this.#lifecycle.transition('stopping', `evidence: ${evidence.kind}`);
+    this.#emit('stopping', { deadline });
+    const closed = this.#servers.stopAccepting();
+    this.#requests.closeAfterInflight();
+    const upgraded = this.#servers.upgraded();
+    if (upgraded.length > 0) this.#emit('drain', { sockets: upgraded, deadline });
+    await this.#waitUntil(() => this.#isIdle(), deadline);
+    this.#forced += this.#cutRemaining();
+    // Destroyed sockets report 'close' a tick later: wait for them so that the counts read 0 once stopped.
+    await this.#waitUntil(() => this.#isIdle(), Date.now() + 250);
+    await withTimeout(closed, 250, 'closing servers').catch((error: Error) =>
+      this.#config.logger.warn({ error: error.message }, 'servers did not close'),
+    );
+    this.phaseDurations.stopping = Date.now() - stopStart;
+
+    const failedHooks = await this.#runHooks();
+
+    const exitCode: 0 | 1 = this.#forced > 0 || failedHooks.length > 0 ? 1 : 0;
+    const result: ShutdownResult = { exitCode, trigger, evidence, forcedSocketCloses: this.#forced, failedHooks };
+    this.#lifecycle.transition('stopped', exitCode === 0 ? 'clean' : this.#forced > 0 ? 'forced socket closes' : 'hook failed');
+    this.#emit('stopped', result);
+    this.#release();
+    if (this.#config.exit && this.#exitsProcess(trigger)) {
+      // Let the log line and the stopped listeners' output flush first.
+      setImmediate(() => process.exit(exitCode));
+    }
+    return result;
+  }
+
+  /** Hooks, in reverse order of registration, within hooksTimeout altogether; returns the names of those that failed. */
+  async #runHooks(): Promise<string[]> {
+    const hooksStart = Date.now();
+    const failedHooks: string[] = [];
+    const logger = this.#config.logger;
+    for (const hook of [...this.#hooks].reverse()) {
+      const remaining = this.#config.hooksTimeout - (Date.now() - hooksStart);
+      const limit = Math.min(hook.timeout, remaining);
+      try {
+        if (limit <= 0) throw new Error('no time left in hooksTimeout');
+        await withTimeout(Promise.resolve().then(hook.fn), limit, `shutdown hook "${hook.name}"`);
+        logger.debug({ hook: hook.name }, 'shutdown hook done');
+      } catch (error) {
+        failedHooks.push(hook.name);
+        logger.error({ hook: hook.name, error: (error as Error)?.message ?? String(error) }, `shutdown hook "${hook.name}" failed`);
+      }
+    }
+    this.phaseDurations.hooks = Date.now() - hooksStart;
+    return failedHooks;
+  }
+
+  /**
+   * Kubernetes ended the pod (a signal, or the preStop endpoint): exit once stopped. A shutdown the app
+   * started itself (`gate.shutdown()`, `fastify.close()`) resolves and leaves the process to the caller.
+   */
+  #exitsProcess(trigger: ShutdownTrigger): boolean {
+    return trigger === 'prestop' || (this.#config.signals as readonly string[]).includes(trigger);
+  }
+
+  /**
+   * Nothing left to wait for: no request in flight, and no connection open. Node closes idle keep-alive
+   * connections itself once the server is closing; one that is still open is busy, e.g. with a request whose
+   * head is still arriving, which Node will hand to us (and close after, `Connection: close`).
+   */
+  #isIdle(): boolean {
+    return this.#requests.inflight === 0 && this.#servers.connections === 0;
+  }
+
+  /** Resolves once `predicate` holds (re-checked whenever a request, connection or session ends) or at `deadline`. */
+  #waitUntil(predicate: () => boolean, deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#checkDrained = null;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.#checkDrained = () => {
+        if (predicate()) done();
+      };
+      this.#checkDrained();
+    });
+  }
+
+  /** At the deadline: destroys every connection still open; returns how many were busy (cut). */
+  #cutRemaining(): number {
+    this.#servers.closeIdle();
+    const forced = this.#servers.openSockets();
+    if (forced > 0) {
+      this.#config.logger.warn(
+        { sockets: forced, inflight: this.#requests.inflight, drainTimeout: this.#config.drainTimeout },
+        'drainTimeout reached: cutting connections still busy',
+      );
+    }
+    this.#requests.destroyInflight();
+    this.#servers.destroyAll();
+    return forced;
+  }
+}

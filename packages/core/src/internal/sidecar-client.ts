@@ -1,0 +1,67 @@
+import type { Logger } from './logger.js';
+import { checkSidecarStatus, type SidecarStatus } from './sidecar-contract.js';
+import type { StatusReport } from './types.js';
+
+/**
+ * Reads the sidecar's `GET <url>/v1/status` (docs/sidecar-contract.md) and keeps the last answer. It never
+ * rejects: errors are logged when they change and shown on `/status`; the last good answer is kept.
+ */
+export class SidecarClient {
+  readonly url: string;
+  readonly #timeout: number;
+  readonly #logger: Logger;
+  #last: { status: SidecarStatus | null; error: string | null; fetchedAt: number } = { status: null, error: null, fetchedAt: 0 };
+  #inflight: Promise<void> | null = null;
+
+  constructor(url: string, pollInterval: number, logger: Logger) {
+    this.url = url;
+    this.#timeout = Math.min(1000, Math.max(200, pollInterval * 2));
+    this.#logger = logger;
+  }
+
+  /** `true` when an answer fetched at or after `since` (epoch ms) reports the target deregistered. */
+  deregisteredSince(since: number): boolean {
+    return this.#last.status?.deregistered === true && this.#last.fetchedAt >= since;
+  }
+
+  /** Fetches now, or joins the fetch in flight. */
+  fetch(): Promise<void> {
+    if (!this.#inflight) {
+      const url = this.url;
+      this.#inflight = (async () => {
+        try {
+          const res = await fetch(`${url}/v1/status`, { signal: AbortSignal.timeout(this.#timeout) });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          const body: unknown = await res.json();
+          const problem = checkSidecarStatus(body);
+          if (problem) throw new Error(`invalid sidecar status: ${problem}`);
+          if (this.#last.error) this.#logger.info({ url }, 'sidecar reachable again');
+          this.#last = { status: body as SidecarStatus, error: null, fetchedAt: Date.now() };
+        } catch (error) {
+          const message = (error as Error).message ?? String(error);
+          if (this.#last.error !== message) this.#logger.warn({ url, error: message }, 'sidecar status unavailable');
+          this.#last = { status: this.#last.status, error: message, fetchedAt: this.#last.fetchedAt };
+        } finally {
+          this.#inflight = null;
+        }
+      })();
+    }
+    return this.#inflight;
+  }
+
+  /** Fetches when the last answer is more than a second old (for `/status`). */
+  async fetchIfStale(): Promise<void> {
+    if (Date.now() - this.#last.fetchedAt > 1000) await this.fetch();
+  }
+
+  /** The `sidecar` part of `/status`. */
+  report(): NonNullable<StatusReport['sidecar']> {
+    const last = this.#last;
+    return {
+      url: this.url,
+      last: last.status,
+      error: last.error,
+      fetchedAt: last.fetchedAt ? new Date(last.fetchedAt).toISOString() : null,
+    };
+  }
+}

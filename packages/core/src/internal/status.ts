@@ -1,0 +1,113 @@
+import type { ResolvedConfig } from './config.js';
+import type { DrainWatch } from './drain-watch.js';
+import { formatDuration } from './duration.js';
+import type { LbHealthChecks } from './evidence.js';
+import type { Lifecycle, LifecycleState } from './lifecycle.js';
+import type { MetricsSource } from './metrics.js';
+import type { Readiness } from './readiness.js';
+import type { Requests } from './requests.js';
+import type { ServerSet } from './servers.js';
+import type { Shutdown } from './shutdown.js';
+import type { SidecarClient } from './sidecar-client.js';
+import type { PhaseDurations, StatusReport } from './types.js';
+
+/** The rooms the status reads, read-only. */
+export interface StatusSources {
+  config: ResolvedConfig;
+  lifecycle: Lifecycle;
+  /** Epoch ms the gate was created. */
+  startedAt: number;
+  requests: Pick<Requests, 'inflight' | 'byPhase'>;
+  servers: Pick<ServerSet, 'connections' | 'upgradedCount'>;
+  readiness: Pick<Readiness, 'last'>;
+  lb: LbHealthChecks;
+  sidecar: Pick<SidecarClient, 'report'> | null;
+  drainWatch: Pick<DrainWatch, 'report' | 'durationMs' | 'evidenceKind'>;
+  shutdown: Pick<Shutdown, 'phaseDurations' | 'forcedSocketCloses'>;
+}
+
+/** The shutdown plan as `/status` shows it: the resolved timings, with units. */
+export function planOf(cfg: ResolvedConfig): StatusReport['plan'] {
+  return {
+    gracePeriod: formatDuration(cfg.gracePeriod),
+    minDelay: formatDuration(cfg.minDelay),
+    maxDelay: formatDuration(cfg.maxDelay),
+    delay: cfg.delay === null ? null : formatDuration(cfg.delay),
+    quietPeriod: formatDuration(cfg.quietPeriod),
+    quietMinRequests: cfg.quietMinRequests,
+    drainTimeout: formatDuration(cfg.drainTimeout),
+    hooksTimeout: formatDuration(cfg.hooksTimeout),
+    lbUnhealthyThreshold: cfg.lbUnhealthyThreshold,
+    lbMargin: formatDuration(cfg.lbMargin),
+  };
+}
+
+/**
+ * What the gate shows: the `GET /status` report, and the numbers the Prometheus metrics read at scrape time
+ * (it is their `MetricsSource`). It reads the rooms and changes nothing.
+ */
+export class GateStatus implements MetricsSource {
+  readonly #s: StatusSources;
+
+  constructor(sources: StatusSources) {
+    this.#s = sources;
+  }
+
+  get state(): LifecycleState {
+    return this.#s.lifecycle.state;
+  }
+
+  get inflight(): number {
+    return this.#s.requests.inflight;
+  }
+
+  get connections(): number {
+    return this.#s.servers.connections;
+  }
+
+  get requestsByPhase(): Readonly<Record<LifecycleState, number>> {
+    return this.#s.requests.byPhase;
+  }
+
+  /** Each shutdown phase that has ended, in the order they run. */
+  get phaseDurations(): PhaseDurations {
+    const durations: PhaseDurations = {};
+    const draining = this.#s.drainWatch.durationMs;
+    if (draining !== undefined) durations.draining = draining;
+    return Object.assign(durations, this.#s.shutdown.phaseDurations);
+  }
+
+  get forcedSocketCloses(): number {
+    return this.#s.shutdown.forcedSocketCloses;
+  }
+
+  get lbHealthChecks(): { readonly pass: number; readonly fail: number } {
+    return this.#s.lb;
+  }
+
+  get drainEvidenceKind(): string | null {
+    return this.#s.drainWatch.evidenceKind;
+  }
+
+  /** A snapshot of everything `/status` shows. */
+  report(): StatusReport {
+    const s = this.#s;
+    return {
+      state: s.lifecycle.state,
+      since: new Date(s.lifecycle.since).toISOString(),
+      uptimeSeconds: Math.round((Date.now() - s.startedAt) / 1000),
+      inflight: s.requests.inflight,
+      connections: s.servers.connections,
+      upgradedSockets: s.servers.upgradedCount,
+      requestsByPhase: { ...s.requests.byPhase },
+      readiness: { checks: s.readiness.last },
+      lbHealthChecks: s.lb.toJSON(),
+      sidecar: s.sidecar ? s.sidecar.report() : null,
+      plan: planOf(s.config),
+      drain: s.drainWatch.report(),
+      phaseDurationsMs: this.phaseDurations,
+      forcedSocketCloses: s.shutdown.forcedSocketCloses,
+      history: s.lifecycle.history.map((h) => ({ ...h, at: new Date(h.at).toISOString() })),
+    };
+  }
+}
