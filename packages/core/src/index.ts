@@ -1,4 +1,5 @@
 export type {
+  DrainPlan,
   EndpointPaths,
   GateOptions,
   LbHealthCheckOptions,

@@ -1,6 +1,5 @@
-import type { ResolvedConfig } from './config.js';
+import { planOf, type ResolvedConfig } from './config.js';
 import type { DrainWatch } from './drain-watch.js';
-import { formatDuration } from './duration.js';
 import type { LbHealthChecks } from './evidence.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
 import type { MetricsSource } from './metrics.js';
@@ -24,22 +23,6 @@ export interface StatusSources {
   sidecar: Pick<SidecarClient, 'report'> | null;
   drainWatch: Pick<DrainWatch, 'report' | 'durationMs' | 'evidenceKind'>;
   shutdown: Pick<Shutdown, 'phaseDurations' | 'forcedSocketCloses'>;
-}
-
-/** The shutdown plan as `/status` shows it: the resolved timings, with units. */
-export function planOf(cfg: ResolvedConfig): StatusReport['plan'] {
-  return {
-    gracePeriod: formatDuration(cfg.gracePeriod),
-    minDelay: formatDuration(cfg.minDelay),
-    maxDelay: formatDuration(cfg.maxDelay),
-    delay: cfg.delay === null ? null : formatDuration(cfg.delay),
-    quietPeriod: formatDuration(cfg.quietPeriod),
-    quietMinRequests: cfg.quietMinRequests,
-    drainTimeout: formatDuration(cfg.drainTimeout),
-    hooksTimeout: formatDuration(cfg.hooksTimeout),
-    lbUnhealthyThreshold: cfg.lbUnhealthyThreshold,
-    lbMargin: formatDuration(cfg.lbMargin),
-  };
 }
 
 /**

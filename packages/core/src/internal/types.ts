@@ -1,6 +1,7 @@
 // The gate's public types, one floor below every room: gate.ts and each room import them from here, so that no
 // room has to import gate.ts (which imports the rooms).
 import type { Duplex } from 'node:stream';
+import type { DrainPlan } from './config.js';
 import type { Duration } from './duration.js';
 import type { DrainEvidence, LbHealthCheckReport } from './evidence.js';
 import type { LifecycleState, StateChange } from './lifecycle.js';
@@ -65,18 +66,8 @@ export interface StatusReport {
   readiness: { checks: ReadinessResult[] };
   lbHealthChecks: LbHealthCheckReport;
   sidecar: { url: string; last: SidecarStatus | null; error: string | null; fetchedAt: string | null } | null;
-  plan: {
-    gracePeriod: string;
-    minDelay: string;
-    maxDelay: string;
-    delay: string | null;
-    quietPeriod: string;
-    quietMinRequests: number;
-    drainTimeout: string;
-    hooksTimeout: string;
-    lbUnhealthyThreshold: number;
-    lbMargin: string;
-  };
+  /** The resolved timings that decide when draining and stopping end (the settings table's `plan` rows). */
+  plan: DrainPlan;
   drain: DrainReport | null;
   phaseDurationsMs: Partial<Record<'draining' | 'stopping' | 'hooks', number>>;
   forcedSocketCloses: number;
