@@ -1,4 +1,4 @@
-import type { LbType, SidecarTarget } from '@draingate/core';
+import { isLbSourceLive, type LbSourceReport, type LbType, type SidecarTarget, type StatusReport } from '@draingate/core';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SidecarConfig, SourceKind } from './config.js';
 import { Failure } from './failures.js';
@@ -93,18 +93,14 @@ export class AlbcSource implements Source {
 
 // ----------------------------------------------------------------------------------------------------------- app
 
-interface AppSourceStats {
-  pass?: number;
-  fail?: number;
-  failSinceDraining?: number;
-  lastAt?: string | null;
-  intervalMs?: number | null;
-}
-
+/**
+ * What the app source reads of core's `GET /status` (core's own types), every field optional: the body comes over
+ * the network and is checked as it is used.
+ */
 interface AppStatus {
-  state?: string;
-  lbHealthChecks?: { pass?: number; fail?: number; sources?: Record<string, AppSourceStats> };
-  plan?: { lbUnhealthyThreshold?: number };
+  state?: StatusReport['state'];
+  lbHealthChecks?: { pass?: number; fail?: number; sources?: Record<string, Partial<LbSourceReport>> };
+  plan?: Partial<StatusReport['plan']>;
 }
 
 /**
@@ -135,11 +131,8 @@ export class AppSource implements Source {
     }
     const now = Date.now();
     const sources = Object.entries(body.lbHealthChecks?.sources ?? {});
-    // Like core: a source counts while seen within 3 of its intervals (at least 10 s).
-    const active = sources.filter(([, s]) => {
-      const last = s.lastAt ? Date.parse(s.lastAt) : Number.NaN;
-      return !Number.isNaN(last) && now - last <= Math.max(10_000, 3 * (s.intervalMs ?? 10_000));
-    });
+    // Core's own rule: a source counts while it checks on schedule.
+    const active = sources.filter(([, s]) => isLbSourceLive(s.lastAt ? Date.parse(s.lastAt) : Number.NaN, s.intervalMs ?? null, now));
     const unhealthyThreshold = body.plan?.lbUnhealthyThreshold ?? 2;
     const targets: TargetReport[] = sources.map(([addr, s]) => ({
       targetGroupArn: `lb-health-checks:${addr}`,
