@@ -11,6 +11,8 @@
  * apiserver generates in its cert dir (trusted through `caData`), and a service-account signing key so
  * ServiceAccount tokens minted by TokenRequest authenticate. No kubelet, scheduler or controller-manager: tests
  * write pod status themselves, and no `default` ServiceAccount exists (the ServiceAccount admission plugin is off).
+ * Tests that need the real controllers add `startControllerManager()` (controller-manager.ts) and a simulated
+ * kubelet (kubelet-sim.ts).
  * Every wait is bounded (etcd 30 s, `/readyz` 90 s; use a beforeAll timeout of 150 s); `stop()` kills both processes (SIGTERM, SIGKILL after 10 s)
  * and removes the temp dir, also when start-up failed.
  *
@@ -115,7 +117,8 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-class Proc {
+/** A child process whose output is kept in memory (the last ~1000–2000 lines), for failure messages only. */
+export class Proc {
   readonly out: string[] = [];
   exited: number | string | null = null;
   private readonly done: Promise<void>;
@@ -152,7 +155,8 @@ class Proc {
   }
 }
 
-async function until(
+/** Polls `probe` every 100 ms until it answers true; fails after `timeoutMs`, or at once when `proc` exits. */
+export async function until(
   what: string,
   timeoutMs: number,
   proc: Proc,
