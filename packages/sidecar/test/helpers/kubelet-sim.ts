@@ -27,7 +27,7 @@
  * at a time per pod, always from the newest pod object seen; a failed write is retried with backoff, at most 20
  * times per pod. Every wait is bounded and `stop()` ends all of it.
  */
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { authFromKubeConfig, HttpError, type KubeAuth, KubeClient, type WatchEvent } from '../../src/internal/kubeclient.js';
 import { kubeletConditions, type PodJson, type PodState, terminalStatus } from './kubelet-status.js';
@@ -66,6 +66,7 @@ export class KubeletSim {
   readonly stats: KubeletSimStats = { binds: 0, statusWrites: 0, deletes: 0, failures: 0, watchRestarts: 0, errors: [] };
   private readonly api: KubeClient;
   private readonly auth: KubeAuth;
+  private readonly deleteAgent = new Agent({ keepAlive: true, maxSockets: 4 });
   private readonly nodes: readonly string[];
   private readonly pods = new Map<string, PodState>();
   private readonly dirty = new Set<string>();
@@ -81,7 +82,17 @@ export class KubeletSim {
     kc: KubeConfig,
     private readonly o: KubeletSimOptions,
   ) {
-    this.auth = authFromKubeConfig(kc);
+    // client-node's applyToHTTPSOptions sets a new Agent on every request: a TLS handshake per write (most of the
+    // simulator's CPU at 300 pods). Keep the caller's pooled, keep-alive agent instead.
+    const kcAuth = authFromKubeConfig(kc);
+    this.auth = {
+      server: kcAuth.server,
+      async apply(o) {
+        const agent = o.agent;
+        await kcAuth.apply(o);
+        o.agent = agent;
+      },
+    };
     this.api = new KubeClient(this.auth);
     this.nodes = o.nodes ?? ['sim-node-1', 'sim-node-2'];
     if (this.nodes.length === 0) throw new Error('KubeletSim: `nodes` is empty: give at least one Node name');
@@ -110,6 +121,7 @@ export class KubeletSim {
     for (let i = 0; i < 100 && this.inFlight.size > 0; i++) await sleep(100); // ≤ 10 s for writes under way
     await this.watchLoop;
     this.api.close();
+    this.deleteAgent.destroy();
   }
 
   private get podsPath(): string {
@@ -366,6 +378,7 @@ export class KubeletSim {
     const payload = JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } });
     const opts = {
       method: 'DELETE',
+      agent: this.deleteAgent,
       headers: { accept: 'application/json', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
     };
     await this.auth.apply(opts);
