@@ -36,9 +36,16 @@ beforeAll(async () => {
 }, 210_000);
 
 afterAll(async () => {
-  await sim?.stop();
-  await kcm?.stop();
-  await api?.stop();
+  // Each one stops even when the one before it threw (the processes would outlive the test run).
+  try {
+    await sim?.stop();
+  } finally {
+    try {
+      await kcm?.stop();
+    } finally {
+      await api?.stop();
+    }
+  }
 }, 40_000);
 
 /** What the last `until` probe saw (set by probes that can say), for the timeout message. */
