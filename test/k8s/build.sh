@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds a real kube-apiserver and etcd from the Go modules pinned in
-# ./go.mod + ./go.sum into a cache directory outside the repo:
+# Builds a real kube-apiserver, kube-controller-manager and etcd from the Go
+# modules pinned in ./go.mod + ./go.sum into a cache directory outside the repo:
 #
 #   ${DGTEST_K8S_CACHE:-$HOME/.cache/draingate/k8s}/<k8s-version>-<hash>/bin/
 #
-# <hash> = first 16 hex chars of sha256(go.mod + go.sum), so any version bump
-# gets a fresh directory. When both binaries already exist the script prints
-# the path and exits without running go. The bin dir path is always the last
-# line on stdout; all progress goes to stderr.
+# <hash> = first 16 hex chars of sha256(go.mod + go.sum + build.sh): the pins,
+# and this script (which says what is built and with which flags), so changing
+# either gets a fresh directory. When all binaries already exist the script
+# prints the path and exits without running go. The bin dir path is always the
+# last line on stdout; all progress goes to stderr.
 #
 # Safe to rerun after an interruption: binaries are built in a temp dir next to
 # the final one and moved into place with a single rename; concurrent runs are
@@ -24,11 +25,23 @@ if [[ -z "$k8s_version" ]]; then
   log "cannot find the k8s.io/kubernetes version in $here/go.mod"
   exit 1
 fi
-hash="$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-16)"
+# packages/sidecar/test/helpers/apiserver.ts computes the same key: change both together.
+hash="$(cat "$here/go.mod" "$here/go.sum" "$here/build.sh" | sha256sum | cut -c1-16)"
 key_dir="$cache_root/${k8s_version}-${hash}"
 bin_dir="$key_dir/bin"
 
-have_binaries() { [[ -x "$bin_dir/kube-apiserver" && -x "$bin_dir/etcd" ]]; }
+# name and main package of every binary; the k8s.io/kubernetes ones get the version -X flags.
+binaries=(etcd kube-apiserver kube-controller-manager)
+declare -A package=(
+  [etcd]=go.etcd.io/etcd/server/v3
+  [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
+  [kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
+)
+
+have_binaries() {
+  local b
+  for b in "${binaries[@]}"; do [[ -x "$bin_dir/$b" ]] || return 1; done
+}
 
 # Fast path: no go, no lock.
 if have_binaries; then
@@ -58,7 +71,7 @@ export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 export GOFLAGS="-mod=readonly -buildvcs=false"
 
-# A leftover bin/ without both binaries cannot come from this script (it is
+# A leftover bin/ without every binary cannot come from this script (it is
 # only ever created by rename), but clear it so the rename below can succeed.
 if [[ -e "$bin_dir" ]]; then
   log "removing incomplete $bin_dir"
@@ -84,18 +97,19 @@ log "downloading modules"
 go mod download >&2
 log "modules ready ($((SECONDS - start))s)"
 
-t=$SECONDS
-log "building etcd (go.etcd.io/etcd/server/v3)"
-go build -trimpath -ldflags '-s -w' -o "$tmp/etcd" go.etcd.io/etcd/server/v3 >&2
-log "etcd built ($((SECONDS - t))s)"
+for b in "${binaries[@]}"; do
+  pkg="${package[$b]}"
+  ldflags='-s -w'
+  if [[ "$pkg" == k8s.io/kubernetes/* ]]; then ldflags="$k8s_ldflags"; fi
+  t=$SECONDS
+  log "building $b ($pkg)"
+  go build -trimpath -ldflags "$ldflags" -o "$tmp/$b" "$pkg" >&2
+  log "$b built ($((SECONDS - t))s, $(du -h "$tmp/$b" | cut -f1))"
+done
 
-t=$SECONDS
-log "building kube-apiserver $k8s_version (k8s.io/kubernetes/cmd/kube-apiserver)"
-go build -trimpath -ldflags "$k8s_ldflags" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
-log "kube-apiserver built ($((SECONDS - t))s)"
-
-"$tmp/etcd" --version >&2
-"$tmp/kube-apiserver" --version >&2
+for b in "${binaries[@]}"; do
+  "$tmp/$b" --version >&2
+done
 
 chmod 755 "$tmp"
 mv -T "$tmp" "$bin_dir"

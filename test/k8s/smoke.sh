@@ -2,7 +2,9 @@
 # Smoke test for the binaries built by ./build.sh: starts etcd and
 # kube-apiserver on loopback, creates a namespace and a pod, patches the pod's
 # status with a strategic merge patch (uid precondition, like the sidecar
-# does), reads it back, then stops both processes and removes all state.
+# does), reads it back; then starts kube-controller-manager (deployment and
+# replicaset controllers) and checks that a Deployment gets its ReplicaSet and
+# pod; then stops all three processes and removes all state.
 #
 # Usage: test/k8s/smoke.sh [BIN_DIR]   (default: output of ./build.sh)
 # Needs: curl, jq, openssl. Every wait is bounded; nothing listens off loopback.
@@ -17,7 +19,9 @@ for tool in curl jq openssl; do
 done
 
 bin_dir="${1:-$("$here/build.sh" | tail -n 1)}"
-[[ -x "$bin_dir/etcd" && -x "$bin_dir/kube-apiserver" ]] || die "no binaries in $bin_dir"
+for b in etcd kube-apiserver kube-controller-manager; do
+  [[ -x "$bin_dir/$b" ]] || die "no $b in $bin_dir"
+done
 
 now_ms() { date +%s%3N; }
 
@@ -40,10 +44,11 @@ free_port() {
 work="$(mktemp -d "${TMPDIR:-/tmp}/draingate-k8s-smoke.XXXXXX")"
 etcd_pid=""
 apiserver_pid=""
+kcm_pid=""
 cleanup() {
   local rc=$?
   local pid i
-  for pid in "$apiserver_pid" "$etcd_pid"; do
+  for pid in "$kcm_pid" "$apiserver_pid" "$etcd_pid"; do
     [[ -n "$pid" ]] || continue
     kill "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do # max 10 s, then SIGKILL
@@ -58,6 +63,10 @@ cleanup() {
     tail -n 20 "$work/etcd.log" >&2 2>/dev/null || true
     log "--- last lines of kube-apiserver.log ---"
     tail -n 40 "$work/kube-apiserver.log" >&2 2>/dev/null || true
+    if [[ -n "$kcm_pid" ]]; then
+      log "--- last lines of kube-controller-manager.log ---"
+      tail -n 40 "$work/kube-controller-manager.log" >&2 2>/dev/null || true
+    fi
   fi
   rm -rf "$work"
   exit "$rc"
@@ -68,6 +77,7 @@ trap 'exit 130' INT TERM
 etcd_client_port="$(free_port)"
 etcd_peer_port="$(free_port)"
 apiserver_port="$(free_port)"
+kcm_port="$(free_port)"
 
 # ---------------------------------------------------------------- etcd
 log "starting etcd on 127.0.0.1:$etcd_client_port (peer $etcd_peer_port)"
@@ -195,4 +205,54 @@ got="$(kc GET "/api/v1/namespaces/$ns/pods/web" |
   die "unexpected condition read back: '$got'"
 log "read back: $got"
 
-log "PASS (kube-apiserver startup ${startup_ms} ms)"
+# ------------------------------------------------- kube-controller-manager
+cat >"$work/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: smoke, cluster: {server: "$api", certificate-authority: "$work/certs/apiserver.crt"}}]
+users: [{name: admin, user: {token: "$token"}}]
+contexts: [{name: smoke, context: {cluster: smoke, user: admin}}]
+current-context: smoke
+EOF
+chmod 600 "$work/kubeconfig"
+log "starting kube-controller-manager (deployment, replicaset) on https://127.0.0.1:$kcm_port"
+t0=$(now_ms)
+"$bin_dir/kube-controller-manager" \
+  --kubeconfig="$work/kubeconfig" \
+  --controllers=deployment-controller,replicaset-controller \
+  --leader-elect=false \
+  --use-service-account-credentials=false \
+  --bind-address=127.0.0.1 \
+  --secure-port="$kcm_port" \
+  --cert-dir="$work/kcm-certs" \
+  >"$work/kube-controller-manager.log" 2>&1 &
+kcm_pid=$!
+
+deploy_json='{
+  "apiVersion": "apps/v1", "kind": "Deployment",
+  "metadata": {"name": "web"},
+  "spec": {
+    "replicas": 1,
+    "selector": {"matchLabels": {"app": "web"}},
+    "template": {
+      "metadata": {"labels": {"app": "web"}},
+      "spec": {"containers": [{"name": "app", "image": "registry.invalid/app:1"}]}
+    }
+  }
+}'
+kc POST "/apis/apps/v1/namespaces/$ns/deployments" application/json "$deploy_json" >/dev/null
+[[ "$(code)" == 201 ]] || die "create deployment: HTTP $(code): $(cat "$work/body")"
+
+# The deployment controller creates a ReplicaSet, the replicaset controller its pod (no kubelet: it stays Pending).
+for ((i = 0; i < 600; i++)); do # max ~60 s
+  kill -0 "$kcm_pid" 2>/dev/null || die "kube-controller-manager exited"
+  owner="$(kc GET "/api/v1/namespaces/$ns/pods?labelSelector=app%3Dweb" |
+    jq -r '.items[0].metadata.ownerReferences[0].kind // empty' 2>/dev/null || true)"
+  [[ "$owner" == ReplicaSet ]] && break
+  sleep 0.1
+done
+((i < 600)) || die "no pod of a ReplicaSet of deployment web after 60 s"
+kcm_ms=$(($(now_ms) - t0))
+log "deployment web -> ReplicaSet -> pod after $kcm_ms ms"
+
+log "PASS (kube-apiserver startup ${startup_ms} ms, kube-controller-manager to first pod ${kcm_ms} ms)"

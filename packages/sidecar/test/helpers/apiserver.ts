@@ -11,6 +11,8 @@
  * apiserver generates in its cert dir (trusted through `caData`), and a service-account signing key so
  * ServiceAccount tokens minted by TokenRequest authenticate. No kubelet, scheduler or controller-manager: tests
  * write pod status themselves, and no `default` ServiceAccount exists (the ServiceAccount admission plugin is off).
+ * Tests that need the real controllers add `startControllerManager()` (controller-manager.ts) and a simulated
+ * kubelet (kubelet-sim.ts).
  * Every wait is bounded (etcd 30 s, `/readyz` 90 s; use a beforeAll timeout of 150 s); `stop()` kills both processes (SIGTERM, SIGKILL after 10 s)
  * and removes the temp dir, also when start-up failed.
  *
@@ -76,25 +78,26 @@ export interface StartApiServerOptions {
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../../..');
 const k8sDir = join(repoRoot, 'test/k8s');
-const MISSING_HINT = 'run `test/k8s/build.sh` (builds kube-apiserver and etcd once, ~8 min cold) or `./run test`';
+const MISSING_HINT = 'run `test/k8s/build.sh` (builds kube-apiserver, kube-controller-manager and etcd once, ~15 min cold) or `./run test`';
 
-/** The directory holding `etcd` and `kube-apiserver`, or an Error that says how to build them. */
-export function k8sBinDir(): string {
+/** The directory holding `binaries` (default `etcd` and `kube-apiserver`), or an Error that says how to build them. */
+export function k8sBinDir(binaries: readonly string[] = ['etcd', 'kube-apiserver']): string {
   const fromEnv = process.env.DGTEST_K8S_BIN;
   const check = (dir: string, where: string): string => {
-    for (const b of ['etcd', 'kube-apiserver']) {
+    for (const b of binaries) {
       if (!existsSync(join(dir, b)))
         throw new Error(`kube-apiserver test binaries: ${join(dir, b)} (${where}) does not exist; ${MISSING_HINT}`);
     }
     return dir;
   };
   if (fromEnv) return check(fromEnv, 'from DGTEST_K8S_BIN');
-  // The same key build.sh computes: <k8s-version>-<first 16 hex of sha256(go.mod ‖ go.sum)>.
+  // The same key build.sh computes: <k8s-version>-<first 16 hex of sha256(go.mod ‖ go.sum ‖ build.sh)>.
   const goMod = readFileSync(join(k8sDir, 'go.mod'));
   const goSum = readFileSync(join(k8sDir, 'go.sum'));
+  const buildSh = readFileSync(join(k8sDir, 'build.sh'));
   const version = /^\s*k8s\.io\/kubernetes\s+(v\S+)/m.exec(goMod.toString())?.[1];
   if (!version) throw new Error(`cannot find the k8s.io/kubernetes version in ${join(k8sDir, 'go.mod')}`);
-  const hash = createHash('sha256').update(goMod).update(goSum).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(goMod).update(goSum).update(buildSh).digest('hex').slice(0, 16);
   const cacheRoot = process.env.DGTEST_K8S_CACHE ?? join(homedir(), '.cache/draingate/k8s');
   return check(join(cacheRoot, `${version}-${hash}`, 'bin'), 'build cache; DGTEST_K8S_BIN is not set');
 }
@@ -114,7 +117,8 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-class Proc {
+/** A child process whose output is kept in memory (the last ~1000–2000 lines), for failure messages only. */
+export class Proc {
   readonly out: string[] = [];
   exited: number | string | null = null;
   private readonly done: Promise<void>;
@@ -151,7 +155,8 @@ class Proc {
   }
 }
 
-async function until(
+/** Polls `probe` every 100 ms until it answers true; fails after `timeoutMs`, or at once when `proc` exits. */
+export async function until(
   what: string,
   timeoutMs: number,
   proc: Proc,
