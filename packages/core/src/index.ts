@@ -8,14 +8,16 @@ export type {
   ResolvedConfig,
   ResolvedPaths,
 } from './internal/config.js';
-export { DEFAULTS, ENV_VARS, resolveConfig, SIDECAR_ENV_VARS } from './internal/config.js';
+export { DEFAULTS, defaultMaxDelay, ENV_VARS, resolveConfig, SIDECAR_ENV_VARS } from './internal/config.js';
 export type { Duration } from './internal/duration.js';
 export { formatDuration, parseDuration } from './internal/duration.js';
 export type { ConfigSource } from './internal/errors.js';
 export { DraingateConfigError } from './internal/errors.js';
-export type { DrainEvidence, EvidenceKind, LbHealthCheckReport, LbSourceReport } from './internal/evidence.js';
-export { isLbSourceLive } from './internal/evidence.js';
+export type { DrainEvidence, EvidenceKind } from './internal/evidence.js';
 export { createGate, Gate } from './internal/gate.js';
+export type { LbHealthCheckReport, LbSourceReport } from './internal/lb-health-checks.js';
+export { isLbSourceLive } from './internal/lb-health-checks.js';
+export type { NodeState } from './internal/lb-nodes.js';
 export { type HealthCheckDefaults, LB_TYPES, type LbType, type LbTypeFacts, lbTypeOfProtocol } from './internal/lb-types.js';
 export type { LifecycleState, StateChange } from './internal/lifecycle.js';
 export { STATES } from './internal/lifecycle.js';

@@ -204,7 +204,23 @@ describe('configuration', () => {
     expect(() => resolve({ gracePeriod: '28s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' })).toThrow(DraingateConfigError);
     expect(resolve({ gracePeriod: '29s', maxDelay: '20s', drainTimeout: '5s', hooksTimeout: '3s' }).gracePeriod).toBe(29_000);
     // From the environment, as Kubernetes users set it.
-    expect(() => resolve({ env: { DRAINGATE_GRACE_PERIOD: '15s' } })).toThrow(/not less than DRAINGATE_GRACE_PERIOD 15s/);
+    expect(() => resolve({ env: { DRAINGATE_GRACE_PERIOD: '15s', DRAINGATE_MAX_DELAY: '10s' } })).toThrow(
+      /not less than DRAINGATE_GRACE_PERIOD 15s/,
+    );
+  });
+
+  it('derives the default maxDelay from the grace period: what drainTimeout, hooksTimeout and 2 s of headroom leave', () => {
+    expect(resolve({}).maxDelay).toBe(20_000); // 30 - 5 - 3 - 2
+    // Setting the grace period to the pod's terminationGracePeriodSeconds is enough (a 60 s grace behind an ALB).
+    expect(resolve({ env: { DRAINGATE_GRACE_PERIOD: '60s' } }).maxDelay).toBe(50_000);
+    expect(resolve({ env: { DRAINGATE_GRACE_PERIOD: '60s', DRAINGATE_HOOKS_TIMEOUT: '10s' } }).maxDelay).toBe(43_000);
+    expect(resolve({ env: { DRAINGATE_GRACE_PERIOD: '15s' } }).maxDelay).toBe(5000);
+    // A maxDelay that is set is taken as set.
+    expect(resolve({ env: { DRAINGATE_GRACE_PERIOD: '60s', DRAINGATE_MAX_DELAY: '30s' } }).maxDelay).toBe(30_000);
+    // A grace period too short for minDelay names the grace period as the thing to raise.
+    expect(() => resolve({ env: { DRAINGATE_GRACE_PERIOD: '11s' } })).toThrow(
+      /minDelay \(2s, the default\) is greater than maxDelay \(1s, the default: .*raise DRAINGATE_GRACE_PERIOD with the pod's terminationGracePeriodSeconds \(DRAINGATE_GRACE_PERIOD 11s − /,
+    );
   });
 });
 
@@ -221,7 +237,7 @@ describe('errors name what the user set', () => {
     ],
     [
       { env: { DRAINGATE_MIN_DELAY: '30s' } },
-      'DRAINGATE_MIN_DELAY (30s) is greater than maxDelay (20s, the default): lower DRAINGATE_MIN_DELAY or raise maxDelay (DRAINGATE_MAX_DELAY).',
+      "DRAINGATE_MIN_DELAY (30s) is greater than maxDelay (20s, the default: gracePeriod − drainTimeout − hooksTimeout − 2s): lower DRAINGATE_MIN_DELAY, or raise gracePeriod (DRAINGATE_GRACE_PERIOD) with the pod's terminationGracePeriodSeconds (gracePeriod 30s (default) − drainTimeout 5s (default) − hooksTimeout 3s (default) − 2s leaves 20s), or set maxDelay (DRAINGATE_MAX_DELAY).",
     ],
     [
       { env: { DRAINGATE_DELAY: '1s', DRAINGATE_MIN_DELAY: '3s' } },

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateEvidence, isLbSourceLive, LbHealthChecks, quietSignificance } from '../src/internal/evidence.js';
+import { evaluateEvidence } from '../src/internal/evidence.js';
+import { isLbSourceLive, LbHealthChecks } from '../src/internal/lb-health-checks.js';
 import { TrafficRate } from '../src/internal/traffic.js';
-import { EVIDENCE_BASE } from './helpers/evidence.js';
+import { EVIDENCE_BASE, legacySidecar, nodesStopped, sidecarSays } from './helpers/evidence.js';
 
 const base = EVIDENCE_BASE;
-const lbAt = (since: number) => ({ since, detail: 'x' });
-const steady = (rate: number) => ({ rate, steadiness: 1, spanSeconds: 30 });
 
 describe('evaluateEvidence', () => {
   it('never ends before minDelay, even with strong evidence', () => {
-    expect(evaluateEvidence({ ...base, now: 999, sidecarDeregistered: true, lbUnhealthy: lbAt(0) })).toBeNull();
-    expect(evaluateEvidence({ ...base, now: 1000, sidecarDeregistered: true })?.kind).toBe('sidecar');
+    const strong = { nodes: nodesStopped(0, 'lb-health-checks'), sidecar: legacySidecar(true) };
+    expect(evaluateEvidence({ ...base, now: 999, ...strong })).toBeNull();
+    expect(evaluateEvidence({ ...base, now: 1000, sidecar: legacySidecar(true) })?.kind).toBe('sidecar');
   });
 
   it('always ends at maxDelay', () => {
@@ -18,50 +18,46 @@ describe('evaluateEvidence', () => {
     expect(evaluateEvidence({ ...base, now: 10_000 })).toMatchObject({ kind: 'max-delay', strength: 'none', afterMs: 10_000 });
   });
 
-  it('ranks sidecar over LB health checks over quiet period over fixed delay', () => {
-    const all = {
-      ...base,
-      now: 5000,
-      sidecarDeregistered: true,
-      lbUnhealthy: lbAt(1000),
-      before: steady(100),
-      lastRequestAt: 100,
-      delay: 2000,
-    };
+  it("ranks sidecar over LB health checks over a node's silence over fixed delay", () => {
+    const all = { ...base, now: 5000, sidecar: legacySidecar(true), nodes: nodesStopped(1000, 'lb-health-checks'), delay: 2000 };
     expect(evaluateEvidence(all)?.kind).toBe('sidecar');
-    expect(evaluateEvidence({ ...all, sidecarDeregistered: false })?.kind).toBe('lb-health-checks');
-    expect(evaluateEvidence({ ...all, sidecarDeregistered: false, lbUnhealthy: null })).toMatchObject({
+    expect(evaluateEvidence({ ...all, sidecar: null })?.kind).toBe('lb-health-checks');
+    expect(evaluateEvidence({ ...all, sidecar: null, nodes: nodesStopped(1000, 'quiet-period') })).toMatchObject({
       kind: 'quiet-period',
       strength: 'weak',
     });
-    expect(evaluateEvidence({ ...all, sidecarDeregistered: false, lbUnhealthy: null, before: steady(1) })?.kind).toBe('fixed-delay');
+    expect(evaluateEvidence({ ...all, sidecar: null, nodes: base.nodes })?.kind).toBe('fixed-delay');
   });
 
-  it('gives the LB its margin to act on the last failing health check', () => {
-    expect(evaluateEvidence({ ...base, now: 3000, lbUnhealthy: lbAt(2600) })).toBeNull();
-    expect(evaluateEvidence({ ...base, now: 3100, lbUnhealthy: lbAt(2600) })?.kind).toBe('lb-health-checks');
+  it('waits for the moment the last node counts as stopped (margins are in it)', () => {
+    expect(evaluateEvidence({ ...base, now: 3099, nodes: nodesStopped(3100, 'lb-health-checks') })).toBeNull();
+    expect(evaluateEvidence({ ...base, now: 3100, nodes: nodesStopped(3100, 'lb-health-checks') })?.kind).toBe('lb-health-checks');
   });
 
-  it('counts a quiet period only when steady traffic before draining predicted enough requests in it', () => {
-    // 4 req/s × 2 s = 8 expected < 10: silence proves nothing.
-    expect(evaluateEvidence({ ...base, now: 6000, before: steady(4), lastRequestAt: -1 })).toBeNull();
-    // 5 req/s × 2 s = 10 expected: 2 s of silence since draining began is evidence.
-    expect(evaluateEvidence({ ...base, now: 3000, before: steady(5), lastRequestAt: 1000 })?.kind).toBe('quiet-period');
-    // ...but not while requests keep coming.
-    expect(evaluateEvidence({ ...base, now: 3000, before: steady(5), lastRequestAt: 1500 })).toBeNull();
-    // A burst is not steady traffic, however high its average.
-    expect(evaluateEvidence({ ...base, now: 3000, before: { rate: 30, steadiness: 0.1, spanSeconds: 30 }, lastRequestAt: -1 })).toBeNull();
-    // Too little history predicts nothing.
-    expect(evaluateEvidence({ ...base, now: 3000, before: { rate: 30, steadiness: 1, spanSeconds: 2 }, lastRequestAt: -1 })).toBeNull();
-    expect(quietSignificance(steady(5), 2000, 10)).toEqual({ significant: true, expected: 10 });
+  it('API draining (sidecar) and every node silent: strong; API draining alone only after the propagation bound', () => {
+    const quiet = { ...base, now: 5000, nodes: nodesStopped(4000, 'quiet-period') };
+    const combined = evaluateEvidence({ ...quiet, sidecar: sidecarSays(2000) });
+    expect(combined).toMatchObject({ kind: 'sidecar', strength: 'strong' });
+    expect(combined?.detail).toMatch(/the API shows the target draining since .* and every LB node and peer that routed here has stopped/);
+    // Routing not known to have stopped: the API alone counts once the sidecar says its bound has passed.
+    expect(evaluateEvidence({ ...base, now: 31_999, maxDelay: 60_000, sidecar: sidecarSays(2000) })).toBeNull();
+    expect(evaluateEvidence({ ...base, now: 32_000, maxDelay: 60_000, sidecar: sidecarSays(2000, { deregistered: true }) })).toMatchObject({
+      kind: 'sidecar',
+      detail: expect.stringMatching(/the 30s propagation bound has passed since/),
+    });
   });
 
-  it('counts silence from the start of draining, not from before it', () => {
-    // Last request 10 s before draining: 1.5 s into draining only 1.5 s of silence count.
-    expect(evaluateEvidence({ ...base, drainStartedAt: 10_000, now: 11_500, before: steady(50), lastRequestAt: 0 })).toBeNull();
-    expect(evaluateEvidence({ ...base, drainStartedAt: 10_000, now: 12_000, before: steady(50), lastRequestAt: 0 })?.kind).toBe(
-      'quiet-period',
+  it('silence is a coincidence while a sidecar that sees the API says deregistration has not started', () => {
+    const quiet = { ...base, now: 5000, nodes: nodesStopped(4000, 'quiet-period') };
+    expect(evaluateEvidence({ ...quiet, sidecar: sidecarSays(null) })).toBeNull();
+    expect(evaluateEvidence({ ...quiet, nodes: nodesStopped(4000, 'lb-health-checks-stopped'), sidecar: sidecarSays(null) })).toBeNull();
+    // The LB's own verdict (every node failed our checks) does not wait for the API.
+    expect(evaluateEvidence({ ...quiet, nodes: nodesStopped(4000, 'lb-health-checks'), sidecar: sidecarSays(null) })?.kind).toBe(
+      'lb-health-checks',
     );
+    // A sidecar that cannot see the API (app/albc source, AccessDenied, failing) leaves the app's own evidence be.
+    expect(evaluateEvidence({ ...quiet, sidecar: sidecarSays(null, { observable: false }) })?.kind).toBe('quiet-period');
+    expect(evaluateEvidence({ ...quiet, sidecar: legacySidecar(false) })?.kind).toBe('quiet-period');
   });
 });
 

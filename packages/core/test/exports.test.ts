@@ -22,6 +22,7 @@ describe('@draingate/core exports', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         'DEFAULTS',
+        'defaultMaxDelay',
         'DraingateConfigError',
         'ENV_VARS',
         'Gate',

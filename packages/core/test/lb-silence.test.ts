@@ -7,9 +7,11 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GateOptions } from '../src/index.js';
-import { evaluateEvidence, LbHealthChecks } from '../src/internal/evidence.js';
+import { evaluateEvidence } from '../src/internal/evidence.js';
+import { LbHealthChecks } from '../src/internal/lb-health-checks.js';
+import { nodesVerdict } from '../src/internal/lb-nodes.js';
 import { connect, sleep } from './helpers/client.js';
-import { EVIDENCE_BASE } from './helpers/evidence.js';
+import { EVIDENCE_BASE, legacySidecar, nodesStopped } from './helpers/evidence.js';
 import { nodeHttp, type Started } from './helpers/servers.js';
 
 let started: Started | null = null;
@@ -256,17 +258,37 @@ describe('LbHealthChecks.verdict', () => {
 describe('evaluateEvidence with LB health checks that stopped', () => {
   const base = EVIDENCE_BASE;
 
-  it('reports lb-health-checks-stopped (weak) after the margin, and ranks it below the sidecar, above a quiet period', () => {
-    const stopped = { since: 3000, detail: 'x', stoppedSources: 1 };
-    expect(evaluateEvidence({ ...base, now: 3400, lbUnhealthy: stopped })).toBeNull();
-    expect(evaluateEvidence({ ...base, now: 3500, lbUnhealthy: stopped })).toMatchObject({
+  it('reports lb-health-checks-stopped (weak), and ranks it below the sidecar and failing checks, above a quiet period', () => {
+    const stopped = nodesStopped(3500, 'lb-health-checks-stopped');
+    expect(evaluateEvidence({ ...base, now: 3499, nodes: stopped })).toBeNull();
+    expect(evaluateEvidence({ ...base, now: 3500, nodes: stopped })).toMatchObject({
       kind: 'lb-health-checks-stopped',
       strength: 'weak',
     });
-    expect(evaluateEvidence({ ...base, now: 3500, lbUnhealthy: { ...stopped, stoppedSources: 0 } })?.kind).toBe('lb-health-checks');
-    expect(evaluateEvidence({ ...base, now: 3500, lbUnhealthy: stopped, sidecarDeregistered: true })?.kind).toBe('sidecar');
-    const quiet = { before: { rate: 100, steadiness: 1, spanSeconds: 30 }, lastRequestAt: 0 };
-    expect(evaluateEvidence({ ...base, ...quiet, now: 3500, lbUnhealthy: stopped })?.kind).toBe('lb-health-checks-stopped');
-    expect(evaluateEvidence({ ...base, now: 999, lbUnhealthy: { ...stopped, since: 0 } })).toBeNull(); // minDelay
+    expect(evaluateEvidence({ ...base, now: 3500, nodes: nodesStopped(3500, 'lb-health-checks') })?.kind).toBe('lb-health-checks');
+    expect(evaluateEvidence({ ...base, now: 3500, nodes: stopped, sidecar: legacySidecar(true) })?.kind).toBe('sidecar');
+    expect(evaluateEvidence({ ...base, now: 999, nodes: nodesStopped(0, 'lb-health-checks-stopped') })).toBeNull(); // minDelay
+  });
+
+  it('a node whose checks stopped and whose traffic went quiet counts by the stronger of the two, the earlier', () => {
+    const lb = new LbHealthChecks(2);
+    for (let t = 8000; t < 10_000; t += 500) lb.record('10.0.0.1 a /', true, t, false);
+    // Draining at 10 s. Checks stop: 2 × 500 ms later, + 500 ms margin: 11.5 s; the traffic's quiet period (2 s) ends later.
+    const peer = {
+      address: '10.0.0.1',
+      counts: new Array<number>(30).fill(100),
+      before: { rate: 100, steadiness: 1, spanSeconds: 30 },
+      lastRequestAt: 9999,
+    };
+    const v = nodesVerdict({
+      now: 11_500,
+      drainStartedAt: 10_000,
+      quietPeriod: 2000,
+      quietMinRequests: 10,
+      lbMargin: 500,
+      peers: [peer],
+      lb,
+    });
+    expect(v).toMatchObject({ stoppedAt: 11_500, kind: 'lb-health-checks-stopped' });
   });
 });

@@ -108,7 +108,9 @@ describe('signals', () => {
 describe('invalid configuration fails at start-up with a clear message', () => {
   it.each([
     [{ DRAINGATE_MAX_DELAY: '20' }, /DRAINGATE_MAX_DELAY has the invalid duration "20" \(a bare number has no unit\)/],
-    [{ DRAINGATE_GRACE_PERIOD: '10s' }, /shutdown budget does not fit the grace period/],
+    [{ DRAINGATE_GRACE_PERIOD: '10s', DRAINGATE_MAX_DELAY: '5s' }, /shutdown budget does not fit the grace period/],
+    // The default maxDelay is what the grace period leaves: 10 s leaves none.
+    [{ DRAINGATE_GRACE_PERIOD: '10s' }, /raise DRAINGATE_GRACE_PERIOD with the pod's terminationGracePeriodSeconds/],
     [
       { DRAINGATE_MANGEMENT_PORT: '9000' },
       /unknown environment variable DRAINGATE_MANGEMENT_PORT\. Did you mean DRAINGATE_MANAGEMENT_PORT\?/,

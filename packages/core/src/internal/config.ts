@@ -96,8 +96,25 @@ export function resolveConfig(input: GateOptions = {}): ResolvedConfig {
     sources.set(s.option, source);
   }
   const config = resolved as unknown as ResolvedConfig;
+  if (sources.get('maxDelay')?.from === 'default') {
+    config.maxDelay = defaultMaxDelay(config.gracePeriod, config.drainTimeout, config.hooksTimeout);
+  }
   checkRelations(config, sources);
   return config;
+}
+
+/** What the default `maxDelay` leaves of the grace period for the kubelet's and the process's own overhead. */
+export const MAX_DELAY_HEADROOM_MS = 2000;
+
+/**
+ * The default `maxDelay`: all the grace period leaves once stopping (`drainTimeout`) and the hooks
+ * (`hooksTimeout`) have their budgets, less a 2 s headroom: 20 s with every default (a 30 s grace period). Draining
+ * ends on evidence long before it in the usual case; `maxDelay` is the fallback for when no evidence comes, and then
+ * waiting as long as the pod may is the safe choice (a load balancer may still route here). Setting the grace period
+ * to the pod's `terminationGracePeriodSeconds` is enough to get a `maxDelay` that fits it.
+ */
+export function defaultMaxDelay(gracePeriod: number, drainTimeout: number, hooksTimeout: number): number {
+  return Math.max(0, gracePeriod - drainTimeout - hooksTimeout - MAX_DELAY_HEADROOM_MS);
 }
 
 /** The option if given (also `null`), else the variable if set and not empty. */
@@ -212,8 +229,11 @@ function checkRelations(c: ResolvedConfig, sources: ReadonlyMap<OptionPath, Conf
   const source = (o: OptionPath): ConfigSource => sources.get(o) as ConfigSource;
   const text = (o: OptionPath): string => formatDuration(valueAt(c, settingOf(o).key as ConfigKey) as number);
   const isDefault = (o: OptionPath): boolean => source(o).from === 'default';
-  /** `DRAINGATE_MIN_DELAY (10s)`, `minDelay (10s)`, `maxDelay (20s, the default)`. */
-  const named = (o: OptionPath): string => (isDefault(o) ? `${o} (${text(o)}, the default)` : `${source(o).name} (${text(o)})`);
+  /** How a default came about: the default `maxDelay` follows the grace period. */
+  const defaultOf = (o: OptionPath): string =>
+    o === 'maxDelay' ? 'the default: gracePeriod − drainTimeout − hooksTimeout − 2s' : 'the default';
+  /** `DRAINGATE_MIN_DELAY (10s)`, `minDelay (10s)`, `quietPeriod (2s, the default)`. */
+  const named = (o: OptionPath): string => (isDefault(o) ? `${o} (${text(o)}, ${defaultOf(o)})` : `${source(o).name} (${text(o)})`);
   /** `DRAINGATE_MAX_DELAY 10s`, `maxDelay 10s`, `maxDelay 20s (default)`, for sums. */
   const inline = (o: OptionPath): string => (isDefault(o) ? `${o} ${text(o)} (default)` : `${source(o).name} ${text(o)}`);
   /** What to change: what the user set, or for a default the option and its variable. */
@@ -225,6 +245,13 @@ function checkRelations(c: ResolvedConfig, sources: ReadonlyMap<OptionPath, Conf
     throw new DraingateConfigError(setting, message, [setting, ...involved].map(source));
   };
 
+  if (c.minDelay > c.maxDelay && isDefault('maxDelay')) {
+    fail(
+      'minDelay',
+      ['maxDelay', 'gracePeriod', 'drainTimeout', 'hooksTimeout'],
+      `${named('minDelay')} is greater than ${named('maxDelay')}: lower ${handle('minDelay')}, or raise ${handle('gracePeriod')} with the pod's terminationGracePeriodSeconds (${inline('gracePeriod')} − ${inline('drainTimeout')} − ${inline('hooksTimeout')} − 2s leaves ${text('maxDelay')}), or set ${handle('maxDelay')}.`,
+    );
+  }
   if (c.minDelay > c.maxDelay) {
     fail(
       'minDelay',

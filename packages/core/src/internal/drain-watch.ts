@@ -1,7 +1,9 @@
 import type { ResolvedConfig } from './config.js';
-import { type DrainEvidence, evaluateEvidence, type LbHealthChecks, quietSignificance } from './evidence.js';
+import { type DrainEvidence, evaluateEvidence, quietSignificance } from './evidence.js';
+import type { LbHealthChecks } from './lb-health-checks.js';
+import { type NodesVerdict, nodesVerdict, type PeerInput } from './lb-nodes.js';
 import type { SidecarClient } from './sidecar-client.js';
-import type { TrafficRate } from './traffic.js';
+import { type PeerTraffic, summarize, type TrafficSnapshot } from './traffic.js';
 import type { DrainReport, ShutdownTrigger } from './types.js';
 
 const EVIDENCE_TICK_MS = 100;
@@ -11,8 +13,8 @@ export interface DrainWatchOptions {
     ResolvedConfig,
     'minDelay' | 'maxDelay' | 'delay' | 'quietPeriod' | 'quietMinRequests' | 'lbMargin' | 'sidecarPollInterval' | 'logger'
   >;
-  /** Application traffic: its rate before draining and its last request. */
-  traffic: TrafficRate;
+  /** Application traffic, per peer: its rate before draining and its last request. */
+  traffic: PeerTraffic;
   /** The LB health checks seen: their verdict. */
   lb: LbHealthChecks;
   /** The sidecar to poll while draining, or `null` without `sidecarUrl`. */
@@ -26,12 +28,14 @@ export interface DrainWatchOptions {
  */
 export class DrainWatch {
   readonly #config: DrainWatchOptions['config'];
-  readonly #traffic: TrafficRate;
+  readonly #traffic: PeerTraffic;
   readonly #lb: LbHealthChecks;
   readonly #sidecar: SidecarClient | null;
   #report: DrainReport | null = null;
   #startedAt = 0;
-  #before: { rate: number; steadiness: number; spanSeconds: number } = { rate: 0, steadiness: 0, spanSeconds: 0 };
+  /** Each peer's traffic before draining (per-second counts and their summary). */
+  #before = new Map<string, { counts: number[]; before: TrafficSnapshot }>();
+  #nodes: NodesVerdict | null = null;
   #drained: Promise<DrainEvidence> | null = null;
   #end: ((e: DrainEvidence) => void) | null = null;
   #evidenceTimer: NodeJS.Timeout | null = null;
@@ -52,9 +56,12 @@ export class DrainWatch {
     return this.#drained;
   }
 
-  /** What `/status` shows of this drain (a copy), or `null` before it began. */
+  /** What `/status` shows of this drain (a copy), or `null` before it began: with each LB node's state. */
   report(): DrainReport | null {
-    return this.#report ? { ...this.#report } : null;
+    if (!this.#report) return null;
+    const iso = (t: number | null): string | null => (t === null || t < 0 ? null : new Date(t).toISOString());
+    const nodes = (this.#nodes?.nodes ?? []).map((n) => ({ ...n, stoppedAt: iso(n.stoppedAt), lastRequestAt: iso(n.lastRequestAt) }));
+    return { ...this.#report, nodes };
   }
 
   get evidenceKind(): DrainEvidence['kind'] | null {
@@ -68,19 +75,24 @@ export class DrainWatch {
   begin(trigger: ShutdownTrigger): Promise<DrainEvidence> {
     const now = Date.now();
     this.#startedAt = now;
-    this.#before = this.#traffic.snapshot(now);
-    const q = quietSignificance(this.#before, this.#config.quietPeriod, this.#config.quietMinRequests);
+    for (const [address, rate] of this.#traffic.peers()) {
+      const counts = rate.counts(now);
+      this.#before.set(address, { counts, before: summarize(counts) });
+    }
+    const total = this.#traffic.total.snapshot(now);
+    const q = quietSignificance(total, this.#config.quietPeriod, this.#config.quietMinRequests);
     this.#report = {
       trigger,
       startedAt: new Date(now).toISOString(),
       endedAt: null,
       evidence: null,
       quietPeriod: {
-        rateBeforeDraining: round(this.#before.rate),
-        steadiness: round(this.#before.steadiness),
+        rateBeforeDraining: round(total.rate),
+        steadiness: round(total.steadiness),
         expectedInQuietPeriod: round(q.expected),
         significant: q.significant,
       },
+      nodes: [],
     };
     this.#drained = new Promise((resolve) => {
       this.#end = resolve;
@@ -100,19 +112,24 @@ export class DrainWatch {
     if (!this.#end) return;
     const now = Date.now();
     const c = this.#config;
+    const nodes = nodesVerdict({
+      now,
+      drainStartedAt: this.#startedAt,
+      quietPeriod: c.quietPeriod,
+      quietMinRequests: c.quietMinRequests,
+      lbMargin: c.lbMargin,
+      peers: this.#peers(),
+      lb: this.#lb,
+    });
+    this.#nodes = nodes;
     const evidence = evaluateEvidence({
       now,
       drainStartedAt: this.#startedAt,
       minDelay: c.minDelay,
       maxDelay: c.maxDelay,
       delay: c.delay,
-      quietPeriod: c.quietPeriod,
-      quietMinRequests: c.quietMinRequests,
-      before: this.#before,
-      lastRequestAt: this.#traffic.lastRequestAt,
-      sidecarDeregistered: this.#sidecar?.deregisteredSince(this.#startedAt) ?? false,
-      lbUnhealthy: this.#lb.verdict(now, this.#startedAt, this.#traffic.lastRequestAt),
-      lbMargin: c.lbMargin,
+      nodes,
+      sidecar: this.#sidecar?.evidenceSince(this.#startedAt) ?? null,
     });
     if (!evidence) return;
     const end = this.#end;
@@ -129,6 +146,16 @@ export class DrainWatch {
       `draining ended: ${evidence.kind}`,
     );
     end(evidence);
+  }
+
+  /** Every peer: its traffic before draining (none for a peer first seen since) and its last request. */
+  #peers(): PeerInput[] {
+    const out: PeerInput[] = [];
+    for (const [address, rate] of this.#traffic.peers()) {
+      const b = this.#before.get(address);
+      out.push({ address, counts: b?.counts ?? [], before: b?.before ?? summarize([]), lastRequestAt: rate.lastRequestAt });
+    }
+    return out;
   }
 
   #pollSidecar(sidecar: SidecarClient): void {

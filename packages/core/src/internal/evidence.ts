@@ -1,4 +1,5 @@
 import { formatDuration } from './duration.js';
+import { MIN_HISTORY_SECONDS, MIN_STEADINESS, type NodesVerdict } from './lb-nodes.js';
 
 /** What ended draining, strongest first. */
 export type EvidenceKind = 'sidecar' | 'lb-health-checks' | 'lb-health-checks-stopped' | 'quiet-period' | 'fixed-delay' | 'max-delay';
@@ -24,227 +25,12 @@ const STRENGTH: Record<EvidenceKind, DrainEvidence['strength']> = {
   'max-delay': 'none',
 };
 
-interface SourceStats {
-  pass: number;
-  fail: number;
-  failSinceDraining: number;
-  /** When this source's failures since draining reached the threshold (-1: not yet). */
-  thresholdAt: number;
-  lastAt: number;
-  /** Checks answered before draining began: the history its interval is learnt from. */
-  checksBeforeDraining: number;
-  /** The last gaps between two checks from this source (at most GAP_HISTORY), oldest first. */
-  gaps: number[];
-  /** The median of `gaps`: this source's health-check interval (null before its second check). */
-  intervalMs: number | null;
-  /** Every gap in `gaps` lies within REGULARITY of the median: the source checks like a clock. */
-  regular: boolean;
-}
-
-/** A source (LB node address) counts as still checking us while it was seen within this many of its intervals... */
-const SOURCE_LIVENESS_INTERVALS = 3;
-/** ...and at least this long (also the interval assumed before a source's second check). */
-const SOURCE_LIVENESS_MIN_MS = 10_000;
-/** Gaps kept per source to learn its interval. */
-const GAP_HISTORY = 8;
-/** A source's silence is trusted only after this many checks before draining (so at least 2 gaps)... */
-export const SILENCE_MIN_CHECKS = 3;
-/** ...that were regular: every gap within this factor of the median gap (either way). */
-export const SILENCE_REGULARITY = 1.5;
-/** A source that checked regularly has stopped once silent for this many of its intervals. */
-export const SILENCE_INTERVALS = 2;
-
-/** One health-check source (LB node address, `Host`, path) as `GET /status` shows it. */
-export interface LbSourceReport {
-  pass: number;
-  fail: number;
-  failSinceDraining: number;
-  /** ISO time of its last check, or `null`. */
-  lastAt: string | null;
-  /** Its health-check interval (the median of its last gaps), `null` before its second check. */
-  intervalMs: number | null;
-  /** Every recent gap lies within ×1.5 of that median: its silence can count as evidence. */
-  regular: boolean;
-  checksBeforeDraining: number;
-}
-
-/** The LB health checks the gate observed: `lbHealthChecks` in `GET /status`. */
-export interface LbHealthCheckReport {
-  pass: number;
-  fail: number;
-  /** Keyed by source: `<LB node address> <Host> <path>`. */
-  sources: Record<string, LbSourceReport>;
-}
-
-/**
- * The source-liveness rule: a health-check source counts as still checking at `now` while its last check
- * (`lastAt`, epoch ms) lies within 3 of its intervals, and at least 10 s (an unknown interval counts as 10 s).
- * A `lastAt` that is `NaN` (e.g. `Date.parse` of a missing time) is not live.
- */
-export function isLbSourceLive(lastAt: number, intervalMs: number | null, now: number): boolean {
-  const window = Math.max(SOURCE_LIVENESS_MIN_MS, SOURCE_LIVENESS_INTERVALS * (intervalMs ?? SOURCE_LIVENESS_MIN_MS));
-  return now - lastAt <= window;
-}
-
-/** Why the LB has let go of this target, as far as its health checks tell. */
-export interface LbVerdict {
-  /** When the last source still counted went out of rotation (`lbMargin` is added on top). */
-  since: number;
-  detail: string;
-  /** Sources whose silence (not their failing checks) took them out: evidence `lb-health-checks-stopped`. */
-  stoppedSources: number;
-}
-
-/**
- * Observes the load balancer's health checks. An ALB or NLB checks every target from several nodes (one or
- * more per zone), each keeping its own count; the target is out of rotation once *every* node that is
- * still checking has seen `unhealthyThreshold` failures — or has stopped checking altogether, which an LB
- * does once the target is deregistered (`draining`) and which is how HAProxy's `maint` behaves.
- */
-export class LbHealthChecks {
-  readonly sources: Map<string, SourceStats> = new Map();
-  pass = 0;
-  fail = 0;
-
-  constructor(readonly threshold: number) {}
-
-  record(source: string, ok: boolean, now: number, draining: boolean): void {
-    let s = this.sources.get(source);
-    if (!s) {
-      s = {
-        pass: 0,
-        fail: 0,
-        failSinceDraining: 0,
-        thresholdAt: -1,
-        lastAt: -1,
-        checksBeforeDraining: 0,
-        gaps: [],
-        intervalMs: null,
-        regular: false,
-      };
-      this.sources.set(source, s);
-    }
-    if (s.lastAt >= 0) {
-      const gap = now - s.lastAt;
-      if (gap > 0) learnGap(s, gap);
-    }
-    s.lastAt = now;
-    if (!draining) s.checksBeforeDraining++;
-    if (ok) {
-      s.pass++;
-      this.pass++;
-    } else {
-      s.fail++;
-      this.fail++;
-      if (draining && ++s.failSinceDraining === this.threshold) s.thresholdAt = now;
-    }
-  }
-
-  /** Sources that are still checking at `now`. */
-  active(now: number): [string, SourceStats][] {
-    return [...this.sources].filter(([, s]) => s.thresholdAt >= 0 || live(s, now));
-  }
-
-  /**
-   * When every source still checking had answered `threshold` failing checks since draining began: the
-   * latest of those moments, with a description. `null` while any active source has not. (Silence is not
-   * counted here; see `verdict`.)
-   */
-  unhealthy(now: number): { since: number; detail: string } | null {
-    const v = this.verdict(now, Number.POSITIVE_INFINITY, -1);
-    return v && { since: v.since, detail: v.detail };
-  }
-
-  /**
-   * Whether the LB has let go of this target since draining began at `drainStartedAt`. Each source counts
-   * as out of rotation once it answered `threshold` failing checks since draining began, or once it has
-   * **stopped checking**: a source that checked regularly (SILENCE_MIN_CHECKS before draining, gaps within
-   * SILENCE_REGULARITY of their median), was still on schedule when draining began, and has now been silent
-   * for SILENCE_INTERVALS of its intervals, counted from the later of draining, its last check and the last
-   * application request (`lastRequestAt`: a request after the checks stopped shows the LB still routes here).
-   * A source still checking, or whose silence cannot be trusted and is still recent, keeps the answer `null`;
-   * one that had fallen silent before draining is forgotten. `null` also when no source counts at all.
-   */
-  verdict(now: number, drainStartedAt: number, lastRequestAt: number): LbVerdict | null {
-    let since = -1;
-    let failed = 0;
-    let stopped = 0;
-    let longestSilence = 0;
-    for (const s of this.sources.values()) {
-      if (s.thresholdAt >= 0) {
-        failed++;
-        since = Math.max(since, s.thresholdAt);
-        continue;
-      }
-      const stopAt = silentSince(s, drainStartedAt, lastRequestAt);
-      if (stopAt !== null) {
-        if (now < stopAt) return null; // on schedule so far: the LB may still be checking (and routing)
-        stopped++;
-        since = Math.max(since, stopAt);
-        longestSilence = Math.max(longestSilence, now - Math.max(drainStartedAt, s.lastAt));
-        continue;
-      }
-      if (live(s, now)) return null; // still checking, not yet failed enough
-    }
-    if (failed + stopped === 0) return null;
-    const parts: string[] = [];
-    if (failed > 0) parts.push(`${failed} health-check source(s) each answered ${this.threshold} failing checks since draining began`);
-    if (stopped > 0) {
-      parts.push(
-        `${stopped} health-check source(s) that checked at a regular interval stopped checking during draining (silent ${formatDuration(longestSilence)}, ≥ ${SILENCE_INTERVALS} intervals)`,
-      );
-    }
-    return { since, detail: parts.join('; '), stoppedSources: stopped };
-  }
-
-  toJSON(): LbHealthCheckReport {
-    return {
-      pass: this.pass,
-      fail: this.fail,
-      sources: Object.fromEntries(
-        [...this.sources].map(([k, s]): [string, LbSourceReport] => [
-          k,
-          {
-            pass: s.pass,
-            fail: s.fail,
-            failSinceDraining: s.failSinceDraining,
-            lastAt: s.lastAt >= 0 ? new Date(s.lastAt).toISOString() : null,
-            intervalMs: s.intervalMs,
-            regular: s.regular,
-            checksBeforeDraining: s.checksBeforeDraining,
-          },
-        ]),
-      ),
-    };
-  }
-}
-
-function learnGap(s: SourceStats, gap: number): void {
-  s.gaps.push(gap);
-  if (s.gaps.length > GAP_HISTORY) s.gaps.shift();
-  const sorted = [...s.gaps].sort((a, b) => a - b);
-  // The upper median: with an even count, the longer of the two middle gaps (the cautious side).
-  const median = sorted[Math.floor(sorted.length / 2)] as number;
-  s.intervalMs = median;
-  s.regular = sorted[0]! * SILENCE_REGULARITY >= median && sorted[sorted.length - 1]! <= median * SILENCE_REGULARITY;
-}
-
-function live(s: SourceStats, now: number): boolean {
-  return isLbSourceLive(s.lastAt, s.intervalMs, now);
-}
-
-/**
- * From when on a silent source counts as having stopped checking, or `null` when its silence cannot count:
- * too little or irregular history before draining, or already off schedule when draining began (a node that
- * went away before says nothing about this drain).
- */
-function silentSince(s: SourceStats, drainStartedAt: number, lastRequestAt: number): number | null {
-  if (!Number.isFinite(drainStartedAt) || s.checksBeforeDraining < SILENCE_MIN_CHECKS || !s.regular || s.intervalMs === null) {
-    return null;
-  }
-  const window = SILENCE_INTERVALS * s.intervalMs;
-  if (s.lastAt < drainStartedAt && drainStartedAt - s.lastAt >= window) return null;
-  return Math.max(drainStartedAt, s.lastAt, lastRequestAt) + window;
+/** What the sidecar said, from answers fetched after draining began (docs/sidecar-contract.md). */
+export interface SidecarEvidence {
+  /** `deregistered: true`: the propagation bound has passed since the API showed the target draining. */
+  deregistered: boolean;
+  /** From sidecars that report it: what the LB's API shows (epoch ms), `null` from older sidecars. */
+  deregistration: { observable: boolean; startedAt: number | null; propagationBoundMs: number } | null;
 }
 
 export interface EvidenceInputs {
@@ -253,27 +39,16 @@ export interface EvidenceInputs {
   minDelay: number;
   maxDelay: number;
   delay: number | null;
-  quietPeriod: number;
-  quietMinRequests: number;
-  /** Traffic seen before draining began (see TrafficRate.snapshot). */
-  before: { rate: number; steadiness: number; spanSeconds: number };
-  /** Epoch ms of the last application request, or -1. */
-  lastRequestAt: number;
-  sidecarDeregistered: boolean;
-  /** From `LbHealthChecks.verdict`: every LB health-check source failed us or stopped checking. */
-  lbUnhealthy: { since: number; detail: string; stoppedSources?: number } | null;
-  /** Time for the LB to act on the failing answer it just received. */
-  lbMargin: number;
+  /** Per LB node: which of the nodes that routed here have stopped (lb-nodes.ts). */
+  nodes: Pick<NodesVerdict, 'stoppedAt' | 'kind' | 'detail'>;
+  /** `null` without a sidecar, or before an answer fetched after draining began. */
+  sidecar: SidecarEvidence | null;
 }
 
-/** Below this share of non-empty seconds, traffic was bursty: silence proves nothing. */
-export const MIN_STEADINESS = 0.8;
-/** Fewer seconds of history than this predict nothing. */
-export const MIN_HISTORY_SECONDS = 3;
-
 /**
- * Whether a quiet period can count at all: the traffic before draining must have been steady and fast enough
- * to predict at least `minRequests` requests in the quiet period.
+ * Whether a quiet period of the whole traffic could count at all (shown on `/status`; the evidence itself is per
+ * LB node): the traffic before draining must have been steady and fast enough to predict at least `minRequests`
+ * requests in the quiet period.
  */
 export function quietSignificance(
   before: { rate: number; steadiness: number; spanSeconds: number },
@@ -286,30 +61,34 @@ export function quietSignificance(
 }
 
 /**
- * Decides whether draining may end now, and on what evidence (DESIGN §3). Pure: the gate calls it on a
- * timer and whenever an input changes. Nothing ends draining before `minDelay`; `maxDelay` always does.
+ * Decides whether draining may end now, and on what evidence (DESIGN §3). Pure: the drain watch calls it on a
+ * timer and whenever an input changes. Nothing ends draining before `minDelay`; `maxDelay` always does. In between:
+ * - the sidecar's `deregistered` (the sidecar waited the LB type's propagation bound since the API showed the target
+ *   draining): `sidecar`;
+ * - every LB node that routed here stopped: by failing health checks, `lb-health-checks` (the LB said so); by
+ *   silence (of its requests or of its checks), weak evidence, unless the sidecar shows the API draining: then
+ *   `sidecar` (deregistration started, and every node let go). While a sidecar that can see the API says
+ *   deregistration has not started, silence is a coincidence and does not count;
+ * - `delay`: `fixed-delay`.
  */
 export function evaluateEvidence(i: EvidenceInputs): DrainEvidence | null {
   const elapsed = i.now - i.drainStartedAt;
   const make = (kind: EvidenceKind, detail: string): DrainEvidence => ({ kind, strength: STRENGTH[kind], detail, afterMs: elapsed });
   if (elapsed >= i.maxDelay) return make('max-delay', `no evidence of deregistration within maxDelay ${formatDuration(i.maxDelay)}`);
   if (elapsed < i.minDelay) return null;
-  if (i.sidecarDeregistered) return make('sidecar', 'the sidecar reports the target deregistered from every target group');
-  if (i.lbUnhealthy !== null && i.now - i.lbUnhealthy.since >= i.lbMargin) {
-    // A source that went silent is weaker evidence than one that kept checking and saw us fail.
-    const kind = (i.lbUnhealthy.stoppedSources ?? 0) > 0 ? 'lb-health-checks-stopped' : 'lb-health-checks';
-    return make(kind, `${i.lbUnhealthy.detail}, ${formatDuration(i.lbMargin)} ago or more`);
+  const sc = i.sidecar;
+  const api = sc?.deregistration ?? null;
+  if (sc?.deregistered) {
+    const bound = api ? `, and the ${formatDuration(api.propagationBoundMs)} propagation bound has passed since` : '';
+    return make('sidecar', `the sidecar reports the target deregistered from every target group${bound}`);
   }
-  const q = quietSignificance(i.before, i.quietPeriod, i.quietMinRequests);
-  if (q.significant) {
-    // Silence counts from draining on: a pause before it says nothing about the LB's reaction.
-    const silentFor = i.now - Math.max(i.lastRequestAt, i.drainStartedAt);
-    if (silentFor >= i.quietPeriod) {
-      return make(
-        'quiet-period',
-        `no new request for ${formatDuration(silentFor)} where ${q.expected.toFixed(1)} were expected at ${i.before.rate.toFixed(1)} req/s`,
-      );
+  const n = i.nodes;
+  if (n.stoppedAt !== null && i.now >= n.stoppedAt && n.kind !== null) {
+    if (n.kind === 'lb-health-checks') return make('lb-health-checks', n.detail);
+    if (api?.startedAt != null) {
+      return make('sidecar', `the API shows the target draining since ${new Date(api.startedAt).toISOString()}, and ${n.detail}`);
     }
+    if (!api?.observable) return make(n.kind, n.detail);
   }
   if (i.delay !== null && elapsed >= i.delay) return make('fixed-delay', `fixed delay ${formatDuration(i.delay)} elapsed`);
   return null;

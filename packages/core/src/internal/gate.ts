@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { DrainWatch } from './drain-watch.js';
-import { type DrainEvidence, LbHealthChecks } from './evidence.js';
+import type { DrainEvidence } from './evidence.js';
+import { LbHealthChecks } from './lb-health-checks.js';
 import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.js';
 import { Management } from './management.js';
 import { createMetrics, type GateMetrics } from './metrics.js';
@@ -13,7 +14,7 @@ import { Shutdown } from './shutdown.js';
 import { SidecarClient } from './sidecar-client.js';
 import { SignalListeners } from './signals.js';
 import { GateStatus } from './status.js';
-import { TrafficRate } from './traffic.js';
+import { PeerTraffic } from './traffic.js';
 import type {
   AttachOptions,
   CheckOptions,
@@ -38,7 +39,7 @@ export class Gate extends EventEmitter<GateEvents> {
   readonly config: ResolvedConfig;
   readonly #lifecycle = new Lifecycle((change) => this.#onTransition(change));
   readonly #servers = new ServerSet();
-  readonly #traffic = new TrafficRate();
+  readonly #traffic = new PeerTraffic();
   readonly #readiness = new Readiness(this.#lifecycle);
   readonly #requests: Requests;
   readonly #drainWatch: DrainWatch;
@@ -163,7 +164,7 @@ export class Gate extends EventEmitter<GateEvents> {
     const tracked = new TrackedServer(server, {
       onRequest: handleRequests ? (req, res) => requests.handleRequest(req, res) : null,
       onChange: () => this.#shutdown.changed(),
-      onUpgrade: () => this.#traffic.record(Date.now()),
+      onUpgrade: (req) => this.#traffic.record(Date.now(), req.socket?.remoteAddress),
     });
     this.#servers.add(tracked);
     if (this.state === 'stopping' || this.state === 'stopped') {

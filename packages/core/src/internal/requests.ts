@@ -1,10 +1,10 @@
 import type http from 'node:http';
 import type { Http2Session } from 'node:http2';
 import type { ResolvedConfig } from './config.js';
-import type { LbHealthChecks } from './evidence.js';
+import type { LbHealthChecks } from './lb-health-checks.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
 import { type AnyRequest, type AnyResponse, goawayAndClose, type ServerSet } from './servers.js';
-import type { TrafficRate } from './traffic.js';
+import type { PeerTraffic } from './traffic.js';
 import type { ReadinessResult } from './types.js';
 import { isHttp2, pathOf, sendJson } from './util.js';
 
@@ -26,7 +26,7 @@ export interface RequestsOptions {
   config: Pick<ResolvedConfig, 'paths' | 'lbUserAgent' | 'lbPaths'>;
   lifecycle: Lifecycle;
   /** Application traffic (not probes, not LB health checks) is recorded here. */
-  traffic: TrafficRate;
+  traffic: PeerTraffic;
   /** LB health checks and their answers are recorded here. */
   lb: LbHealthChecks;
   servers: Pick<ServerSet, 'closeIdle'>;
@@ -46,7 +46,7 @@ export interface RequestsOptions {
 export class Requests {
   readonly #config: RequestsOptions['config'];
   readonly #lifecycle: Lifecycle;
-  readonly #traffic: TrafficRate;
+  readonly #traffic: PeerTraffic;
   readonly #lb: LbHealthChecks;
   readonly #servers: Pick<ServerSet, 'closeIdle'>;
   readonly #checkReadiness: () => Promise<ReadinessResult[]>;
@@ -105,7 +105,8 @@ export class Requests {
     const h2 = isHttp2(req);
     if (draining && !h2) (res as http.ServerResponse).setHeader('connection', 'close');
     this.byPhase[state]++;
-    if (!lbCheck && !KUBE_PROBE_UA.test(ua)) this.#traffic.record(now);
+    // Per peer: behind an ALB/NLB in ip mode the connection's peer is the LB node (forwarded headers are the client's).
+    if (!lbCheck && !KUBE_PROBE_UA.test(ua)) this.#traffic.record(now, req.socket?.remoteAddress);
     const tracked = res as Tracked;
     if (h2 || lbCheck) {
       // Captured now: the HTTP/2 compat layer drops req.stream and req.socket once the stream has closed.

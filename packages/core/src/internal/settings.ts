@@ -82,9 +82,11 @@ const TABLE = {
     key: 'maxDelay',
     env: 'DRAINGATE_MAX_DELAY',
     kind: 'duration',
+    // With the default gracePeriod, drainTimeout and hooksTimeout; resolveConfig derives it from the ones in use.
     default: '20s',
+    shown: '`gracePeriod − drainTimeout − hooksTimeout − 2s` (`20s` with the other defaults)',
     plan: true,
-    doc: 'draining always ends by then, evidence or not',
+    doc: "draining always ends by then, evidence or not; the default uses what the grace period leaves, so setting the grace period to the pod's is enough",
   },
   delay: {
     key: 'delay',

@@ -1,3 +1,4 @@
+import type { SidecarEvidence } from './evidence.js';
 import type { Logger } from './logger.js';
 import { checkSidecarStatus, type SidecarStatus } from './sidecar-contract.js';
 import type { StatusReport } from './types.js';
@@ -19,9 +20,24 @@ export class SidecarClient {
     this.#logger = logger;
   }
 
-  /** `true` when an answer fetched at or after `since` (epoch ms) reports the target deregistered. */
-  deregisteredSince(since: number): boolean {
-    return this.#last.status?.deregistered === true && this.#last.fetchedAt >= since;
+  /**
+   * What the last answer says about deregistration, when it was fetched at or after `since` (epoch ms: draining's
+   * start; an earlier answer says nothing about this drain), else `null`.
+   */
+  evidenceSince(since: number): SidecarEvidence | null {
+    const st = this.#last.status;
+    if (!st || this.#last.fetchedAt < since) return null;
+    const d = st.deregistration;
+    return {
+      deregistered: st.deregistered === true,
+      deregistration: d
+        ? {
+            observable: d.observable,
+            startedAt: d.startedAt === null ? null : Date.parse(d.startedAt),
+            propagationBoundMs: d.propagationBoundMs,
+          }
+        : null,
+    };
   }
 
   /** Fetches now, or joins the fetch in flight. */

@@ -1,6 +1,6 @@
 import { planOf, type ResolvedConfig } from './config.js';
 import type { DrainWatch } from './drain-watch.js';
-import type { LbHealthChecks } from './evidence.js';
+import type { LbHealthChecks } from './lb-health-checks.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
 import type { MetricsSource } from './metrics.js';
 import type { Readiness } from './readiness.js';

@@ -36,22 +36,104 @@ export class TrafficRate {
 
   /**
    * The traffic before `now`, over the last `seconds` complete seconds (fewer if the first request is more
-   * recent): requests per second, and the share of those seconds that saw any request (1 = steady traffic;
-   * a single burst in a quiet minute scores low).
+   * recent): requests per second, and how steady it was (see {@link summarize}).
    */
-  snapshot(now: number, seconds = 30): { rate: number; steadiness: number; spanSeconds: number } {
-    if (this.#firstAt < 0) return { rate: 0, steadiness: 0, spanSeconds: 0 };
+  snapshot(now: number, seconds = 30): TrafficSnapshot {
+    return summarize(this.counts(now, seconds));
+  }
+
+  /** Requests in each of the last `seconds` complete seconds before `now`, oldest first (fewer if traffic began later). */
+  counts(now: number, seconds = 30): number[] {
+    if (this.#firstAt < 0) return [];
     const current = Math.floor(now / 1000);
     this.#advance(current);
     const span = Math.max(0, Math.min(seconds, this.#windowSeconds - 1, current - Math.floor(this.#firstAt / 1000)));
-    if (span === 0) return { rate: 0, steadiness: 0, spanSeconds: 0 };
-    let total = 0;
-    let nonEmpty = 0;
-    for (let s = current - span; s < current; s++) {
-      const c = this.#buckets[s % this.#windowSeconds] as number;
-      total += c;
-      if (c > 0) nonEmpty++;
+    const out: number[] = [];
+    for (let s = current - span; s < current; s++) out.push(this.#buckets[s % this.#windowSeconds] as number);
+    return out;
+  }
+}
+
+/** Traffic before draining: requests per second, share of non-empty periods, and seconds of history. */
+export interface TrafficSnapshot {
+  rate: number;
+  /**
+   * The share of periods that saw any request (1 = steady traffic; a single burst in a quiet minute scores low).
+   * A period is 1 s, or long enough to expect 2 requests at a lower rate (2 s at 1 req/s, 20 s at 0.1 req/s), so
+   * that steady low traffic scores as steady: at 1 req/s, a third of the seconds are empty by chance alone.
+   */
+  steadiness: number;
+  spanSeconds: number;
+}
+
+/** Requests expected per period when steadiness is measured: P(an empty period by chance) = e^-2 ≈ 14 %. */
+const EXPECTED_PER_PERIOD = 2;
+
+/** Rate and steadiness of per-second counts (oldest first); see {@link TrafficSnapshot}. */
+export function summarize(counts: readonly number[]): TrafficSnapshot {
+  const span = counts.length;
+  if (span === 0) return { rate: 0, steadiness: 0, spanSeconds: 0 };
+  let total = 0;
+  for (const c of counts) total += c;
+  const rate = total / span;
+  if (total === 0) return { rate: 0, steadiness: 0, spanSeconds: span };
+  const period = Math.max(1, Math.ceil(EXPECTED_PER_PERIOD / rate));
+  // Whole periods, counted back from now; the oldest partial one is left out.
+  const periods = Math.floor(span / period);
+  if (periods === 0) return { rate, steadiness: 0, spanSeconds: span };
+  let nonEmpty = 0;
+  for (let p = 0; p < periods; p++) {
+    let n = 0;
+    for (let i = span - (p + 1) * period; i < span - p * period; i++) n += counts[i] as number;
+    if (n > 0) nonEmpty++;
+  }
+  return { rate, steadiness: nonEmpty / periods, spanSeconds: span };
+}
+
+/** Where requests come from: the connection's peer address (behind an ALB/NLB in ip mode, the LB node's). */
+export type PeerAddress = string;
+
+/** Peers tracked one by one at most; beyond, peers silent for the whole window make room, else they count together. */
+export const MAX_PEERS = 256;
+/** The address under which peers beyond {@link MAX_PEERS} are counted together. */
+export const OTHER_PEERS = 'other';
+
+/**
+ * Application requests per peer address, and in total (DESIGN §3: evidence is per LB node). One `TrafficRate` per
+ * peer; the hot path does one Map lookup and two increments.
+ */
+export class PeerTraffic {
+  readonly total: TrafficRate = new TrafficRate();
+  readonly #peers = new Map<PeerAddress, TrafficRate>();
+  #other: TrafficRate | null = null;
+
+  get lastRequestAt(): number {
+    return this.total.lastRequestAt;
+  }
+
+  record(now: number, peer: PeerAddress | undefined): void {
+    this.total.record(now);
+    const rate = this.#peers.get(peer ?? OTHER_PEERS) ?? this.#add(peer ?? OTHER_PEERS, now);
+    rate.record(now);
+  }
+
+  /** Every peer seen (still in the window, or not yet evicted), with its traffic; `other` last. */
+  *peers(): IterableIterator<[PeerAddress, TrafficRate]> {
+    yield* this.#peers;
+    if (this.#other) yield [OTHER_PEERS, this.#other];
+  }
+
+  #add(peer: PeerAddress, now: number): TrafficRate {
+    if (peer !== OTHER_PEERS && this.#peers.size >= MAX_PEERS) {
+      // Room from peers silent for the whole window: they count in no snapshot any more.
+      for (const [key, r] of this.#peers) if (now - r.lastRequestAt > 60_000) this.#peers.delete(key);
     }
-    return { rate: total / span, steadiness: nonEmpty / span, spanSeconds: span };
+    if (peer === OTHER_PEERS || this.#peers.size >= MAX_PEERS) {
+      this.#other ??= new TrafficRate();
+      return this.#other;
+    }
+    const rate = new TrafficRate();
+    this.#peers.set(peer, rate);
+    return rate;
   }
 }

@@ -3,7 +3,9 @@
 import type { Duplex } from 'node:stream';
 import type { DrainPlan } from './config.js';
 import type { Duration } from './duration.js';
-import type { DrainEvidence, LbHealthCheckReport } from './evidence.js';
+import type { DrainEvidence } from './evidence.js';
+import type { LbHealthCheckReport } from './lb-health-checks.js';
+import type { NodeState } from './lb-nodes.js';
 import type { LifecycleState, StateChange } from './lifecycle.js';
 import type { SidecarStatus } from './sidecar-contract.js';
 
@@ -50,9 +52,17 @@ export interface DrainReport {
   startedAt: string;
   endedAt: string | null;
   evidence: DrainEvidence | null;
-  /** Request rate seen before draining and whether a quiet period could count. */
+  /** Request rate seen before draining (all peers together) and whether a quiet period of it could count. */
   quietPeriod: { rateBeforeDraining: number; steadiness: number; expectedInQuietPeriod: number; significant: boolean };
+  /**
+   * Each LB node and peer that sent traffic or health checks, as last evaluated: whether it still routes here, and
+   * what showed it stopped (the node that held draining is the last one to stop, or the one still `routing`).
+   */
+  nodes: NodeReport[];
 }
+
+/** One LB node or peer in `drain.nodes`: {@link NodeState} with its times as ISO strings. */
+export type NodeReport = Omit<NodeState, 'stoppedAt' | 'lastRequestAt'> & { stoppedAt: string | null; lastRequestAt: string | null };
 
 /** The JSON of `GET /status`. */
 export interface StatusReport {

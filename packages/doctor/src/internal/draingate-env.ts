@@ -3,7 +3,7 @@
  * milliseconds, its duration syntax, its verdict on a container's `DRAINGATE_*` environment, and the app
  * container's settings read with them.
  */
-import { DEFAULTS, DraingateConfigError, ENV_VARS, parseDuration, resolveConfig } from '@draingate/core';
+import { DEFAULTS, DraingateConfigError, defaultMaxDelay, ENV_VARS, parseDuration, resolveConfig } from '@draingate/core';
 import { get } from './objects.js';
 import { type ContainerInfo, envOf } from './pod.js';
 
@@ -98,14 +98,18 @@ export function draingateSettings(app: ContainerInfo | null): DraingateSettings 
   const thresholdRaw = env.DRAINGATE_LB_UNHEALTHY_THRESHOLD;
   const threshold =
     thresholdRaw !== undefined && /^\d+$/.test(thresholdRaw.trim()) ? Number(thresholdRaw) : CORE_DEFAULTS.lbUnhealthyThreshold;
+  const gracePeriod = duration('DRAINGATE_GRACE_PERIOD', CORE_DEFAULTS.gracePeriod);
+  const drainTimeout = duration('DRAINGATE_DRAIN_TIMEOUT', CORE_DEFAULTS.drainTimeout);
+  const hooksTimeout = duration('DRAINGATE_HOOKS_TIMEOUT', CORE_DEFAULTS.hooksTimeout);
   return {
     explicit: names.length > 0,
     env: Object.fromEntries(names.map((n) => [n, env[n] as string])),
-    gracePeriod: duration('DRAINGATE_GRACE_PERIOD', CORE_DEFAULTS.gracePeriod),
+    gracePeriod,
     minDelay: duration('DRAINGATE_MIN_DELAY', CORE_DEFAULTS.minDelay),
-    maxDelay: duration('DRAINGATE_MAX_DELAY', CORE_DEFAULTS.maxDelay),
-    drainTimeout: duration('DRAINGATE_DRAIN_TIMEOUT', CORE_DEFAULTS.drainTimeout),
-    hooksTimeout: duration('DRAINGATE_HOOKS_TIMEOUT', CORE_DEFAULTS.hooksTimeout),
+    // Core's own default: what the grace period leaves (not DEFAULTS.maxDelay, which is for the default grace period).
+    maxDelay: duration('DRAINGATE_MAX_DELAY', defaultMaxDelay(gracePeriod, drainTimeout, hooksTimeout)),
+    drainTimeout,
+    hooksTimeout,
     lbUnhealthyThreshold: threshold,
     sidecarUrl: env.DRAINGATE_SIDECAR_URL ?? null,
     unresolved: unresolved.filter((n) => n.startsWith('DRAINGATE_')),

@@ -261,7 +261,8 @@ export class PodEngine {
     const readsLbApi = this.#poller.source.readsLbApi;
     return {
       observable: readsLbApi && this.#evidenceAvailable(),
-      startedAt: readsLbApi && goneSince !== null ? iso(new Date(goneSince)) : null,
+      // To the millisecond: core adds the bound to it (the seconds-only iso() would shorten it by up to 1 s).
+      startedAt: readsLbApi && goneSince !== null ? new Date(goneSince).toISOString() : null,
       lbType: this.#c.lbType ?? this.#poller.last?.lbType ?? null,
       propagationBoundMs: this.#propagationBound().ms,
     };
