@@ -1,15 +1,16 @@
-// One server for bench/overhead.mjs: FRAMEWORK (node|express|fastify) × VARIANT (bare|draingate), a trivial
+// One server for bench/overhead*.mjs: FRAMEWORK (node|express|fastify) × VARIANT (bare|draingate), a trivial
 // JSON route on 127.0.0.1, its port printed as the first stdout line; answers 'cpu' IPC messages with its
-// CPU time. Draingate runs with its defaults
-// (metrics on when prom-client is installed, as in production), logging off; Express as documented:
-// dg.attach(server) without app.use(dg).
+// CPU time. Draingate runs with its defaults (metrics on when prom-client is installed, as in production;
+// METRICS=off sets metrics: false), logging off; Express as documented: dg.attach(server) without app.use(dg).
 import http from 'node:http';
 
 const framework = process.env.FRAMEWORK;
 const withGate = process.env.VARIANT === 'draingate';
 // Signals off so that SIGTERM ends the process at once (the valgrind benchmark reads the count at exit); the
 // signal handlers cost nothing per request.
-const gateOptions = { logger: false, signals: false };
+const metrics = process.env.METRICS ?? 'on';
+if (metrics !== 'on' && metrics !== 'off') throw new Error(`METRICS must be on or off, got ${metrics}`);
+const gateOptions = { logger: false, signals: false, ...(metrics === 'off' ? { metrics: false } : {}) };
 const body = { hello: 'world' };
 let server;
 
@@ -46,6 +47,9 @@ if (framework === 'node') {
   if (withGate) {
     const { draingate } = await import('@draingate/fastify');
     await app.register(draingate, gateOptions);
+  } else if (process.env.VARIANT === 'hook') {
+    // Reference, no draingate: one empty onRequest hook, what Fastify's hook runner alone costs per request.
+    app.addHook('onRequest', (_request, _reply, next) => next());
   }
   app.get('/', async () => body);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -54,10 +58,20 @@ if (framework === 'node') {
 } else {
   throw new Error(`unknown FRAMEWORK ${framework}`);
 }
+// Under valgrind (bench/overhead-instructions.mjs) a request can wait longer than Node's headersTimeout (60 s)
+// behind 49 others; natively these never fire. Off there only.
+if (process.env.DG_UNDER_VALGRIND === '1') {
+  server.headersTimeout = 0;
+  server.requestTimeout = 0;
+}
 console.log(server.address().port);
-// The parent asks for this process's CPU time before and after a load run (IPC).
+// The parent asks for this process's CPU time before and after a load run, or for a full GC (IPC).
 process.on('message', (m) => {
-  if (m === 'cpu') {
+  if (m === 'gc') {
+    // bench/overhead-instructions.mjs: a full GC before the measured window (needs --expose-gc).
+    globalThis.gc();
+    process.send({ gc: true });
+  } else if (m === 'cpu') {
     const { user, system } = process.cpuUsage();
     process.send({ cpuMicros: user + system });
   }

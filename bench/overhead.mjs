@@ -1,30 +1,25 @@
-// Cost of draingate on a trivial JSON route, side by side in one run: node:http, Express 5 and Fastify 5,
-// each bare and with draingate installed.
+// CPU time per request that draingate adds to a trivial JSON route, measured the way users load a server:
+// node:http, Express 5 and Fastify 5, each bare and with draingate (metrics on, the default, and off).
 //
-//   node bench/overhead.mjs [--requests 100000] [--rounds 5] [--connections 50]
+//   node bench/overhead.mjs [--requests 50000] [--rounds 7] [--connections 50] [--only node,express,fastify]
 //
-// Each server runs in its own process (autocannon in this one), on 127.0.0.1, and serves a fixed number of
-// requests per round. The headline is the server's CPU time per request (process.cpuUsage() before and after,
-// over IPC): it counts only the time the server ran, so other load on a shared machine barely moves it, where
-// req/s swings by tens of percent. req/s is shown too. Variants are interleaved (bare, draingate, ..., order
-// alternating) and the table shows medians over the rounds.
+// Each server runs in its own fresh process (autocannon in this one), on 127.0.0.1, and serves a fixed number of
+// requests per round. The figure is the server's CPU time per request (process.cpuUsage() before and after, over
+// IPC): GC and JIT included, and it counts only the time the server ran, so other load on a shared machine moves
+// it less than req/s. Every round runs bare, draingate, draingate with metrics off and bare again (order rotated
+// each round); each round gives a ratio to that round's first bare, and bare-again / bare is the noise floor.
+// The table shows the median ratio over rounds and the range of the middle rounds (all but the lowest and the
+// highest when there are 5 or more).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { FRAMEWORK_NAMES, intFlag, listFlag } from './overhead-instructions.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const amount = arg('requests', 100_000);
-const rounds = arg('rounds', 5);
-const connections = arg('connections', 50);
-const frameworks = ['node', 'express', 'fastify'];
 const serverScript = fileURLToPath(new URL('./overhead-server.mjs', import.meta.url));
 
-function startServer(framework, variant) {
+function startServer(framework, variant, metrics) {
   const child = spawn(process.execPath, [serverScript], {
-    env: { ...process.env, FRAMEWORK: framework, VARIANT: variant, NODE_ENV: 'production' },
+    env: { ...process.env, FRAMEWORK: framework, VARIANT: variant, METRICS: metrics, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -44,49 +39,85 @@ function cpuOf(child) {
   });
 }
 
-async function measure(framework, variant, requests) {
-  const { child, port } = await startServer(framework, variant);
+/** One fresh server process: warm-up, then `requests` measured. */
+export async function cpuPerRequest({ framework, variant, metrics = 'on', connections, requests, warmup }) {
+  const { child, port } = await startServer(framework, variant, metrics);
   try {
+    const url = `http://127.0.0.1:${port}/`;
+    await autocannon({ url, connections, amount: warmup });
     const before = await cpuOf(child);
-    const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, amount: requests, pipelining: 1 });
+    const result = await autocannon({ url, connections, amount: requests });
     const after = await cpuOf(child);
     if (result.non2xx > 0 || result.errors > 0)
       throw new Error(`${framework}/${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    const served = result.requests.total;
-    return { cpuPerRequest: (after - before) / served, rps: result.requests.average };
+    return { cpuMicros: (after - before) / result['2xx'], rps: result.requests.average };
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const results = {};
-for (const fw of frameworks) {
-  results[fw] = { bare: [], draingate: [] };
-  await measure(fw, 'bare', Math.min(amount, 20_000)); // warm-up (JIT, page cache)
-  for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ['bare', 'draingate'] : ['draingate', 'bare'];
-    for (const variant of order) {
-      const m = await measure(fw, variant, amount);
-      results[fw][variant].push(m);
-      process.stderr.write(
-        `  ${fw.padEnd(8)} ${variant.padEnd(10)} round ${r + 1}/${rounds}: ${m.cpuPerRequest.toFixed(2)} µs CPU/request, ${Math.round(m.rps)} req/s\n`,
-      );
-    }
-  }
+/** Median and range of the ratios, trimmed of the lowest and highest when there are 5 or more. */
+export function spread(ratios) {
+  const s = [...ratios].sort((a, b) => a - b);
+  const t = s.length >= 5 ? s.slice(1, -1) : s;
+  return { median: median(s), low: t[0], high: t[t.length - 1] };
 }
 
-console.log(`\nnode ${process.version}, ${connections} connections, ${rounds} rounds × ${amount} requests per variant, medians`);
-console.log('| framework | bare: µs CPU/request | draingate: µs CPU/request | draingate / bare (CPU) | bare req/s | draingate req/s |');
-console.log('|---|---:|---:|---:|---:|---:|');
-for (const fw of frameworks) {
-  const cpu = (v) => median(results[fw][v].map((m) => m.cpuPerRequest));
-  const rps = (v) => median(results[fw][v].map((m) => m.rps));
+const ROUND = [
+  { label: 'bare', variant: 'bare', metrics: 'on' },
+  { label: 'draingate', variant: 'draingate', metrics: 'on' },
+  { label: 'draingate, metrics off', variant: 'draingate', metrics: 'off' },
+  { label: 'bare again', variant: 'bare', metrics: 'on' },
+];
+
+/** For each framework: per variant, the CPU µs/request of every round and the ratios to the round's bare. */
+export async function measureCpu({ frameworks, connections, requests, warmup, rounds, log }) {
+  const out = {};
+  for (const framework of frameworks) {
+    const rows = Object.fromEntries(ROUND.map((v) => [v.label, { cpu: [], rps: [], ratios: [] }]));
+    for (let r = 0; r < rounds; r++) {
+      const order = ROUND.map((_, i) => ROUND[(i + r) % ROUND.length]);
+      const round = {};
+      for (const v of order) {
+        round[v.label] = await cpuPerRequest({ framework, ...v, connections, requests, warmup });
+        log?.(
+          `  ${framework.padEnd(8)} ${v.label.padEnd(23)} round ${r + 1}/${rounds}: ${round[v.label].cpuMicros.toFixed(2)} µs CPU/request, ${Math.round(round[v.label].rps)} req/s\n`,
+        );
+      }
+      for (const v of ROUND) {
+        rows[v.label].cpu.push(round[v.label].cpuMicros);
+        rows[v.label].rps.push(round[v.label].rps);
+        rows[v.label].ratios.push(round[v.label].cpuMicros / round.bare.cpuMicros);
+      }
+    }
+    out[framework] = rows;
+  }
+  return out;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const frameworks = listFlag('only', ['node', 'express', 'fastify']);
+  const requests = intFlag('requests', 50_000);
+  const rounds = intFlag('rounds', 7);
+  const connections = intFlag('connections', 50);
+  const warmup = intFlag('warmup', 20_000);
+  const result = await measureCpu({ frameworks, connections, requests, warmup, rounds, log: (s) => process.stderr.write(s) });
   console.log(
-    `| ${fw === 'node' ? 'node:http' : fw} | ${cpu('bare').toFixed(2)} | ${cpu('draingate').toFixed(2)} | ${(cpu('draingate') / cpu('bare')).toFixed(3)} | ${Math.round(rps('bare'))} | ${Math.round(rps('draingate'))} |`,
+    `\nnode ${process.version}, ${connections} connections, ${rounds} rounds × ${requests} requests per variant after ${warmup} warm-up`,
   );
+  console.log('| framework | variant | µs CPU/request (median) | ratio to bare (median) | ratio range | req/s (median) |');
+  console.log('|---|---|---:|---:|---:|---:|');
+  for (const fw of frameworks)
+    for (const v of ROUND) {
+      const row = result[fw][v.label];
+      const s = spread(row.ratios);
+      console.log(
+        `| ${FRAMEWORK_NAMES[fw]} | ${v.label} | ${median(row.cpu).toFixed(2)} | ${s.median.toFixed(3)} | ${s.low.toFixed(3)}–${s.high.toFixed(3)} | ${Math.round(median(row.rps))} |`,
+      );
+    }
 }
