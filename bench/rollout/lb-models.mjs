@@ -69,9 +69,12 @@ export const LB_MODELS = {
     },
     failOpen: true, // ALB health-check docs: "routes requests to all those targets, regardless of their health"
     resetOnUnhealthy: false,
-    deregistrationDelay: 30_000, // our ALB guide's deregistration_delay.timeout_seconds (docs/eks.md)
+    deregistrationDelay: 60_000, // our ALB overlays' deregistration_delay.timeout_seconds (examples/k8s)
     idleTimeout: 60_000, // ALB idle timeout default
-    pod: { gracePeriod: 30_000, env: {} }, // the examples' defaults: terminationGracePeriodSeconds 30
+    // Our ALB guide (docs/eks.md, examples/k8s): terminationGracePeriodSeconds 60 and DRAINGATE_GRACE_PERIOD to match;
+    // every other draingate setting is the default (maxDelay is what the grace period leaves: 50 s). Kubernetes'
+    // default 30 s cannot hold the controller's lag (up to ~10 s) + an ALB's propagation (up to ~17 s) + stopping.
+    pod: { gracePeriod: 60_000, env: { DRAINGATE_GRACE_PERIOD: '60s' } },
   },
   nlb: {
     name: 'nlb',
@@ -92,12 +95,14 @@ export const LB_MODELS = {
     },
     failOpen: true, // NLB health-check docs: fails open when every target is unhealthy
     // NLB health-check docs: RST on the client connections of a target that turns unhealthy
-    // (target_health_state.unhealthy.connection_termination.enabled, default true), unless it fails open.
-    resetOnUnhealthy: true,
-    deregistrationDelay: 130_000, // our nlb-ip overlay's deregistration_delay.timeout_seconds
+    // (target_health_state.unhealthy.connection_termination.enabled, default true), unless it fails open. Our
+    // nlb-ip overlay turns it off (connections kept for draining_interval_seconds=180 s, past the pod's life), so
+    // this model does not reset; `--lb-model nlb` with `resetOnUnhealthy: true` is the NLB with AWS's default.
+    resetOnUnhealthy: false,
+    deregistrationDelay: 180_000, // our nlb-ip overlay's deregistration_delay.timeout_seconds
     idleTimeout: 350_000, // NLB TCP idle timeout
-    // Our nlb-ip overlay: terminationGracePeriodSeconds 150, DRAINGATE_GRACE_PERIOD 150s, DRAINGATE_MAX_DELAY 120s.
-    pod: { gracePeriod: 150_000, env: { DRAINGATE_GRACE_PERIOD: '150s', DRAINGATE_MAX_DELAY: '120s' } },
+    // Our nlb-ip overlay: terminationGracePeriodSeconds 180, DRAINGATE_GRACE_PERIOD 180s, DRAINGATE_MAX_DELAY 170s.
+    pod: { gracePeriod: 180_000, env: { DRAINGATE_GRACE_PERIOD: '180s', DRAINGATE_MAX_DELAY: '170s' } },
   },
 };
 
