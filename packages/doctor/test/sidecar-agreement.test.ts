@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SIDECAR_SETTINGS } from '@draingate/core';
+import { SIDECAR_SETTINGS } from '@draingate/core/internal';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig as resolveSidecarConfig, SETTINGS } from '../../sidecar/src/internal/config.js';
 import { checkManifests, parseManifests } from '../src/index.js';

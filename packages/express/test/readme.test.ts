@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULTS, ENV_VARS, type GateOptions, resolveConfig } from '@draingate/core';
+import type { GateOptions } from '@draingate/core';
+import { DEFAULTS, ENV_VARS, resolveConfig } from '@draingate/core/internal';
 import { describe, expect, it } from 'vitest';
 import { fetchOnce, waitFor } from '../../core/test/helpers/client.js';
 

@@ -1,4 +1,4 @@
-import { checkSidecarStatus } from '@draingate/core';
+import { checkSidecarStatus } from '@draingate/core/internal';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { SidecarStatusBody } from '../src/internal/status.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkSidecarStatus } from '@draingate/core';
+import { checkSidecarStatus } from '@draingate/core/internal';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from '../src/index.js';
 import { SETTINGS } from '../src/internal/config.js';
