@@ -1,11 +1,12 @@
 /** Regressions found in review: each test failed before its fix. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Started, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import { connect, get, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGate, type StateChange } from '../src/index.js';
 import { handleRequest } from '../src/internal.js';
-import { connect, get, sleep } from './helpers/client.js';
-import { nodeHttp, type Started, TEST_OPTIONS } from './helpers/servers.js';
+import { nodeHttp } from './helpers/servers.js';
 
 let started: Started | null = null;
 const cleanups: (() => unknown)[] = [];

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GateOptions } from '@draingate/core';
 import { DEFAULTS, ENV_VARS, resolveConfig } from '@draingate/core/internal';
+import { fetchOnce, waitFor } from '@draingate/testkit/http';
 import { describe, expect, it } from 'vitest';
-import { fetchOnce, waitFor } from '../../core/test/helpers/client.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');

@@ -2,9 +2,9 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createGate } from '@draingate/core';
+import { TEST_OPTIONS } from '@draingate/testkit/conformance';
+import { connect, fetchOnce, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, fetchOnce, sleep } from '../../core/test/helpers/client.js';
-import { TEST_OPTIONS } from '../../core/test/helpers/servers.js';
 import { draingate } from '../src/index.js';
 import { buildApp, FASTIFY } from './drivers.js';
 

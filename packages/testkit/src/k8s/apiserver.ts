@@ -16,7 +16,7 @@
  * Every wait is bounded (etcd 30 s, `/readyz` 90 s; use a beforeAll timeout of 150 s); `stop()` kills both processes (SIGTERM, SIGKILL after 10 s)
  * and removes the temp dir, also when start-up failed.
  *
- * Stable API (also imported by packages/doctor/test by relative path):
+ * Stable API (`@draingate/testkit/k8s`, used by the sidecar's and doctor's tests):
  *
  *   const api = await startApiServer();          // one per test file, in beforeAll
  *   api.url                                      // https://127.0.0.1:<port>
@@ -91,7 +91,7 @@ export function k8sBinDir(binaries: readonly string[] = ['etcd', 'kube-apiserver
     return dir;
   };
   if (fromEnv) return check(fromEnv, 'from DGTEST_K8S_BIN');
-  // The same key build.sh computes: <k8s-version>-<first 16 hex of sha256(go.mod ‖ go.sum ‖ build.sh)>.
+  // The same key build.sh computes (its comment names this code's old place, sidecar/test/helpers/apiserver.ts): <k8s-version>-<first 16 hex of sha256(go.mod ‖ go.sum ‖ build.sh)>.
   const goMod = readFileSync(join(k8sDir, 'go.mod'));
   const goSum = readFileSync(join(k8sDir, 'go.sum'));
   const buildSh = readFileSync(join(k8sDir, 'build.sh'));

@@ -28,8 +28,8 @@
  * times per pod. Every wait is bounded and `stop()` ends all of it.
  */
 import { Agent, request } from 'node:https';
+import { authFromKubeConfig, HttpError, type KubeAuth, KubeClient, type WatchEvent } from '@draingate/sidecar/internal';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { authFromKubeConfig, HttpError, type KubeAuth, KubeClient, type WatchEvent } from '../../src/internal/kubeclient.js';
 import { kubeletConditions, type PodJson, type PodState, terminalStatus } from './kubelet-status.js';
 
 export { kubeletConditions, type PodJson, podReady } from './kubelet-status.js';
