@@ -27,28 +27,18 @@
  *   api.logs()                                   // the last lines of both logs (for failure messages)
  *   await api.stop()                             // idempotent
  *
- *   await dryRunApply(kc, yamlText)              // server-side dry-run of every YAML document → per-document results
- *   await installTargetGroupBindingCrd(kc)       // a minimal elbv2.k8s.aws/v1beta1 TargetGroupBinding CRD, established
  *   await ensureNamespace(kc, 'ns')
+ *   await dryRunApply(kc, yamlText)              // manifests.ts: server-side dry-run of every YAML document → per-document results
+ *   await installTargetGroupBindingCrd(kc)       // manifests.ts: a minimal elbv2.k8s.aws/v1beta1 TargetGroupBinding CRD, established
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  ApiException,
-  ApiextensionsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-} from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { freePort, k8sBinDir, Proc, until } from './processes.js';
 
 export interface ApiServer {
   /** `https://127.0.0.1:<port>` */
@@ -73,103 +63,6 @@ export interface StartApiServerOptions {
   extraArgs?: string[];
   /** Bound on waiting for `/readyz` (default 90 000 ms: ~3 s on an idle 2-core machine, much more under load). */
   readyTimeoutMs?: number;
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../../..');
-const k8sDir = join(repoRoot, 'test/k8s');
-const MISSING_HINT = 'run `test/k8s/build.sh` (builds kube-apiserver, kube-controller-manager and etcd once, ~15 min cold) or `./run test`';
-
-/** The directory holding `binaries` (default `etcd` and `kube-apiserver`), or an Error that says how to build them. */
-export function k8sBinDir(binaries: readonly string[] = ['etcd', 'kube-apiserver']): string {
-  const fromEnv = process.env.DGTEST_K8S_BIN;
-  const check = (dir: string, where: string): string => {
-    for (const b of binaries) {
-      if (!existsSync(join(dir, b)))
-        throw new Error(`kube-apiserver test binaries: ${join(dir, b)} (${where}) does not exist; ${MISSING_HINT}`);
-    }
-    return dir;
-  };
-  if (fromEnv) return check(fromEnv, 'from DGTEST_K8S_BIN');
-  // The same key build.sh computes (its comment names this code's old place, sidecar/test/helpers/apiserver.ts): <k8s-version>-<first 16 hex of sha256(go.mod ‖ go.sum ‖ build.sh)>.
-  const goMod = readFileSync(join(k8sDir, 'go.mod'));
-  const goSum = readFileSync(join(k8sDir, 'go.sum'));
-  const buildSh = readFileSync(join(k8sDir, 'build.sh'));
-  const version = /^\s*k8s\.io\/kubernetes\s+(v\S+)/m.exec(goMod.toString())?.[1];
-  if (!version) throw new Error(`cannot find the k8s.io/kubernetes version in ${join(k8sDir, 'go.mod')}`);
-  const hash = createHash('sha256').update(goMod).update(goSum).update(buildSh).digest('hex').slice(0, 16);
-  const cacheRoot = process.env.DGTEST_K8S_CACHE ?? join(homedir(), '.cache/draingate/k8s');
-  return check(join(cacheRoot, `${version}-${hash}`, 'bin'), 'build cache; DGTEST_K8S_BIN is not set');
-}
-
-/** A free loopback port (the apiserver rejects --secure-port=0, so we pick one). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A child process whose output is kept in memory (the last ~1000–2000 lines), for failure messages only. */
-export class Proc {
-  readonly out: string[] = [];
-  exited: number | string | null = null;
-  private readonly done: Promise<void>;
-  constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-  ) {
-    const push = (b: Buffer): void => {
-      for (const line of b.toString().split('\n')) if (line) this.out.push(line);
-      if (this.out.length > 2000) this.out.splice(0, this.out.length - 1000);
-    };
-    child.stdout?.on('data', push);
-    child.stderr?.on('data', push);
-    this.done = new Promise((r) => {
-      child.once('exit', (code, signal) => {
-        this.exited = code ?? signal ?? 'exited';
-        r();
-      });
-      child.once('error', (e) => {
-        this.exited = `spawn error: ${e.message}`;
-        r();
-      });
-    });
-  }
-  tail(n: number): string {
-    return `--- ${this.name} (last ${n} lines) ---\n${this.out.slice(-n).join('\n')}`;
-  }
-  async kill(): Promise<void> {
-    if (this.exited !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await this.done;
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `probe` every 100 ms until it answers true; fails after `timeoutMs`, or at once when `proc` exits. */
-export async function until(
-  what: string,
-  timeoutMs: number,
-  proc: Proc,
-  probe: () => Promise<boolean>,
-  last: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
-    if (proc.exited !== null) throw new Error(`${proc.name} exited (${proc.exited}) while waiting for ${what}\n${proc.tail(40)}`);
-    if (await probe().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (machine overloaded?) ${last()}\n${proc.tail(40)}`);
 }
 
 /** Starts etcd + kube-apiserver. Retries twice when a picked port was taken meanwhile. */
@@ -353,160 +246,4 @@ export async function ensureNamespace(kc: KubeConfig, name: string): Promise<voi
   } catch (e) {
     if (!(e instanceof ApiException && e.code === 409)) throw e;
   }
-}
-
-export interface DryRunResult {
-  kind: string;
-  name: string;
-  namespace: string | undefined;
-  /** `null` when the server accepted the document. */
-  error: string | null;
-  /** HTTP status of the failed request, if any. */
-  code: number | null;
-}
-
-/**
- * Submits every YAML document with server-side dry-run (`dryRun=All`, like `kubectl apply --dry-run=server`):
- * a create, or a strategic-merge patch when the object already exists. Namespaces that documents live in are
- * created for real first (a dry-run Namespace does not exist for the documents after it), unless
- * `createNamespaces: false`. Returns one result per non-empty document; YAML syntax errors throw.
- */
-export async function dryRunApply(
-  kc: KubeConfig,
-  yamlText: string,
-  opts: { createNamespaces?: boolean; defaultNamespace?: string } = {},
-): Promise<DryRunResult[]> {
-  const docs = parseAllDocuments(yamlText);
-  const objects: KubernetesObject[] = [];
-  for (const d of docs) {
-    if (d.errors.length > 0) throw new Error(`YAML error: ${d.errors.map((e) => e.message).join('; ')}`);
-    const o = d.toJS() as KubernetesObject | null;
-    if (o !== null && o !== undefined) objects.push(o);
-  }
-  const client = KubernetesObjectApi.makeApiClient(kc);
-  const results: DryRunResult[] = [];
-  for (const o of objects) {
-    const kind = String(o.kind ?? '');
-    const name = String(o.metadata?.name ?? '');
-    let namespace = o.metadata?.namespace;
-    const result: DryRunResult = { kind, name, namespace, error: null, code: null };
-    results.push(result);
-    try {
-      if (!o.apiVersion || !o.kind) throw new Error('document has no apiVersion/kind');
-      // `resource()` is protected in client-node 1.4; it reads (and caches) API discovery.
-      const discovery = client as unknown as { resource(apiVersion: string, kind: string): Promise<{ namespaced: boolean } | undefined> };
-      const found = await discovery.resource(o.apiVersion, o.kind);
-      if (!found) throw new Error(`the server does not serve ${o.kind} in ${o.apiVersion}`);
-      const namespaced = found.namespaced;
-      if (namespaced && !namespace) {
-        namespace = opts.defaultNamespace ?? 'default';
-        o.metadata = { ...o.metadata, namespace };
-        result.namespace = namespace;
-      }
-      if (namespaced && namespace && opts.createNamespaces !== false) await ensureNamespace(kc, namespace);
-      try {
-        await client.create(o, undefined, 'All');
-      } catch (e) {
-        if (!(e instanceof ApiException && e.code === 409)) throw e;
-        await client.patch(o, undefined, 'All', 'draingate-test', undefined, PatchStrategy.StrategicMergePatch);
-      }
-    } catch (e) {
-      result.code = e instanceof ApiException ? e.code : null;
-      result.error = describeError(e);
-    }
-  }
-  return results;
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof ApiException) {
-    const body = e.body as unknown;
-    let msg: string | undefined;
-    if (typeof body === 'string') {
-      try {
-        msg = (JSON.parse(body) as { message?: string }).message ?? body;
-      } catch {
-        msg = body;
-      }
-    } else if (body && typeof body === 'object') msg = (body as { message?: string }).message;
-    return `HTTP ${e.code}: ${msg ?? e.message}`;
-  }
-  return e instanceof Error ? e.message : String(e);
-}
-
-/**
- * A minimal CustomResourceDefinition for the AWS Load Balancer Controller's `TargetGroupBinding`
- * (`elbv2.k8s.aws/v1beta1`): the fields the sidecar reads (`spec.targetGroupARN`, `spec.targetType`,
- * `spec.serviceRef.{name,port}`), with unknown fields preserved. Waits (≤ 30 s) until the CRD is Established.
- */
-export async function installTargetGroupBindingCrd(kc: KubeConfig): Promise<void> {
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  const name = 'targetgroupbindings.elbv2.k8s.aws';
-  try {
-    await ext.createCustomResourceDefinition({
-      body: {
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name },
-        spec: {
-          group: 'elbv2.k8s.aws',
-          scope: 'Namespaced',
-          names: {
-            plural: 'targetgroupbindings',
-            singular: 'targetgroupbinding',
-            kind: 'TargetGroupBinding',
-            listKind: 'TargetGroupBindingList',
-          },
-          versions: [
-            {
-              name: 'v1beta1',
-              served: true,
-              storage: true,
-              subresources: { status: {} },
-              schema: {
-                openAPIV3Schema: {
-                  type: 'object',
-                  properties: {
-                    spec: {
-                      type: 'object',
-                      required: ['targetGroupARN', 'serviceRef'],
-                      x_kubernetes_preserve_unknown_fields: true,
-                      properties: {
-                        targetGroupARN: { type: 'string', minLength: 1 },
-                        targetType: { type: 'string', _enum: ['instance', 'ip'] },
-                        serviceRef: {
-                          type: 'object',
-                          required: ['name', 'port'],
-                          properties: { name: { type: 'string' }, port: { x_kubernetes_int_or_string: true } },
-                        },
-                      },
-                    },
-                    status: { type: 'object', x_kubernetes_preserve_unknown_fields: true },
-                  },
-                },
-              },
-            },
-          ],
-        },
-      },
-    });
-  } catch (e) {
-    if (!(e instanceof ApiException && e.code === 409)) throw e;
-  }
-  const deadline = Date.now() + 30_000;
-  for (let i = 0; i < 300 && Date.now() < deadline; i++) {
-    const crd = await ext.readCustomResourceDefinition({ name });
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
-      // Discovery of the new group can lag a little behind Established.
-      const objects = KubernetesObjectApi.makeApiClient(kc);
-      try {
-        await objects.list('elbv2.k8s.aws/v1beta1', 'TargetGroupBinding', 'default');
-        return;
-      } catch {
-        /* not yet served */
-      }
-    }
-    await sleep(100);
-  }
-  throw new Error(`CRD ${name} not Established and served within 30 s`);
 }
