@@ -1,3 +1,5 @@
+// The public API of @draingate/core. What only draingate's own packages and framework adapters use is in
+// internal.ts (`@draingate/core/internal`), without a semver promise.
 export type {
   DrainPlan,
   EndpointPaths,
@@ -8,26 +10,20 @@ export type {
   ResolvedConfig,
   ResolvedPaths,
 } from './internal/config.js';
-export { DEFAULTS, defaultMaxDelay, ENV_VARS, resolveConfig, SIDECAR_ENV_VARS } from './internal/config.js';
 export type { Duration } from './internal/duration.js';
-export { formatDuration, parseDuration } from './internal/duration.js';
 export type { ConfigSource } from './internal/errors.js';
 export { DraingateConfigError } from './internal/errors.js';
 export type { DrainEvidence, EvidenceKind } from './internal/evidence.js';
-export { createGate, Gate } from './internal/gate.js';
+export { createGate, type Gate } from './internal/gate.js';
 export type { LbHealthCheckReport, LbSourceReport } from './internal/lb-health-checks.js';
-export { isLbSourceLive } from './internal/lb-health-checks.js';
 export type { NodeState } from './internal/lb-nodes.js';
-export { type HealthCheckDefaults, LB_TYPES, type LbType, type LbTypeFacts, lbTypeOfProtocol } from './internal/lb-types.js';
+export type { LbType } from './internal/lb-types.js';
 export type { LifecycleState, StateChange } from './internal/lifecycle.js';
 export { STATES } from './internal/lifecycle.js';
 export type { Logger } from './internal/logger.js';
-export type { AnyRequest, AnyResponse, AnyServer, ServerKind } from './internal/servers.js';
+export type { AnyServer } from './internal/servers.js';
 export type { SidecarDeregistration, SidecarStatus, SidecarTarget } from './internal/sidecar-contract.js';
-export { checkSidecarStatus } from './internal/sidecar-contract.js';
-export { SIDECAR_SETTINGS, type SidecarSettingKind, type SidecarSettingSpec } from './internal/sidecar-settings.js';
 export type {
-  AttachOptions,
   CheckOptions,
   DrainReport,
   GateEvents,

@@ -1,16 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import {
-  createGate,
-  DEFAULTS,
-  DraingateConfigError,
-  ENV_VARS,
-  type GateOptions,
-  parseDuration,
-  resolveConfig,
-  type StatusReport,
-} from '../src/index.js';
+import { createGate, DraingateConfigError, type GateOptions, type StatusReport } from '../src/index.js';
 import { planOf } from '../src/internal/config.js';
 import { SETTINGS, type SettingKind } from '../src/internal/settings.js';
+import { DEFAULTS, ENV_VARS, parseDuration, resolveConfig } from '../src/internal.js';
 
 const base: GateOptions = { env: {}, logger: false };
 const resolve = (o: GateOptions) => resolveConfig({ ...base, ...o });

@@ -1,4 +1,4 @@
-import { conformance } from './conformance/suite.js';
+import { conformance } from '@draingate/testkit/conformance';
 import { nodeHttp, nodeHttp2, nodeHttps } from './helpers/servers.js';
 
 conformance(nodeHttp);

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DraingateConfigError, resolveConfig } from '../src/index.js';
+import { DraingateConfigError } from '../src/index.js';
 import { KINDS } from '../src/internal/setting-kinds.js';
 import { SETTINGS, type Setting } from '../src/internal/settings.js';
+import { resolveConfig } from '../src/internal.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const optionTypes = readFileSync(new URL('../src/internal/options.ts', import.meta.url), 'utf8');

@@ -1,10 +1,11 @@
 /** Each evidence source ends draining when it should, and not before minDelay (DESIGN §3), on real sockets. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Started } from '@draingate/testkit/conformance';
+import { connect, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GateOptions, SidecarStatus } from '../src/index.js';
-import { connect, sleep } from './helpers/client.js';
-import { nodeHttp, type Started } from './helpers/servers.js';
+import { nodeHttp } from './helpers/servers.js';
 
 let started: Started | null = null;
 const closers: (() => void)[] = [];

@@ -1,8 +1,13 @@
-/** The public API is exactly what src/index.ts re-exports, and the built package exposes the same. */
+/**
+ * The public API is exactly what src/index.ts re-exports; what only adapters and draingate's own packages use is
+ * exactly what src/internal.ts re-exports (`@draingate/core/internal`); the built package exposes the same.
+ */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from '../src/index.js';
 import {
+  type AnyServer,
   createGate,
   type DrainEvidence,
   type Gate,
@@ -16,41 +21,70 @@ import {
   type StateChange,
   type StatusReport,
 } from '../src/index.js';
+import type { AnyRequest, AnyResponse, AttachOptions } from '../src/internal.js';
+import * as internal from '../src/internal.js';
 
 describe('@draingate/core exports', () => {
   it('has the documented runtime exports and nothing else', () => {
-    expect(Object.keys(api).sort()).toEqual(
+    expect(Object.keys(api).sort()).toEqual(['DraingateConfigError', 'STATES', 'createGate'].sort());
+    expect(api.STATES).toEqual(['starting', 'ready', 'unready', 'draining', 'stopping', 'stopped']);
+  });
+
+  it('the internal entry has the adapter entry points and the sibling-only exports, and nothing else', () => {
+    expect(Object.keys(internal).sort()).toEqual(
       [
         'DEFAULTS',
         'defaultMaxDelay',
-        'DraingateConfigError',
         'ENV_VARS',
-        'Gate',
+        'LB_TYPES',
         'SIDECAR_ENV_VARS',
         'SIDECAR_SETTINGS',
-        'LB_TYPES',
-        'lbTypeOfProtocol',
-        'STATES',
+        'attachServer',
         'checkSidecarStatus',
-        'createGate',
         'formatDuration',
+        'handleRequest',
+        'isGate',
         'isLbSourceLive',
+        'lbTypeOfProtocol',
         'parseDuration',
         'resolveConfig',
       ].sort(),
     );
-    expect(api.STATES).toEqual(['starting', 'ready', 'unready', 'draining', 'stopping', 'stopped']);
+    // Nothing is in both: an application never needs the internal entry.
+    expect(Object.keys(internal).filter((k) => k in api)).toEqual([]);
   });
 
-  it('the built entry point matches the source one', async () => {
+  it('Gate is a type only; the gate does not carry the adapter entry points', async () => {
+    expect('Gate' in api).toBe(false);
+    const gate = api.createGate({ signals: false, exit: false, logger: false, metrics: false, env: {} });
+    try {
+      expect('handleRequest' in gate).toBe(false);
+      expect(gate.attach.length).toBe(1);
+      expect(internal.isGate(gate)).toBe(true);
+      expect(internal.isGate({ attach() {}, shutdown() {}, handleRequest() {} })).toBe(false);
+      expect(internal.isGate(null)).toBe(false);
+      expect(() => internal.attachServer({} as never, http.createServer())).toThrow(/attachServer\(\) takes a gate made by createGate\(\)/);
+      expect(() => internal.attachServer(gate, http.createServer(), { handleRequests: 'no' as never })).toThrow(
+        /option "handleRequests" must be true or false, got "no"/,
+      );
+    } finally {
+      await gate.dispose();
+    }
+  });
+
+  it('the built entry points match the source ones', async () => {
     const built = await import('../dist/index.js');
     expect(Object.keys(built).sort()).toEqual(Object.keys(api).sort());
+    const builtInternal = await import('../dist/internal.js');
+    expect(Object.keys(builtInternal).sort()).toEqual(Object.keys(internal).sort());
   });
 
   it('package.json is ESM-only with types first in exports', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.type).toBe('module');
-    expect(Object.keys(pkg.exports['.'])).toEqual(['types', 'default']);
+    expect(Object.keys(pkg.exports)).toEqual(['.', './internal', './package.json']);
+    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(pkg.exports['./internal']).toEqual({ types: './dist/internal.d.ts', default: './dist/internal.js' });
     expect(pkg.exports['./package.json']).toBe('./package.json');
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.peerDependenciesMeta['prom-client'].optional).toBe(true);
@@ -74,7 +108,13 @@ describe('@draingate/core exports', () => {
     expectTypeOf<StatusReport['lbHealthChecks']>().toEqualTypeOf<LbHealthCheckReport>();
     expectTypeOf<LbHealthCheckReport['sources']>().toEqualTypeOf<Record<string, LbSourceReport>>();
     expectTypeOf<LbSourceReport['lastAt']>().toEqualTypeOf<string | null>();
-    expectTypeOf(api.isLbSourceLive).toEqualTypeOf<(lastAt: number, intervalMs: number | null, now: number) => boolean>();
+    expectTypeOf(internal.isLbSourceLive).toEqualTypeOf<(lastAt: number, intervalMs: number | null, now: number) => boolean>();
+    // The adapters' entry points are functions of the internal entry, not members of the public Gate type.
+    expectTypeOf<Gate>().not.toHaveProperty('handleRequest');
+    expectTypeOf<Gate['attach']>().parameters.toEqualTypeOf<[server: AnyServer]>();
+    expectTypeOf(internal.handleRequest).toEqualTypeOf<(gate: Gate, req: AnyRequest, res: AnyResponse) => boolean>();
+    expectTypeOf(internal.attachServer).toEqualTypeOf<(gate: Gate, server: AnyServer, options?: AttachOptions) => Gate>();
+    expectTypeOf<AttachOptions>().toEqualTypeOf<{ handleRequests?: boolean }>();
     // Events are typed.
     expectTypeOf<GateEvents['stopped']>().toEqualTypeOf<[result: ShutdownResult]>();
     const typedListeners = (gate: Gate) => {

@@ -5,14 +5,15 @@
  * health-check client that speaks like an ALB node (fresh connection, `User-Agent: ELB-HealthChecker/2.0`).
  */
 import http from 'node:http';
+import type { Started } from '@draingate/testkit/conformance';
+import { connect, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GateOptions } from '../src/index.js';
 import { evaluateEvidence } from '../src/internal/evidence.js';
 import { LbHealthChecks } from '../src/internal/lb-health-checks.js';
 import { nodesVerdict } from '../src/internal/lb-nodes.js';
-import { connect, sleep } from './helpers/client.js';
 import { EVIDENCE_BASE, legacySidecar, nodesStopped } from './helpers/evidence.js';
-import { nodeHttp, type Started } from './helpers/servers.js';
+import { nodeHttp } from './helpers/servers.js';
 
 let started: Started | null = null;
 const closers: (() => void)[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LB_TYPES, lbTypeOfProtocol } from '../src/index.js';
+import { LB_TYPES, lbTypeOfProtocol } from '../src/internal.js';
 
 describe('LB_TYPES', () => {
   it('maps a target group protocol to its load balancer type', () => {

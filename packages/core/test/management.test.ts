@@ -1,8 +1,9 @@
+import type { Started } from '@draingate/testkit/conformance';
+import { connect, get, sleep } from '@draingate/testkit/http';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../src/index.js';
-import { connect, get, sleep } from './helpers/client.js';
-import { nodeHttp, type Started } from './helpers/servers.js';
+import { nodeHttp } from './helpers/servers.js';
 
 let started: Started | null = null;
 afterEach(async () => {

@@ -1,10 +1,12 @@
 /** Regressions found in review: each test failed before its fix. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Started, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import { connect, get, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGate, type StateChange } from '../src/index.js';
-import { connect, get, sleep } from './helpers/client.js';
-import { nodeHttp, type Started, TEST_OPTIONS } from './helpers/servers.js';
+import { handleRequest } from '../src/internal.js';
+import { nodeHttp } from './helpers/servers.js';
 
 let started: Started | null = null;
 const cleanups: (() => unknown)[] = [];
@@ -92,8 +94,8 @@ describe('robustness', () => {
     const gate = createGate(TEST_OPTIONS);
     cleanups.push(() => gate.dispose());
     const server = http.createServer((req, res) => {
-      const first = gate.handleRequest(req, res);
-      const second = gate.handleRequest(req, res);
+      const first = handleRequest(gate, req, res);
+      const second = handleRequest(gate, req, res);
       if (first !== second) throw new Error('handleRequest changed its answer');
       if (!first) res.end('app');
     });

@@ -6,11 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectAcceptance, untilNotReady } from '@draingate/testkit/conformance';
+import { connect, type Forked, fetchOnce, fork, type Protocol, runToExit, sleep, testTls } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectAcceptance, untilNotReady } from './helpers/acceptance.js';
-import { connect, fetchOnce, type Protocol, sleep } from './helpers/client.js';
-import { type Forked, fork, runToExit } from './helpers/fork.js';
-import { testTls } from './helpers/tls.js';
 
 const example = fileURLToPath(new URL('../../../examples/node-http/server.mjs', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/server.mjs', import.meta.url));

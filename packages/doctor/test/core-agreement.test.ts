@@ -4,7 +4,8 @@
  * budget rule itself, how a manifest's env reaches core, where findings point, and the README's defaults.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULTS, DraingateConfigError, formatDuration, parseDuration, resolveConfig } from '@draingate/core';
+import { DraingateConfigError } from '@draingate/core';
+import { DEFAULTS, formatDuration, parseDuration, resolveConfig } from '@draingate/core/internal';
 import { describe, expect, it } from 'vitest';
 import { checkManifests, type Finding, parseManifests } from '../src/index.js';
 import { buildContext } from '../src/internal/context.js';

@@ -6,8 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type ApiServer, dryRunApply, startApiServer } from '@draingate/testkit/k8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, dryRunApply, startApiServer } from '../../sidecar/test/helpers/apiserver.js';
 import { parseManifests } from '../src/index.js';
 
 const root = resolve(import.meta.dirname, '../../..');

@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
+import { type ApiServer, startApiServer } from '@draingate/testkit/k8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { type ApiServer, startApiServer } from '../../sidecar/test/helpers/apiserver.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const NS = 'draingate-demo';

@@ -5,9 +5,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SIDECAR_SETTINGS } from '@draingate/core';
+import { SIDECAR_SETTINGS } from '@draingate/core/internal';
+import { resolveConfig as resolveSidecarConfig, SETTINGS } from '@draingate/sidecar';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig as resolveSidecarConfig, SETTINGS } from '../../sidecar/src/internal/config.js';
 import { checkManifests, parseManifests } from '../src/index.js';
 import { buildContext } from '../src/internal/context.js';
 import { SIDECAR_DEFAULTS, SIDECAR_GATE } from '../src/internal/sidecar.js';
@@ -115,6 +115,6 @@ describe('dependencies', () => {
         if (!spec.startsWith('.') && !spec.startsWith('node:')) imported.add(spec);
       }
     }
-    expect([...imported].sort()).toEqual(['@draingate/core', 'yaml']);
+    expect([...imported].sort()).toEqual(['@draingate/core', '@draingate/core/internal', 'yaml']);
   });
 });

@@ -3,9 +3,8 @@
  * 20.19), then behaves under SIGTERM like every other server kind.
  */
 import { fileURLToPath } from 'node:url';
+import { connect, type Forked, fetchOnce, fork, type Resp, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, fetchOnce, type Resp, sleep } from '../../core/test/helpers/client.js';
-import { type Forked, fork } from '../../core/test/helpers/fork.js';
 import { flavours } from './helpers/apps.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/app.cjs', import.meta.url));

@@ -3,9 +3,8 @@
  * of core's signals test, run against both, with the same bounds and the same observable outcome.
  */
 import { fileURLToPath } from 'node:url';
+import { type Conn, connect, type Forked, fetchOnce, fork, type Resp, runToExit, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Conn, connect, fetchOnce, type Resp, sleep } from '../../core/test/helpers/client.js';
-import { type Forked, fork, runToExit } from '../../core/test/helpers/fork.js';
 
 const examples = {
   express: fileURLToPath(new URL('../../../examples/express/server.mjs', import.meta.url)),

@@ -4,10 +4,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TEST_OPTIONS } from '@draingate/testkit/conformance';
+import { type Conn, connect, fetchOnce, type Resp, sleep, waitFor } from '@draingate/testkit/http';
 import type { NextFunction, Request, Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Conn, connect, fetchOnce, type Resp, sleep, waitFor } from '../../core/test/helpers/client.js';
-import { TEST_OPTIONS } from '../../core/test/helpers/servers.js';
 import { draingate } from '../src/index.js';
 import { type ExpressFlavour, flavours, type StartedExpress, startExpress } from './helpers/apps.js';
 

@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULTS, ENV_VARS, type GateOptions, resolveConfig } from '@draingate/core';
+import type { GateOptions } from '@draingate/core';
+import { DEFAULTS, ENV_VARS, resolveConfig } from '@draingate/core/internal';
+import { fetchOnce, waitFor } from '@draingate/testkit/http';
 import { describe, expect, it } from 'vitest';
-import { fetchOnce, waitFor } from '../../core/test/helpers/client.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');

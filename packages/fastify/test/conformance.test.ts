@@ -1,4 +1,4 @@
-import { conformance } from '../../core/test/conformance/suite.js';
+import { conformance } from '@draingate/testkit/conformance';
 import { fastifyDriver } from './drivers.js';
 
 conformance(fastifyDriver('4'));

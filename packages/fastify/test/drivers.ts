@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { GateOptions } from '@draingate/core';
+import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import type { FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
 import fastify5 from 'fastify5';
-import type { GateOptions } from '../../core/src/index.js';
-import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '../../core/test/helpers/servers.js';
 import { draingate } from '../src/index.js';
 
 export type FastifyFactory = (options?: Record<string, unknown>) => FastifyInstance;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { Gate } from '@draingate/core';
 import type { FastifyPluginCallback } from 'fastify';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Gate } from '../../core/src/index.js';
 import * as api from '../src/index.js';
 import draingateDefault, { type DraingateFastifyOptions, draingate } from '../src/index.js';
 

@@ -1,10 +1,10 @@
 /** Fastify-specific behaviour, for Fastify 4 and 5: inject(), late routes, fastify.close(), logger, options. */
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { createGate } from '@draingate/core';
+import { TEST_OPTIONS } from '@draingate/testkit/conformance';
+import { connect, fetchOnce, sleep } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGate } from '../../core/src/index.js';
-import { connect, fetchOnce, sleep } from '../../core/test/helpers/client.js';
-import { TEST_OPTIONS } from '../../core/test/helpers/servers.js';
 import { draingate } from '../src/index.js';
 import { buildApp, FASTIFY } from './drivers.js';
 

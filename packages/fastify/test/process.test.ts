@@ -1,9 +1,8 @@
 /** Real processes and signals: the example under SIGTERM, and a CommonJS app. */
 import { fileURLToPath } from 'node:url';
+import { expectAcceptance } from '@draingate/testkit/conformance';
+import { type Forked, fetchOnce, fork } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectAcceptance } from '../../core/test/helpers/acceptance.js';
-import { fetchOnce } from '../../core/test/helpers/client.js';
-import { type Forked, fork } from '../../core/test/helpers/fork.js';
 
 const example = fileURLToPath(new URL('../../../examples/fastify/server.mjs', import.meta.url));
 const cjs = fileURLToPath(new URL('./fixtures/app.cjs', import.meta.url));

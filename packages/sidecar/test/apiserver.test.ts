@@ -1,6 +1,6 @@
+import { dryRunApply, installTargetGroupBindingCrd, k8sBinDir } from '@draingate/testkit/k8s';
 import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { dryRunApply, installTargetGroupBindingCrd, k8sBinDir } from './helpers/apiserver.js';
 import { useCluster } from './helpers/cluster.js';
 
 // The fixture itself: a real kube-apiserver with RBAC, token auth and ServiceAccount tokens.

@@ -1,9 +1,9 @@
-import { checkSidecarStatus } from '@draingate/core';
+import { checkSidecarStatus } from '@draingate/core/internal';
+import { ACCESS_DENIED, THROTTLING } from '@draingate/testkit/elbv2';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { SidecarStatusBody } from '../src/internal/status.js';
 import { serviceAndBinding, useCluster } from './helpers/cluster.js';
-import { ACCESS_DENIED, THROTTLING } from './helpers/fake-elbv2.js';
 import { GATE, waitFor, waitForGate, writeConditions } from './helpers/pods.js';
 import { getJson, memoryLogger, podEvents, prestop, TG1, TG2, waitForEvents } from './helpers/sidecar.js';
 

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FakeElbv2, TEST_CREDENTIALS } from '@draingate/testkit/elbv2';
+import { type ApiServer, freePort, startApiServer } from '@draingate/testkit/k8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, freePort, startApiServer } from './helpers/apiserver.js';
-import { FakeElbv2, TEST_CREDENTIALS } from './helpers/fake-elbv2.js';
 import { condition, createPod, GATE, readPod, waitFor } from './helpers/pods.js';
 import { getJson, TG1 } from './helpers/sidecar.js';
 

@@ -1,4 +1,4 @@
-import { ENV_VARS as CORE_ENV_VARS, resolveConfig as resolveCoreConfig, SIDECAR_ENV_VARS } from '@draingate/core';
+import { ENV_VARS as CORE_ENV_VARS, resolveConfig as resolveCoreConfig, SIDECAR_ENV_VARS } from '@draingate/core/internal';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, SETTINGS, usage } from '../src/internal/config.js';
 import { SidecarConfigError } from '../src/internal/errors.js';

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkSidecarStatus } from '@draingate/core';
+import { checkSidecarStatus } from '@draingate/core/internal';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from '../src/index.js';
 import { SETTINGS } from '../src/internal/config.js';
+import * as internal from '../src/internal.js';
 
 // The README's settings table and JSON example are the code's, and the package exports what it documents.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -76,6 +77,15 @@ describe('exports', () => {
         'usage',
       ].sort(),
     );
+  });
+
+  it("src/internal.ts (@draingate/sidecar/internal) exports the Kubernetes client for draingate's own packages, and nothing else", async () => {
+    expect(Object.keys(internal).sort()).toEqual(['HttpError', 'KubeClient', 'authFromKubeConfig']);
+    expect(Object.keys(internal).filter((k) => k in api)).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(here, '../package.json'), 'utf8'));
+    expect(Object.keys(pkg.exports)).toEqual(['.', './internal', './package.json']);
+    expect(pkg.exports['./internal']).toEqual({ types: './dist/internal.d.ts', default: './dist/internal.js' });
+    expect(Object.keys(await import('../dist/internal.js')).sort()).toEqual(Object.keys(internal).sort());
   });
 
   it('the types of what startSidecar takes and returns are exported with it', () => {

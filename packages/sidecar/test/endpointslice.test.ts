@@ -6,6 +6,18 @@
  * node:NodePort) the gated pod never receives a health check and its gate can never turn True (issue 12, item 1).
  * And a rolling update (maxSurge 1, maxUnavailable 0) waits for the gated new pod before it removes an old one.
  */
+
+import {
+  type ApiServer,
+  type ControllerManager,
+  containersReadyCondition,
+  ensureNamespace,
+  KubeletSim,
+  type PodJson,
+  podReady,
+  startApiServer,
+  startControllerManager,
+} from '@draingate/testkit/k8s';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -17,10 +29,6 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, ensureNamespace, startApiServer } from './helpers/apiserver.js';
-import { type ControllerManager, startControllerManager } from './helpers/controller-manager.js';
-import { KubeletSim } from './helpers/kubelet-sim.js';
-import { containersReadyCondition, type PodJson, podReady } from './helpers/kubelet-status.js';
 import { condition, GATE, waitFor, writeConditions } from './helpers/pods.js';
 
 let api: ApiServer | undefined;

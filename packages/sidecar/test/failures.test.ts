@@ -1,8 +1,8 @@
+import { ensureNamespace } from '@draingate/testkit/k8s';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Backoff, kubeFailure, parseRetryAfter } from '../src/internal/failures.js';
 import { HttpError, KubeClient } from '../src/internal/kubeclient.js';
-import { ensureNamespace } from './helpers/apiserver.js';
 import { useCluster } from './helpers/cluster.js';
 import { waitFor, waitForGate } from './helpers/pods.js';
 import { TG1 } from './helpers/sidecar.js';

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGate } from '@draingate/core';
+import { freePort } from '@draingate/testkit/k8s';
 import { describe, expect, it } from 'vitest';
-import { freePort } from './helpers/apiserver.js';
 import { useCluster } from './helpers/cluster.js';
 import { condition, GATE, readPod, waitFor, waitForGate, writeConditions } from './helpers/pods.js';
 import { memoryLogger, podEvents, prestop, TG1 } from './helpers/sidecar.js';

@@ -9,14 +9,13 @@ import { Management } from './management.js';
 import { createMetrics, type GateMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { Requests } from './requests.js';
-import { type AnyRequest, type AnyResponse, type AnyServer, ServerSet, TrackedServer } from './servers.js';
+import { type AnyServer, ServerSet, TrackedServer } from './servers.js';
 import { Shutdown } from './shutdown.js';
 import { SidecarClient } from './sidecar-client.js';
 import { SignalListeners } from './signals.js';
 import { GateStatus } from './status.js';
 import { PeerTraffic } from './traffic.js';
 import type {
-  AttachOptions,
   CheckOptions,
   GateEvents,
   ReadinessCheckFn,
@@ -26,6 +25,20 @@ import type {
   ShutdownTrigger,
   StatusReport,
 } from './types.js';
+
+const unset = (): never => {
+  throw new Error('draingate: gate.ts did not load');
+};
+
+/**
+ * Module-private access to a gate's internals for the internal entry's adapter functions (adapter.ts), set by
+ * `Gate`'s static block: adapters reach the hot path without the public `Gate` type advertising it.
+ */
+export const gateAccess: {
+  isGate(value: unknown): value is Gate;
+  requests(gate: Gate): Requests;
+  attach(gate: Gate, server: AnyServer, handleRequests: boolean): Gate;
+} = { isGate: (_value): _value is Gate => unset(), requests: unset, attach: unset };
 
 /**
  * The lifecycle engine (DESIGN §2-4). One per process: it owns the signal handlers and, by default, the exit.
@@ -49,6 +62,13 @@ export class Gate extends EventEmitter<GateEvents> {
   readonly #metrics: GateMetrics | null;
   readonly #signals: SignalListeners;
   #signalsReceived = 0;
+
+  static {
+    // What the internal entry's adapter functions reach (adapter.ts); not part of the Gate type.
+    gateAccess.isGate = (value) => typeof value === 'object' && value !== null && #requests in value;
+    gateAccess.requests = (gate) => gate.#requests;
+    gateAccess.attach = (gate, server, handleRequests) => gate.#attach(server, handleRequests);
+  }
 
   constructor(options: GateOptions = {}) {
     super();
@@ -158,8 +178,12 @@ export class Gate extends EventEmitter<GateEvents> {
    * Attaches a `node:http`, `node:https` or `node:http2` server: connection tracking, probes, draining
    * behaviour and graceful stop. Starts the management listener on first use when `managementPort` is set.
    */
-  attach(server: AnyServer, options: AttachOptions = {}): this {
-    const handleRequests = options.handleRequests ?? true;
+  attach(server: AnyServer): this {
+    return this.#attach(server, true);
+  }
+
+  /** `handleRequests: false`: a framework adapter routes each request through `handleRequest()` (adapter.ts). */
+  #attach(server: AnyServer, handleRequests: boolean): this {
     const requests = this.#requests;
     const tracked = new TrackedServer(server, {
       onRequest: handleRequests ? (req, res) => requests.handleRequest(req, res) : null,
@@ -179,15 +203,6 @@ export class Gate extends EventEmitter<GateEvents> {
     }
     void this.listenManagement();
     return this;
-  }
-
-  /**
-   * The per-request entry point for every adapter. Answers `/livez`, `/readyz` and (while draining) LB
-   * health checks and returns `true`; otherwise tracks the request and returns `false` for the app to serve it.
-   * Calling it twice for one request is harmless.
-   */
-  handleRequest(req: AnyRequest, res: AnyResponse): boolean {
-    return this.#requests.handleRequest(req, res);
   }
 
   /**

@@ -30,15 +30,6 @@ export interface ReadinessResult {
   durationMs: number;
 }
 
-export interface AttachOptions {
-  /**
-   * Let the gate see every request first: it answers `/livez` and `/readyz` (and LB health checks while
-   * draining), counts in-flight requests and adds `Connection: close` while draining. Default `true`.
-   * Framework adapters that route through the framework set `false` and call `gate.handleRequest()`.
-   */
-  handleRequests?: boolean;
-}
-
 export interface ShutdownResult {
   exitCode: 0 | 1;
   trigger: ShutdownTrigger;

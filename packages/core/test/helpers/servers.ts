@@ -2,45 +2,9 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createGate, type Gate, type GateOptions } from '../../src/index.js';
-import type { Protocol } from './client.js';
-import { testTls } from './tls.js';
-
-/** Gate options for in-process tests: short delays, no signal handlers, no exit, environment ignored. */
-export const TEST_OPTIONS: GateOptions = {
-  gracePeriod: '20s',
-  minDelay: '100ms',
-  maxDelay: '1s',
-  drainTimeout: '2s',
-  hooksTimeout: '1s',
-  signals: false,
-  exit: false,
-  logger: false,
-  metrics: false,
-  env: {},
-};
-
-export interface Started {
-  gate: Gate;
-  port: number;
-  /** Releases everything, whatever state the gate is in. */
-  cleanup(): Promise<void>;
-}
-
-export interface StartOptions {
-  /** Call `gate.ready()` once listening. Default true. */
-  ready?: boolean;
-  /** Accept `Upgrade` requests and keep the raw socket open (a stand-in for a WebSocket server). */
-  upgrades?: boolean;
-}
-
-/** A server kind the lifecycle conformance suite runs against. Framework packages provide their own. */
-export interface ConformanceDriver {
-  name: string;
-  protocol: Protocol;
-  supportsUpgrade: boolean;
-  start(options: GateOptions, start?: StartOptions): Promise<Started>;
-}
+import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import { testTls } from '@draingate/testkit/http';
+import { createGate, type GateOptions } from '../../src/index.js';
 
 /** The example app's two routes (`GET /`, `GET /work?ms=N`), plus 404. */
 export function appHandler(

@@ -3,7 +3,8 @@
  * milliseconds, its duration syntax, its verdict on a container's `DRAINGATE_*` environment, and the app
  * container's settings read with them.
  */
-import { DEFAULTS, DraingateConfigError, defaultMaxDelay, ENV_VARS, parseDuration, resolveConfig } from '@draingate/core';
+import { DraingateConfigError } from '@draingate/core';
+import { DEFAULTS, defaultMaxDelay, ENV_VARS, parseDuration, resolveConfig } from '@draingate/core/internal';
 import { get } from './objects.js';
 import { type ContainerInfo, envOf } from './pod.js';
 

@@ -3,7 +3,8 @@
  * Ingress (ALB) and Service (NLB) annotations, with the controller's defaults (core's `LB_TYPES`, one definition for
  * the sidecar, doctor and the kit) and where each setting was read.
  */
-import { LB_TYPES, type LbType } from '@draingate/core';
+import type { LbType } from '@draingate/core';
+import { LB_TYPES } from '@draingate/core/internal';
 import { get, type K8sObject, objs } from './objects.js';
 
 /** The load balancer health check as the AWS Load Balancer Controller will configure it. */

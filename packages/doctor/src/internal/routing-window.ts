@@ -4,7 +4,8 @@
  * definition the sidecar, doctor and the kit share). draingate's `maxDelay` must cover it, because when no evidence
  * ends draining sooner, `maxDelay` is when the app stops serving.
  */
-import { formatDuration, LB_TYPES, type LbType } from '@draingate/core';
+import type { LbType } from '@draingate/core';
+import { formatDuration, LB_TYPES } from '@draingate/core/internal';
 
 /**
  * The lag doctor assumes between a pod's deletion and the AWS Load Balancer Controller's DeregisterTargets. Not a

@@ -4,7 +4,7 @@
  * (`SIDECAR_SETTINGS`, the table the sidecar parses), never from a copy: doctor does not depend on the sidecar
  * package, which would pull the AWS SDK and a Kubernetes client into a manifest checker.
  */
-import { parseDuration, SIDECAR_SETTINGS, type SidecarSettingSpec } from '@draingate/core';
+import { parseDuration, SIDECAR_SETTINGS, type SidecarSettingSpec } from '@draingate/core/internal';
 import { str } from './objects.js';
 import { type ContainerInfo, envOf } from './pod.js';
 

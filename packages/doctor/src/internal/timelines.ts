@@ -1,5 +1,5 @@
 /** The parts of the deploy timeline the rules protect (DESIGN §1), quoted by `draingate doctor --explain`. */
-import { formatDuration, LB_TYPES } from '@draingate/core';
+import { formatDuration, LB_TYPES } from '@draingate/core/internal';
 import { ASSUMED_CONTROLLER_LAG_MS } from './routing-window.js';
 import { SIDECAR_GATE } from './sidecar.js';
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AnyServer, createGate, type Gate, type GateOptions } from '@draingate/core';
+import { handleRequest, isGate } from '@draingate/core/internal';
 
 /**
  * Options of {@link draingate}: the gate's options (a new gate is created; `DRAINGATE_*` from the environment,
@@ -30,20 +31,12 @@ export interface DraingateMiddleware {
   attach<S extends AnyServer>(server: S): S;
 }
 
-function isGate(value: unknown): value is Gate {
-  const g = value as Partial<Gate> | null;
-  return (
-    typeof g === 'object' &&
-    g !== null &&
-    typeof g.handleRequest === 'function' &&
-    typeof g.attach === 'function' &&
-    typeof g.shutdown === 'function'
-  );
-}
-
 function gateFrom(options: DraingateExpressOptions | undefined): Gate {
   if (options === null || typeof options !== 'object' || !('gate' in options)) return createGate(options as GateOptions | undefined);
-  if (!isGate(options.gate)) throw new TypeError('draingate: option "gate" must be a gate made by createGate() from @draingate/core.');
+  if (!isGate(options.gate))
+    throw new TypeError(
+      'draingate: option "gate" must be a gate made by createGate() from @draingate/core (the copy @draingate/express depends on).',
+    );
   const others = Object.keys(options).filter((k) => k !== 'gate');
   if (others.length > 0) {
     throw new TypeError(
@@ -65,7 +58,7 @@ export function draingate(options?: DraingateExpressOptions): DraingateMiddlewar
   const gate = gateFrom(options);
   // The gate remembers per request whether it answered it: on an attached server this is one lookup.
   function draingateMiddleware(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
-    if (!gate.handleRequest(req, res)) next();
+    if (!handleRequest(gate, req, res)) next();
   }
   function attach<S extends AnyServer>(server: S): S {
     gate.attach(server);

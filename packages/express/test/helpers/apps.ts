@@ -1,11 +1,10 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import type { Express, NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
-import type { ConformanceDriver, Started, StartOptions } from '../../../core/test/helpers/servers.js';
-import { TEST_OPTIONS } from '../../../core/test/helpers/servers.js';
 import { type DraingateMiddleware, draingate, type GateOptions } from '../../src/index.js';
 
 export interface ExpressFlavour {

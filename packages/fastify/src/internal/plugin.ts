@@ -1,4 +1,5 @@
 import { createGate, type Gate, type GateOptions } from '@draingate/core';
+import { attachServer, handleRequest } from '@draingate/core/internal';
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -38,13 +39,13 @@ function plugin(fastify: FastifyInstance, options: DraingateFastifyOptions, done
   fastify.decorate('draingate', gate);
   // Connections, draining and stopping at the server; requests come through the hook below so that inject()
   // and Fastify's routing see the same answers as real sockets.
-  gate.attach(fastify.server, { handleRequests: false });
+  attachServer(gate, fastify.server, { handleRequests: false });
 
   // First hook of every route, 404 included (fastify-plugin shares it with the whole instance). The gate
   // answers /livez, /readyz and, while draining, LB health checks; otherwise it counts the request in flight
   // (until the raw response closes, whatever happens in between) and marks it Connection: close while draining.
   fastify.addHook('onRequest', (request, reply, next) => {
-    if (gate.handleRequest(request.raw, reply.raw)) reply.hijack();
+    if (handleRequest(gate, request.raw, reply.raw)) reply.hijack();
     next();
   });
 

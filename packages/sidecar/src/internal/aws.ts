@@ -4,7 +4,8 @@ import {
   type DescribeTargetHealthCommandOutput,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { LB_TYPES, type LbType, lbTypeOfProtocol } from '@draingate/core';
+import type { LbType } from '@draingate/core';
+import { LB_TYPES, lbTypeOfProtocol } from '@draingate/core/internal';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { SidecarConfig, TargetType } from './config.js';
 import { awsFailure, Failure, kubeFailure } from './failures.js';

@@ -1,14 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import {
-  DraingateConfigError,
-  formatDuration,
-  type LbType,
-  parseDuration,
-  SIDECAR_SETTINGS,
-  type SidecarSettingSpec,
-} from '@draingate/core';
+import { DraingateConfigError, type LbType } from '@draingate/core';
+import { formatDuration, parseDuration, SIDECAR_SETTINGS, type SidecarSettingSpec } from '@draingate/core/internal';
 import { SidecarConfigError } from './errors.js';
 
 /** Where target health comes from (see README "Sources"). */

@@ -1,4 +1,5 @@
-import { formatDuration, LB_TYPES, type SidecarDeregistration } from '@draingate/core';
+import type { SidecarDeregistration } from '@draingate/core';
+import { formatDuration, LB_TYPES } from '@draingate/core/internal';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ConditionSync, ConditionWriter, type DesiredCondition } from './condition.js';
 import type { SidecarConfig } from './config.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '@draingate/core';
+import { formatDuration } from '@draingate/core/internal';
 import type { V1Pod } from '@kubernetes/client-node';
 import { RetryTimer } from './retry-timer.js';
 

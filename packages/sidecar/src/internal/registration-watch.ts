@@ -8,7 +8,7 @@
  * churn or its 10 h resync. Its gate is missing when the namespace was labelled after the pod was created, or the
  * controller's webhook (failurePolicy Ignore) was down then (docs/deploy/pod_readiness_gate.md).
  */
-import { formatDuration } from '@draingate/core';
+import { formatDuration } from '@draingate/core/internal';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SourceKind } from './config.js';
 import type { EventRecorder } from './kube.js';

@@ -1,4 +1,5 @@
-import { isLbSourceLive, type LbSourceReport, type LbType, type SidecarTarget, type StatusReport } from '@draingate/core';
+import type { LbSourceReport, LbType, SidecarTarget, StatusReport } from '@draingate/core';
+import { isLbSourceLive } from '@draingate/core/internal';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SidecarConfig, SourceKind } from './config.js';
 import { Failure } from './failures.js';

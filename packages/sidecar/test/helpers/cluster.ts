@@ -6,12 +6,12 @@
  *   const cluster = useCluster({ elb: true, targetGroupBindings: true });
  *   const { pod, sidecar } = await cluster.podWithSidecar('ns', cluster.awsFlags(TG1));
  */
+import { FakeElbv2 } from '@draingate/testkit/elbv2';
+import { type ApiServer, ensureNamespace, installTargetGroupBindingCrd, startApiServer } from '@draingate/testkit/k8s';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Logger } from '../../src/internal/logger.js';
 import type { Sidecar } from '../../src/internal/sidecar.js';
-import { type ApiServer, ensureNamespace, installTargetGroupBindingCrd, startApiServer } from './apiserver.js';
-import { FakeElbv2 } from './fake-elbv2.js';
 import { createPod, type PodOptions } from './pods.js';
 import { runSidecar, type SidecarKubeConfig } from './sidecar.js';
 

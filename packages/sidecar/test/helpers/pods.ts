@@ -1,5 +1,5 @@
+import { ensureNamespace } from '@draingate/testkit/k8s';
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1PodCondition } from '@kubernetes/client-node';
-import { ensureNamespace } from './apiserver.js';
 
 export const GATE = 'draingate.io/lb-ready';
 

@@ -1,10 +1,10 @@
+import { TEST_CREDENTIALS } from '@draingate/testkit/elbv2';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { resolveConfig } from '../../src/internal/config.js';
 import { createJsonLogger, type Logger } from '../../src/internal/logger.js';
 import type { PrestopResult } from '../../src/internal/prestop.js';
 import { type Sidecar, startSidecar } from '../../src/internal/sidecar.js';
-import { TEST_CREDENTIALS } from './fake-elbv2.js';
 import { waitFor } from './pods.js';
 
 export const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';

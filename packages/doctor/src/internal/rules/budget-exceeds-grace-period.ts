@@ -1,4 +1,4 @@
-import { formatDuration } from '@draingate/core';
+import { formatDuration } from '@draingate/core/internal';
 import { sidecarPreStop, terminationGrace, type WorkloadContext } from '../context.js';
 import { CORE_DEFAULTS, coreConfigRefusal, tryCoreDuration } from '../draingate-env.js';
 import type { K8sObject } from '../objects.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '@draingate/core';
+import { formatDuration } from '@draingate/core/internal';
 import { terminationGrace } from '../context.js';
 import { describeLoadBalancer } from '../load-balancers.js';
 import { type LoadBalancerRule, loadBalancerRule } from '../rule.js';

@@ -1,4 +1,4 @@
-import { formatDuration, LB_TYPES } from '@draingate/core';
+import { formatDuration, LB_TYPES } from '@draingate/core/internal';
 import { CORE_DEFAULTS } from '../draingate-env.js';
 import { describeLoadBalancer } from '../load-balancers.js';
 import { type LoadBalancerRule, loadBalancerRule } from '../rule.js';

@@ -1,4 +1,4 @@
-import { formatDuration, LB_TYPES } from '@draingate/core';
+import { formatDuration, LB_TYPES } from '@draingate/core/internal';
 import { CORE_DEFAULTS, tryCoreDuration } from '../draingate-env.js';
 import { describeLoadBalancer } from '../load-balancers.js';
 import { ASSUMED_CONTROLLER_LAG_MS, routingWindowMs, routingWindowText } from '../routing-window.js';

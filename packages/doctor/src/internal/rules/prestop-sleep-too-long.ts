@@ -1,4 +1,4 @@
-import { formatDuration } from '@draingate/core';
+import { formatDuration } from '@draingate/core/internal';
 import { terminationGrace } from '../context.js';
 import { preStopSleep } from '../pod.js';
 import { routingWindowMs, routingWindowText } from '../routing-window.js';

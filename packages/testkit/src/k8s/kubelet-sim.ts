@@ -27,10 +27,11 @@
  * at a time per pod, always from the newest pod object seen; a failed write is retried with backoff, at most 20
  * times per pod. Every wait is bounded and `stop()` ends all of it.
  */
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
+import { HttpError, type KubeAuth, KubeClient, type WatchEvent } from '@draingate/sidecar/internal';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { authFromKubeConfig, HttpError, type KubeAuth, KubeClient, type WatchEvent } from '../../src/internal/kubeclient.js';
 import { kubeletConditions, type PodJson, type PodState, terminalStatus } from './kubelet-status.js';
+import { createNodes, deletePod, keepAliveAuth } from './sim-api.js';
 
 export { kubeletConditions, type PodJson, podReady } from './kubelet-status.js';
 
@@ -82,17 +83,7 @@ export class KubeletSim {
     kc: KubeConfig,
     private readonly o: KubeletSimOptions,
   ) {
-    // client-node's applyToHTTPSOptions sets a new Agent on every request: a TLS handshake per write (most of the
-    // simulator's CPU at 300 pods). Keep the caller's pooled, keep-alive agent instead.
-    const kcAuth = authFromKubeConfig(kc);
-    this.auth = {
-      server: kcAuth.server,
-      async apply(o) {
-        const agent = o.agent;
-        await kcAuth.apply(o);
-        o.agent = agent;
-      },
-    };
+    this.auth = keepAliveAuth(kc);
     this.api = new KubeClient(this.auth);
     this.nodes = o.nodes ?? ['sim-node-1', 'sim-node-2'];
     if (this.nodes.length === 0) throw new Error('KubeletSim: `nodes` is empty: give at least one Node name');
@@ -101,7 +92,7 @@ export class KubeletSim {
   /** Creates the Nodes, lists the pods, and returns once the watch is running. */
   static async start(kc: KubeConfig, options: KubeletSimOptions = {}): Promise<KubeletSim> {
     const sim = new KubeletSim(kc, options);
-    await sim.createNodes();
+    await createNodes(sim.api, sim.nodes);
     const rv = await sim.list();
     sim.watchLoop = sim.watch(rv);
     return sim;
@@ -126,27 +117,6 @@ export class KubeletSim {
 
   private get podsPath(): string {
     return this.o.namespace ? `/api/v1/namespaces/${encodeURIComponent(this.o.namespace)}/pods` : '/api/v1/pods';
-  }
-
-  private async createNodes(): Promise<void> {
-    for (const [i, name] of this.nodes.entries()) {
-      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const body = {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
-        status: {
-          // TEST-NET-1 (RFC 5737): documentation addresses, never contacted.
-          addresses: [{ type: 'InternalIP', address: `192.0.2.${(i % 254) + 1}` }],
-          capacity: { pods: '1000', cpu: '64', memory: '256Gi' },
-          allocatable: { pods: '1000', cpu: '64', memory: '256Gi' },
-          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now, lastTransitionTime: now }],
-        },
-      };
-      await this.api.request('POST', '/api/v1/nodes', { body }).catch((e: unknown) => {
-        if (!(e instanceof HttpError && e.code === 409)) throw e;
-      });
-    }
   }
 
   /** Lists every pod (pages of 500, at most 1000 pages); returns the list's resourceVersion. */
@@ -317,7 +287,7 @@ export class KubeletSim {
     if (pod.metadata.deletionTimestamp && terminal) {
       if (st.deleteSent) return null;
       return async () => {
-        await this.deletePod(path, uid);
+        await deletePod(this.auth, this.deleteAgent, path, uid);
         st.deleteSent = true;
         this.stats.deletes++;
       };
@@ -368,37 +338,6 @@ export class KubeletSim {
       this.stats.statusWrites++;
       this.observe(pod);
     };
-  }
-
-  /**
-   * DELETE with grace 0 and a uid precondition, as kubelet deletes a terminal pod. Not through KubeClient: Node
-   * sends a DELETE body without Content-Length (no chunked encoding for DELETE), and the API server ignores it.
-   */
-  private async deletePod(path: string, uid: string): Promise<void> {
-    const payload = JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } });
-    const opts = {
-      method: 'DELETE',
-      agent: this.deleteAgent,
-      headers: { accept: 'application/json', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-    };
-    await this.auth.apply(opts);
-    await new Promise<void>((resolve, reject) => {
-      const req = request(new URL(path, this.auth.server), opts, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => {
-          body += c.toString();
-        });
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) resolve();
-          else reject(new HttpError(code, body, res.headers as Record<string, string>));
-        });
-        res.on('error', reject);
-      });
-      req.setTimeout(30_000, () => req.destroy(new Error('DELETE: no answer within 30 s')));
-      req.on('error', reject);
-      req.end(payload);
-    });
   }
 
   /** A unique address in 198.18.0.0/15, never reused in this run (skips .0 and .255). */

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { type Conn, connect, fetchOnce, type Protocol, type Resp, sleep } from './client.js';
-import { type Forked, fork } from './fork.js';
+import { type Conn, connect, fetchOnce, type Protocol, type Resp, sleep } from '../http/client.js';
+import { type Forked, fork } from '../http/fork.js';
 
 /** Issue 2's acceptance settings: no LB in front, so draining ends at maxDelay (3 s). */
 export const ACCEPTANCE_ENV: Readonly<Record<string, string>> = {

@@ -3,10 +3,10 @@
  * packages run it unchanged with their own driver. Real sockets on 127.0.0.1, generous time bounds.
  */
 import net from 'node:net';
+import type { GateOptions, StateChange } from '@draingate/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GateOptions, StateChange } from '../../src/index.js';
-import { type Conn, connect, fetchOnce, get, sleep, waitFor } from '../helpers/client.js';
-import type { ConformanceDriver, Started } from '../helpers/servers.js';
+import { type Conn, connect, fetchOnce, get, sleep, waitFor } from '../http/client.js';
+import type { ConformanceDriver, Started } from './driver.js';
 
 const ELB = { 'user-agent': 'ELB-HealthChecker/2.0' };
 
@@ -220,7 +220,7 @@ export function conformance(driver: ConformanceDriver): void {
 /** A raw HTTP/1 connection: write bytes, read one whole response (content-length or chunked body). */
 async function rawConnection(tls: boolean, port: number): Promise<{ write(s: string): void; response(): Promise<string> }> {
   const { default: tlsMod } = await import('node:tls');
-  const { testTls } = await import('../helpers/tls.js');
+  const { testTls } = await import('../http/tls.js');
   const socket = tls ? tlsMod.connect({ host: '127.0.0.1', port, ca: testTls().cert }) : net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   let buf = '';
@@ -257,7 +257,7 @@ async function rawConnection(tls: boolean, port: number): Promise<{ write(s: str
 
 async function upgrade(tls: boolean, port: number): Promise<{ closed: Promise<void> }> {
   const { default: tlsMod } = await import('node:tls');
-  const { testTls } = await import('../helpers/tls.js');
+  const { testTls } = await import('../http/tls.js');
   const socket = tls ? tlsMod.connect({ host: '127.0.0.1', port, ca: testTls().cert }) : net.connect(port, '127.0.0.1');
   const closed = new Promise<void>((r) => socket.once('close', () => r()));
   socket.on('error', () => {});

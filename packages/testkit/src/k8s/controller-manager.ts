@@ -20,7 +20,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiServer, freePort, k8sBinDir, Proc, until } from './apiserver.js';
+import type { ApiServer } from './apiserver.js';
+import { freePort, k8sBinDir, Proc, until } from './processes.js';
 
 /** What a Deployment needs to become pods and endpoints (names as `kube-controller-manager --controllers`). */
 export const DEFAULT_CONTROLLERS: readonly string[] = ['deployment-controller', 'replicaset-controller', 'endpointslice-controller'];
