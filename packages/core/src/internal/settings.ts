@@ -30,6 +30,7 @@ export type SettingKind =
   | 'path'
   | 'paths'
   | 'boolean'
+  | 'enum'
   | 'signals'
   | 'logger'
   | 'metrics'
@@ -51,6 +52,8 @@ export interface Setting {
   readonly min?: number;
   /** Highest valid value of an integer. */
   readonly max?: number;
+  /** The values an `enum` accepts. */
+  readonly values?: readonly string[];
   /** A valid value for error messages, where the default is not a good example. */
   readonly example?: string;
   /** Shown in `GET /status` under `plan` (the durations and counts that decide when draining and stopping end). */
@@ -166,6 +169,15 @@ const TABLE = {
     default: '1s',
     plan: true,
     doc: 'time for the LB to act on the failing answer that reached the threshold; must be shorter than `maxDelay`',
+  },
+  lbType: {
+    key: 'lbType',
+    env: 'DRAINGATE_LB_TYPE',
+    kind: 'enum',
+    values: ['auto', 'alb', 'nlb'],
+    default: 'auto',
+    plan: true,
+    doc: "the load balancer in front: `alb` (a node's silence shows it stopped routing), `nlb` (L4: silence proves nothing; failing checks count after the NLB's reaction time), `auto`: the sidecar's answer, else `alb`",
   },
   sidecarUrl: {
     key: 'sidecarUrl',

@@ -34,6 +34,7 @@ export class SidecarClient {
         ? {
             observable: d.observable,
             startedAt: d.startedAt === null ? null : Date.parse(d.startedAt),
+            lbType: d.lbType,
             propagationBoundMs: d.propagationBoundMs,
           }
         : null,
