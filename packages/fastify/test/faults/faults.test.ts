@@ -1,10 +1,14 @@
-/** Faults through the Fastify adapter, on Fastify 4 and 5: a management port that is taken fails `app.register()`. */
+/**
+ * Faults through the Fastify adapter, on Fastify 4 and 5: an app shutdown hook that hangs must not keep
+ * `fastify.close()` (itself a gate hook, registered by the plugin before any app hook, so it runs last) and the
+ * app's `onClose` hooks from running; a management port that is taken fails `app.register()`.
+ */
 import net, { type AddressInfo } from 'node:net';
 import { DraingateConfigError } from '@draingate/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_OPTIONS } from '../../../core/test/helpers/servers.js';
 import { draingate } from '../../src/index.js';
-import { FASTIFY } from '../drivers.js';
+import { buildApp, FASTIFY } from '../drivers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -13,6 +17,26 @@ afterEach(async () => {
 
 describe.each(['4', '5'] as const)('fastify %s', (major) => {
   const make = FASTIFY[major];
+
+  it("a hung app shutdown hook runs before fastify.close(): the app's onClose hooks still run", async () => {
+    const app = await buildApp(make, { minDelay: '50ms', maxDelay: '100ms', hooksTimeout: '1s' });
+    const closed: string[] = [];
+    app.addHook('onClose', async () => {
+      closed.push('onClose: db pool');
+    });
+    // Registered after the plugin: runs before fastify.close(), and never settles.
+    app.draingate.addShutdownHook('flush-telemetry', () => new Promise(() => {}));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => app.draingate.dispose());
+    await app.draingate.ready();
+    const t0 = performance.now();
+    const result = await app.draingate.shutdown('SIGTERM');
+    expect(closed).toEqual(['onClose: db pool']);
+    expect(result.failedHooks).toEqual(['flush-telemetry']);
+    expect(app.server.listening).toBe(false);
+    // Within hooksTimeout: the hung hook had its half of it, fastify.close() the other half.
+    expect(performance.now() - t0).toBeLessThan(1000 + 100 + 500);
+  });
 
   it('a management port another process holds fails app.register() with one line naming the setting', async () => {
     const holder = net.createServer();
