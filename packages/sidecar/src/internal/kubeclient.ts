@@ -7,7 +7,7 @@ import { SidecarConfigError } from './errors.js';
  * A small Kubernetes API client for the handful of calls the sidecar makes (get/watch its pod, patch its status,
  * create events, read TargetGroupBindings, a Service, a Node). @kubernetes/client-node costs ~75 MB of RSS on
  * import (its generated models load eagerly); this is plain `node:https` + JSON. client-node is only loaded for a
- * `--kubeconfig` file (local runs), to read it.
+ * `--kubeconfig` file (local runs), to read it ({@link authFromKubeconfigFile}).
  */
 
 /** TLS and credentials for each request (read per request: service-account tokens rotate). */
@@ -39,6 +39,52 @@ export function authFromKubeConfig(kc: KubeConfigLike): KubeAuth {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   return { server: cluster.server, apply: (o) => kc.applyToHTTPSOptions(o) };
+}
+
+/**
+ * Reads `--kubeconfig` (local runs) with @kubernetes/client-node, so that exec plugins and contexts work as kubectl's.
+ * A file that cannot be read or used fails with one line naming the setting, the path and, for YAML errors, the
+ * position: never the file's content (the YAML parser quotes the lines around an error, tokens included).
+ */
+export async function authFromKubeconfigFile(path: string): Promise<KubeAuth> {
+  const bad = (problem: string): SidecarConfigError =>
+    new SidecarConfigError('kubeconfig', `--kubeconfig / KUBECONFIG is ${JSON.stringify(path)}: ${problem}.`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw bad(code === 'EISDIR' ? 'a directory, not a file (EISDIR)' : `cannot be read (${code})`);
+  }
+  if (text.trim() === '') throw bad('not a kubeconfig (the file is empty)');
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+  } catch (e) {
+    throw bad(kubeconfigProblem(e as Error & { mark?: { line: number; column: number }; reason?: string }));
+  }
+  if (kc.clusters.length === 0) throw bad('not a kubeconfig (it has no clusters)');
+  if (!kc.currentContext) throw bad('not usable: it has no current-context');
+  const context = kc.getContextObject(kc.currentContext);
+  if (!context) throw bad('not usable: its current-context names no entry of contexts');
+  if (!kc.getCluster(context.cluster)) throw bad("not usable: its current context's cluster names no entry of clusters");
+  return authFromKubeConfig(kc);
+}
+
+/** What is wrong with a kubeconfig, from the loader's error, in words that quote nothing of the file. */
+function kubeconfigProblem(e: Error & { mark?: { line: number; column: number }; reason?: string }): string {
+  if (e.name === 'YAMLException' && e.mark) {
+    // A reason in plain words ("bad indentation of a mapping entry"); one that quotes the file (an alias, a tag) is left out.
+    const reason = e.reason && /^[a-z][a-z ,()-]*$/i.test(e.reason) ? ` (${e.reason})` : '';
+    return `not valid YAML at line ${e.mark.line + 1}, column ${e.mark.column + 1}${reason}; the file's content is not shown`;
+  }
+  // client-node's own checks: "clusters[0].cluster.server is missing", "Duplicate user: <name>".
+  const missing = /^(clusters|users|contexts)\[\d+\](\.[\w-]+)+ is missing$/.exec(e.message ?? '');
+  if (missing) return `not a kubeconfig (${missing[0]})`;
+  const duplicate = /^Duplicate (cluster|user|context):/.exec(e.message ?? '');
+  if (duplicate) return `not a kubeconfig (two ${duplicate[1]}s have the same name)`;
+  return 'not a kubeconfig (the YAML is not a mapping of clusters, users and contexts)';
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { AwsCredentials } from './aws.js';
 import { describeConfig, type SidecarConfig } from './config.js';
 import { HttpApi } from './http-api.js';
-import { authFromKubeConfig, inClusterAuth, type KubeAuth, KubeClient, type KubeConfigLike } from './kubeclient.js';
+import { authFromKubeConfig, authFromKubeconfigFile, inClusterAuth, type KubeAuth, KubeClient, type KubeConfigLike } from './kubeclient.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import type { DrainTrigger } from './phases.js';
@@ -101,12 +101,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
 
 async function kubeAuth(options: StartSidecarOptions): Promise<KubeAuth> {
   if (options.kubeConfig) return authFromKubeConfig(options.kubeConfig);
-  if (options.config.kubeconfig) {
-    // Local runs only: @kubernetes/client-node reads the kubeconfig (exec plugins, contexts, ...).
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromFile(options.config.kubeconfig);
-    return authFromKubeConfig(kc);
-  }
+  // Local runs only: @kubernetes/client-node reads the kubeconfig (exec plugins, contexts, ...).
+  if (options.config.kubeconfig) return authFromKubeconfigFile(options.config.kubeconfig);
   return inClusterAuth(options.env ?? process.env, options.serviceAccountDir);
 }
