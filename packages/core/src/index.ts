@@ -20,6 +20,7 @@ export { type HealthCheckDefaults, LB_TYPES, type LbType, type LbTypeFacts, lbTy
 export type { LifecycleState, StateChange } from './internal/lifecycle.js';
 export { STATES } from './internal/lifecycle.js';
 export type { Logger } from './internal/logger.js';
+export { redactSecrets } from './internal/redact.js';
 export type { AnyRequest, AnyResponse, AnyServer, ServerKind } from './internal/servers.js';
 export type { SidecarDeregistration, SidecarStatus, SidecarTarget } from './internal/sidecar-contract.js';
 export { checkSidecarStatus } from './internal/sidecar-contract.js';

@@ -35,6 +35,7 @@ describe('@draingate/core exports', () => {
         'formatDuration',
         'isLbSourceLive',
         'parseDuration',
+        'redactSecrets',
         'resolveConfig',
       ].sort(),
     );

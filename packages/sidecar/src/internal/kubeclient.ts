@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, type RequestOptions, request } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { SidecarConfigError } from './errors.js';
+import { rememberSecret } from './secrets.js';
 
 /**
  * A small Kubernetes API client for the handful of calls the sidecar makes (get/watch its pod, patch its status,
@@ -36,6 +37,11 @@ export interface KubeConfigLike {
 }
 
 export function authFromKubeConfig(kc: KubeConfigLike): KubeAuth {
+  // A @kubernetes/client-node KubeConfig: its user's static credentials are secrets (exec plugins' are not known
+  // in advance: their tokens are hidden by shape).
+  const user = (kc as { getCurrentUser?(): { token?: string; password?: string } | null }).getCurrentUser?.();
+  rememberSecret(user?.token);
+  rememberSecret(user?.password);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   return { server: cluster.server, apply: (o) => kc.applyToHTTPSOptions(o) };
@@ -110,13 +116,16 @@ export function inClusterAuth(env: Readonly<Record<string, string | undefined>>,
   };
   const ca = mounted('CA', 'ca.crt', (f) => readFileSync(f));
   let token = mounted('token', 'token', (f) => readFileSync(f, 'utf8').trim());
-  let readAt = Date.now();
+  rememberSecret(token);
+  let readAt = performance.now();
   return {
     server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
     async apply(o) {
-      if (Date.now() - readAt > 60_000) {
+      // Monotonic: a wall clock set back an hour must not keep a rotated-away token for that hour.
+      if (performance.now() - readAt > 60_000) {
         token = readFileSync(`${dir}/token`, 'utf8').trim();
-        readAt = Date.now();
+        rememberSecret(token);
+        readAt = performance.now();
       }
       o.ca = ca;
       o.headers = { ...o.headers, authorization: `Bearer ${token}` };
