@@ -65,6 +65,8 @@ export class FaultProxy {
   readonly seen: SeenRequest[] = [];
   rule: FaultRule | null = null;
   readonly #server: Server;
+  /** Forwarded exchanges still open (watches): {@link cutStreams} ends them. */
+  readonly #open = new Set<ServerResponse>();
   readonly #upstream: URL;
   readonly #upstreamCa: Buffer;
 
@@ -116,9 +118,18 @@ export class FaultProxy {
         upRes.pipe(res);
       },
     );
+    this.#open.add(res);
     up.on('error', () => res.destroy());
-    res.on('close', () => up.destroy());
+    res.on('close', () => {
+      this.#open.delete(res);
+      up.destroy();
+    });
     req.pipe(up);
+  }
+
+  /** Ends every forwarded exchange still open (a watch): the client reconnects, and meets the rule. */
+  cutStreams(): void {
+    for (const res of this.#open) res.destroy();
   }
 
   async stop(): Promise<void> {
