@@ -114,7 +114,7 @@ const TABLE = {
     kind: 'duration',
     default: '3s',
     plan: true,
-    doc: "budget for all shutdown hooks together; also each hook's default timeout",
+    doc: 'budget for all shutdown hooks together, shared out so that none can starve the others (see Shutdown hooks)',
   },
   quietPeriod: {
     key: 'quietPeriod',

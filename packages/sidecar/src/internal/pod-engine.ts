@@ -9,7 +9,7 @@ import type { KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
 import type { SidecarMetrics } from './metrics.js';
 import { type Draining, type DrainTrigger, type PhaseChange, PhaseMachine } from './phases.js';
-import { type PrestopEnd, type PrestopResult, PrestopWaits, prestopDeadline, prestopDetail } from './prestop.js';
+import { MonotonicDeadline, type PrestopEnd, type PrestopResult, PrestopWaits, prestopDeadline, prestopDetail } from './prestop.js';
 import { REGISTRATION_STALL_POLLS, RegistrationWatch } from './registration-watch.js';
 import { SourcePoller } from './source-poller.js';
 import type { Observation, Source } from './sources.js';
@@ -51,7 +51,9 @@ export class PodEngine {
   readonly #poller: SourcePoller;
   readonly #waits: PrestopWaits;
   readonly #registration: RegistrationWatch;
-  readonly #startedAt = Date.now();
+  /** When the sidecar started, on the monotonic clock (fail-open counts from it). */
+  readonly #startedAtMs = performance.now();
+  readonly #deadlineClock = new MonotonicDeadline();
   /** What the condition should say; written once there is something to say (an observation, a failure, ...). */
   #desired: DesiredCondition = WAITING;
   #closed = false;
@@ -119,6 +121,7 @@ export class PodEngine {
     const drain: Draining = {
       name: 'draining',
       startedAt: Date.now(),
+      startedAtMs: performance.now(),
       trigger,
       before: this.#phases.name === 'ready' ? 'ready' : 'starting',
       signalled: trigger === 'signal',
@@ -186,7 +189,7 @@ export class PodEngine {
   #armFailOpen(): void {
     const ms = this.#c.failOpenAfterMs;
     if (ms === null) return;
-    this.#phases.after(Math.max(0, this.#startedAt + ms - Date.now()), () => this.#failOpen(ms), { unref: true });
+    this.#phases.after(Math.max(0, this.#startedAtMs + ms - performance.now()), () => this.#failOpen(ms), { unref: true });
   }
 
   #say(desired: DesiredCondition = this.#desired): void {
@@ -349,10 +352,10 @@ export class PodEngine {
 
   #prestopEnd(begun: number): Exclude<PrestopEnd, 'closed'> | null {
     const d = this.#phases.draining;
-    const now = Date.now();
+    const now = performance.now();
     if (d !== null && d.deregisteredAt !== null) return 'deregistered';
-    if (now >= this.#deadline()) return 'deadline';
-    if (!this.#evidenceAvailable() && now - (d?.startedAt ?? begun) >= this.#c.fallbackDelayMs) return 'fallback-delay';
+    if (now >= this.#deadlineClock.at(this.#deadline(), this.#watcher.deleting, d)) return 'deadline';
+    if (!this.#evidenceAvailable() && now - (d?.startedAtMs ?? begun) >= this.#c.fallbackDelayMs) return 'fallback-delay';
     return null;
   }
 

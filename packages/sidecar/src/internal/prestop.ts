@@ -14,7 +14,7 @@ export interface PrestopResult {
 
 /** The rules of the waits, from the pod's engine. */
 export interface PrestopRules {
-  /** What ends a wait that began at `begun` (epoch ms) now, or null to keep waiting. Asked every 100 ms. */
+  /** What ends a wait that began at `begun` (`performance.now()` ms) now, or null to keep waiting. Asked every 100 ms. */
   check(begun: number): Exclude<PrestopEnd, 'closed'> | null;
   /** The answer's `detail` for `ended`. */
   detail(ended: PrestopEnd): string;
@@ -46,13 +46,13 @@ export class PrestopWaits {
 
   /** One more wait; resolves with its answer. */
   wait(): Promise<PrestopResult> {
-    const begun = Date.now();
+    const begun = performance.now();
     const p = new Promise<PrestopResult>((resolve) => {
       const w: Waiter = {
         begun,
         finish: (ended) => {
           if (!this.#waiters.delete(w)) return;
-          const result: PrestopResult = { ended, waitedMs: Date.now() - begun, detail: this.rules.detail(ended) };
+          const result: PrestopResult = { ended, waitedMs: Math.round(performance.now() - begun), detail: this.rules.detail(ended) };
           resolve(result);
           this.rules.answered(result);
         },
@@ -102,6 +102,23 @@ export function prestopDeadline(pod: V1Pod | null, drainStartedAt: number, appDr
   if (dts) return new Date(dts as unknown as string).getTime() - appDrainBudgetMs;
   const grace = pod?.spec?.terminationGracePeriodSeconds ?? 30;
   return drainStartedAt + grace * 1000 - appDrainBudgetMs;
+}
+
+/**
+ * {@link prestopDeadline} on the monotonic clock (`performance.now()` ms), so that a wall clock moved by an hour
+ * during the wait neither ends it at once nor holds it for the hour: without a `deletionTimestamp`, counted from the
+ * drain's start; with one (the API server's wall-clock time), read against this machine's wall clock once, when
+ * first seen.
+ */
+export class MonotonicDeadline {
+  #seen: { wall: number; at: number } | null = null;
+
+  /** `wall`: the deadline in epoch ms; `drain`: its start on both clocks (null before draining). */
+  at(wall: number, deleting: boolean, drain: { startedAt: number; startedAtMs: number } | null): number {
+    if (!deleting && drain) return drain.startedAtMs + (wall - drain.startedAt);
+    if (this.#seen?.wall !== wall) this.#seen = { wall, at: performance.now() + (wall - Date.now()) };
+    return this.#seen.at;
+  }
 }
 
 /** The `detail` of an answer. `noEvidence`: why no evidence is available (for `fallback-delay`). */
