@@ -122,7 +122,7 @@ export class DrainWatch {
       quietPeriod: c.quietPeriod,
       quietMinRequests: c.quietMinRequests,
       lbMargin: c.lbMargin,
-      lbReaction: Math.max(c.lbMargin, lb.unhealthyReactionMs ?? 0),
+      lbReaction: (lb.unhealthyReactionMs ?? 0) + c.lbMargin,
       silenceCounts: lb.silenceShowsStop,
       peers: this.#peers(),
       lb: this.#lb,

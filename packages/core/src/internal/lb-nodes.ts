@@ -76,7 +76,7 @@ export interface NodesInputs {
   quietMinRequests: number;
   /** Time after a node's last request, or after its checks stopped, before it counts as stopped (lbHealthCheck.margin). */
   lbMargin: number;
-  /** Time for a node to act on its failing verdict (lbHealthCheck.margin, or the NLB's reaction time if longer). */
+  /** Time for a node to act on its failing verdict: the LB type's reaction time (NLB 40 s, ALB none) + lbHealthCheck.margin. */
   lbReaction: number;
   /**
    * Whether a node's silence (of its requests or of its health checks) shows it stopped routing: behind an ALB;
