@@ -133,11 +133,14 @@ for (const [i, cell] of cells.entries()) {
     continue;
   }
   results.push(r);
+  const stalled = r.stalls.length
+    ? `; the harness stalled ${r.stalls.length}× ≥ 1 s, the longest ${fmtS(Math.max(...r.stalls.map((st) => st.ms)))} (at ${r.stalls.map((st) => fmtS(st.at)).join(', ')} after the change: every LB node silent at once)`
+    : '';
   process.stderr.write(
-    `${tag}: ${r.requests} requests${r.dropped ? ` (${r.dropped} more not sent: the harness stalled)` : ''}, ${r.failed} failed (${failureKinds(r.failures)}), max SIGTERM→exit ${fmtS(r.maxSigtermToExit)}, last LB node let go ${fmtS(r.maxLastStop)} after deletion, rollout ${fmtS(r.totalTime)}${cell.adapter.draingate ? `, draining ended on ${r.pods.map((p) => p.evidence).join(', ')}` : ''}, seed ${r.seed}\n`,
+    `${tag}: ${r.requests} requests${r.dropped ? ` (${r.dropped} more not sent: the harness stalled)` : ''}${stalled}, ${r.failed} failed (${failureKinds(r.failures)}), max SIGTERM→exit ${fmtS(r.maxSigtermToExit)}, last LB node let go ${fmtS(r.maxLastStop)} after deletion, rollout ${fmtS(r.totalTime)}${cell.adapter.draingate ? `, draining ended on ${r.pods.map((p) => p.evidence).join(', ')}` : ''}, seed ${r.seed}\n`,
   );
   if (cell.adapter.draingate) {
-    if (r.failed) problems.push(`${tag}: ${r.failed} failed requests (${failureKinds(r.failures)})`);
+    if (r.failed) problems.push(`${tag}: ${r.failed} failed requests (${failureKinds(r.failures)})${stalled}`);
     if (r.requests < minRequests) problems.push(`${tag}: only ${r.requests} requests (< ${minRequests})`);
     for (const p of overBound(r))
       problems.push(
