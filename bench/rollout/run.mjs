@@ -6,9 +6,9 @@
 // 2.5 s), or if a naive adapter (express-bare, express-close) lost none at a lag of 1 s or more (the harness did
 // not see failures).
 //
-//   node bench/rollout/run.mjs [--adapters a,b] [--scenarios rollout,scale-in] [--lags 2,7] [--rate 400]
+//   node bench/rollout/run.mjs [--adapters a,b] [--scenarios rollout,scale-in] [--lags 2,7] [--rate 200]
 //                              [--lb-model alb|nlb|single] [--shares 50,30,20] [--seed N]
-//                              [--min-requests 10000] [--without-readiness-gate] [--json file]
+//                              [--min-requests 0] [--without-readiness-gate] [--json file]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,10 +21,10 @@ import { killActiveRuns, overBound, runScenario, scenarios } from './scenarios.m
 import { randomSeed } from './seeded.mjs';
 
 const usage = `usage: node bench/rollout/run.mjs [--adapters ${adapters.map((a) => a.name).join(',')}]
-       [--scenarios ${scenarios.join(',')}] [--lags 2,7 (seconds)] [--rate 400 (requests/s)]
+       [--scenarios ${scenarios.join(',')}] [--lags 2,7 (seconds)] [--rate 200 (requests/s)]
        [--lb-model ${LB_MODEL_NAMES.join('|')} (default alb)] [--shares 50,30,20 (one per LB node)]
        [--seed N (the LB model's random draws; default: a new one, printed)]
-       [--min-requests 10000 (per run)] [--without-readiness-gate] [--json results.json]`;
+       [--min-requests 0 (per run; a run lasts until every LB node let go)] [--without-readiness-gate] [--json results.json]`;
 
 let args;
 try {
@@ -33,8 +33,8 @@ try {
       adapters: { type: 'string' },
       scenarios: { type: 'string' },
       lags: { type: 'string', default: '2,7' },
-      rate: { type: 'string', default: '400' },
-      'min-requests': { type: 'string', default: '10000' },
+      rate: { type: 'string', default: '200' },
+      'min-requests': { type: 'string', default: '0' },
       'without-readiness-gate': { type: 'boolean', default: false },
       'lb-model': { type: 'string', default: 'alb' },
       shares: { type: 'string' },
