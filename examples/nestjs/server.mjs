@@ -66,7 +66,9 @@ class AppModule {}
 Module({ imports: [DraingateModule.forRoot(), Database], controllers: [AppController] })(AppModule);
 
 async function createApp() {
-  const options = { logger: ['error', 'warn'] };
+  // abortOnError: false makes NestFactory.create() throw a failed start-up (e.g. an invalid DRAINGATE_* variable)
+  // instead of calling process.abort(), so that the app prints draingate's one line and exits 2.
+  const options = { logger: ['error', 'warn'], abortOnError: false };
   if (platform === 'express') return NestFactory.create(AppModule, options);
   const { FastifyAdapter } = await import('@nestjs/platform-fastify');
   // Keep idle connections open longer than the ALB idle timeout (60 s), so the LB closes them, not us.
