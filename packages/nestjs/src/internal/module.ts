@@ -1,6 +1,5 @@
 import { createGate, type GateOptions } from '@draingate/core';
 import type { DynamicModule, FactoryProvider, ModuleMetadata } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { DraingateHealthIndicator } from './health.js';
 import { DraingateService } from './service.js';
 
@@ -22,9 +21,8 @@ function providers(options: FactoryProvider): NonNullable<ModuleMetadata['provid
     {
       provide: DraingateService,
       // One gate per application: created while Nest instantiates providers (NestFactory.create()), not at import.
-      useFactory: (gateOptions: GateOptions, adapterHost: HttpAdapterHost | undefined) =>
-        new DraingateService(createGate(gateOptions), adapterHost ?? null),
-      inject: [DRAINGATE_OPTIONS, { token: HttpAdapterHost, optional: true }],
+      useFactory: (gateOptions: GateOptions) => new DraingateService(createGate(gateOptions)),
+      inject: [DRAINGATE_OPTIONS],
     },
     { provide: DraingateHealthIndicator, useFactory: (s: DraingateService) => new DraingateHealthIndicator(s), inject: [DraingateService] },
   ];
@@ -32,8 +30,9 @@ function providers(options: FactoryProvider): NonNullable<ModuleMetadata['provid
 
 /**
  * draingate for NestJS (on `@nestjs/platform-express` or `@nestjs/platform-fastify`): a global module providing
- * {@link DraingateService} (the gate) and {@link DraingateHealthIndicator}. Attaches the gate to Nest's HTTP server
- * while the app initialises; `app.get(DraingateService).attach(app)` in `main.ts` hands it Nest's `app.close()`.
+ * {@link DraingateService} (the gate) and {@link DraingateHealthIndicator}; `app.get(DraingateService).attach(app)` in
+ * `main.ts` attaches the gate to Nest's HTTP server and hands it Nest's `app.close()`. Imports nothing of Nest at run
+ * time (a Nest module is a plain class and a `DynamicModule` object), so the app's own copy of Nest is the only one.
  */
 // biome-ignore lint/complexity/noStaticOnlyClass: a Nest module is a class (the DynamicModule's `module`), with forRoot() on it by convention
 export class DraingateModule {

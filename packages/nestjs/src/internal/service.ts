@@ -1,7 +1,6 @@
 import type { AnyServer, Gate, ShutdownTrigger } from '@draingate/core';
 import { attachServer } from '@draingate/core/internal';
-import type { INestApplication, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
-import type { HttpAdapterHost } from '@nestjs/core';
+import type { INestApplication, OnApplicationBootstrap } from '@nestjs/common';
 
 /** The part of a Nest application draingate uses: its HTTP server and its `close()`. */
 type NestApp = Pick<INestApplication, 'getHttpServer' | 'close'>;
@@ -17,20 +16,18 @@ function nestSignals(app: NestApp): string[] {
 
 /**
  * The injectable face of draingate in a Nest app: the gate (readiness checks, shutdown hooks, state, events) and
- * `attach(app)`, which hands Nest's `app.close()` to the gate so that Nest's shutdown hooks run after draining.
- * Provided (globally) by `DraingateModule.forRoot()` / `forRootAsync()`.
+ * `attach(app)`, which attaches the gate to the app's HTTP server and hands it Nest's `app.close()`, so that Nest's
+ * shutdown hooks run after draining. Provided (globally) by `DraingateModule.forRoot()` / `forRootAsync()`.
+ * Nothing here imports Nest at run time (types only): it works with whichever copy and major of Nest the app runs.
  */
-export class DraingateService implements OnModuleInit, OnApplicationBootstrap {
+export class DraingateService implements OnApplicationBootstrap {
   /** The lifecycle gate: `ready()`, `addReadinessCheck()`, `addShutdownHook()`, `shutdown()`, `status()`, events. */
   readonly gate: Gate;
-  readonly #adapterHost: HttpAdapterHost | null;
-  readonly #servers = new Set<AnyServer>();
   #app: NestApp | null = null;
   #trigger: ShutdownTrigger | null = null;
 
-  constructor(gate: Gate, adapterHost: HttpAdapterHost | null = null) {
+  constructor(gate: Gate) {
     this.gate = gate;
-    this.#adapterHost = adapterHost;
     gate.on('draining', ({ trigger }) => {
       this.#trigger = trigger;
       // enableShutdownHooks() called after start-up: Nest's handler runs beside the gate's on this signal.
@@ -60,7 +57,7 @@ export class DraingateService implements OnModuleInit, OnApplicationBootstrap {
     }
     this.#checkSignals(app);
     this.#app = app;
-    this.#attachServer(app.getHttpServer() as AnyServer);
+    attachServer(this.gate, app.getHttpServer() as AnyServer);
     const nestClose = ownClose(app);
     let closing: Promise<void> | null = null;
     // Nest's own close runs once, whoever asks first: the gate's hook (after draining) or app.close() below.
@@ -76,30 +73,16 @@ export class DraingateService implements OnModuleInit, OnApplicationBootstrap {
     return app;
   }
 
-  /** Nest calls it while initialising: attaches the gate to the HTTP server before it listens. */
-  onModuleInit(): void {
-    const server = this.#adapterHost?.httpAdapter?.getHttpServer() as AnyServer | undefined;
-    if (server) this.#attachServer(server);
-  }
-
   /** Nest calls it at the end of `app.init()` (inside `app.listen()`): the last moment to refuse a racing set-up. */
   onApplicationBootstrap(): void {
     if (this.#app) {
       this.#checkSignals(this.#app);
       return;
     }
-    if (this.#servers.size > 0) {
-      this.gate.config.logger.warn(
-        {},
-        "@draingate/nestjs: attach(app) was not called: on SIGTERM the gate drains and stops the server, but Nest's onModuleDestroy/beforeApplicationShutdown/onApplicationShutdown hooks will not run. Call app.get(DraingateService).attach(app) before app.listen().",
-      );
-    }
-  }
-
-  #attachServer(server: AnyServer): void {
-    if (this.#servers.has(server)) return;
-    this.#servers.add(server);
-    attachServer(this.gate, server);
+    this.gate.config.logger.warn(
+      {},
+      "@draingate/nestjs: attach(app) was not called: the gate sees no server (no /livez, /readyz: the pod never turns Ready) and Nest's shutdown hooks are not run after draining. Call app.get(DraingateService).attach(app) before app.listen().",
+    );
   }
 
   #checkSignals(app: NestApp): void {
