@@ -1,6 +1,9 @@
-// The core lifecycle conformance suite, unchanged, against Nest on Express and Nest on Fastify.
+// The core lifecycle conformance suite, unchanged, against Nest 11 and Nest 10, each on Express and on Fastify.
 import { conformance } from '@draingate/testkit/conformance';
-import { nestDriver } from './helpers/apps.js';
+import { nest11 } from './helpers/apps.js';
+import { nest10 } from './nest10/apps.js';
 
-conformance(nestDriver('express'));
-conformance(nestDriver('fastify'));
+for (const kit of [nest11, nest10]) {
+  conformance(kit.nestDriver('express'));
+  conformance(kit.nestDriver('fastify'));
+}

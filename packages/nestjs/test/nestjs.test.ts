@@ -9,7 +9,9 @@ import { connect, fetchOnce, sleep } from '@draingate/testkit/http';
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DraingateModule, DraingateService } from '../src/index.js';
-import { PLATFORMS, type StartedNest, startNest } from './helpers/apps.js';
+import { nest11, PLATFORMS, type Platform, type StartedNest, startNest } from './helpers/apps.js';
+import type { NestKit } from './helpers/kit.js';
+import { nest10 } from './nest10/apps.js';
 
 /** A provider standing for a database pool: records when Nest calls each of its shutdown hooks. */
 function recorder(log: { what: string; at: number }[]) {
@@ -32,8 +34,10 @@ afterEach(async () => {
   for (const s of started.splice(0)) await s.cleanup();
 });
 
-for (const platform of PLATFORMS) {
-  describe(`@draingate/nestjs on ${platform}`, () => {
+/** What the issue asks of every Nest and platform: Nest's hooks after the in-flight request, new requests served. */
+function shutdownOrder(kit: NestKit, platform: Platform): void {
+  const { startNest } = kit;
+  describe(`@draingate/nestjs, ${kit.nest.name} on ${platform}: Nest's hooks after draining`, () => {
     it('runs onModuleDestroy only after the in-flight request completed, and serves a request that arrives while draining', async () => {
       const log: { what: string; at: number }[] = [];
       const s = await startNest(platform, { minDelay: '600ms', maxDelay: '700ms', drainTimeout: '4s' }, { providers: [recorder(log)] });
@@ -84,7 +88,13 @@ for (const platform of PLATFORMS) {
       await s.app.close(); // a second close changes nothing
       expect(log).toHaveLength(3);
     });
+  });
+}
 
+for (const kit of [nest11, nest10]) for (const platform of PLATFORMS) shutdownOrder(kit, platform);
+
+for (const platform of PLATFORMS) {
+  describe(`@draingate/nestjs, Nest 11 on ${platform}`, () => {
     it("passes the signal that started the shutdown to Nest's hooks, as enableShutdownHooks() would", async () => {
       const log: { what: string; at: number }[] = [];
       const s = await startNest(platform, { minDelay: '100ms', maxDelay: '200ms', signals: ['SIGUSR2'] }, { providers: [recorder(log)] });
