@@ -19,6 +19,8 @@ mkdirSync(nest10Dir, { recursive: true });
 const nest10Example = fileURLToPath(new URL('server.mjs', nest10Dir));
 copyFileSync(examples.nestjs, nest10Example);
 
+// Nest starts in ~1 s; on the shared 2-core machine under load it has taken more than fork()'s default 10 s.
+const START_TIMEOUT = 30_000;
 const ENV = {
   PORT: '0',
   DRAINGATE_MIN_DELAY: '1s',
@@ -59,7 +61,7 @@ interface Outcome {
 
 /** The acceptance scenario (core's signals.test.ts), asserting its bounds; returns what clients and stdout saw. */
 async function scenario(script: string, env: Record<string, string> = {}): Promise<Outcome & { inflightAt: number; f: Forked }> {
-  const f = await fork(script, { ...ENV, ...env });
+  const f = await fork(script, { ...ENV, ...env }, START_TIMEOUT);
   children.push(f);
   const probe = connect('http1', f.port);
   expect((await probe.request('/readyz')).status).toBe(200);
@@ -145,7 +147,7 @@ describe('examples/nestjs under SIGTERM (the acceptance scenario)', () => {
       expect(destroyedAt).toBeGreaterThanOrEqual(inflightAt - 5); // after the last response left (clocks of one machine)
       expect(destroyedAt).toBeGreaterThanOrEqual(f.stateAt('stopping')!);
       expect(f.events.find((e) => e.event === 'onApplicationShutdown')).toMatchObject({ signal: 'SIGTERM' });
-    });
+    }, 90_000);
   }
 
   it('fails at start-up on invalid configuration, with the same message and exit code as examples/node-http', async () => {
@@ -154,9 +156,9 @@ describe('examples/nestjs under SIGTERM (the acceptance scenario)', () => {
     const message = /DRAINGATE_MAX_DELAY has the invalid duration "20" \(a bare number has no unit\)/;
     expect(node.stderr).toMatch(message);
     for (const platform of ['express', 'fastify']) {
-      const nest = await runToExit(examples.nestjs, { ...env, NEST_PLATFORM: platform });
+      const nest = await runToExit(examples.nestjs, { ...env, NEST_PLATFORM: platform }, START_TIMEOUT);
       expect(nest.code, platform).toBe(node.code);
       expect(nest.stderr).toMatch(message);
     }
-  });
+  }, 90_000);
 });
