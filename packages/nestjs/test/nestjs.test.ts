@@ -190,6 +190,17 @@ for (const platform of PLATFORMS) {
 }
 
 describe('DraingateModule', () => {
+  it('attach() takes a Nest application, once', async () => {
+    const a = await startNest('express', {}, { attach: false });
+    started.push(a);
+    const draingate = a.draingate;
+    expect(() => draingate.attach({} as never)).toThrow(/attach\(app\) takes the Nest application NestFactory\.create\(\) returned/);
+    expect(draingate.attach(a.app)).toBe(a.app);
+    expect(draingate.attach(a.app)).toBe(a.app); // the same app again: nothing changes
+    const other = { close: async () => {}, getHttpServer: () => a.server };
+    expect(() => draingate.attach(other as never)).toThrow(/attach\(app\) was already called with another Nest application/);
+  });
+
   it('forRootAsync() without useFactory fails with a message naming it', () => {
     expect(() => DraingateModule.forRootAsync({} as never)).toThrow(/forRootAsync\(\) needs \{ useFactory \}/);
   });
