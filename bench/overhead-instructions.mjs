@@ -184,7 +184,13 @@ export function intFlag(name, fallback) {
   return value;
 }
 
-export const FRAMEWORK_NAMES = { node: 'node:http', express: 'Express 5', fastify: 'Fastify 5' };
+export const FRAMEWORK_NAMES = {
+  node: 'node:http',
+  express: 'Express 5',
+  fastify: 'Fastify 5',
+  'nest-express': 'Nest 11 on Express',
+  'nest-fastify': 'Nest 11 on Fastify',
+};
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const connections = listFlag('connections', ['1', '50']).map(Number);

@@ -100,6 +100,14 @@ export const adapters = [
     draingate: true,
   },
   {
+    name: 'draingate-nestjs',
+    title: 'draingate, nestjs on express (defaults)',
+    script: example('nestjs/server.mjs'),
+    probe: { port: 'traffic', path: '/readyz' },
+    lbCheck: { port: 'traffic', path: '/readyz' },
+    draingate: true,
+  },
+  {
     name: 'draingate-sidecar',
     title: 'draingate, node:http + sidecar (aws source)',
     script: example('node-http/server.mjs'),
