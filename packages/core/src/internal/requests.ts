@@ -4,6 +4,7 @@ import type { ResolvedConfig } from './config.js';
 import type { LbHealthChecks } from './lb-health-checks.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
 import { type AnyRequest, type AnyResponse, goawayAndClose, type ServerSet } from './servers.js';
+import { SweptList } from './swept-list.js';
 import type { PeerTraffic } from './traffic.js';
 import type { ReadinessResult } from './types.js';
 import { isHttp2, monotonicNow, pathOf, sendJson } from './util.js';
@@ -23,8 +24,6 @@ const LAST_REQUEST = Symbol('draingate.lastRequest');
 type MarkedSocket = { [LAST_REQUEST]?: AnyRequest };
 
 const KUBE_PROBE_UA = 'kube-probe/';
-/** The steady-state list of responses is swept of closed ones when it reaches this length (or twice what it kept). */
-const SWEEP_MIN = 16;
 
 const isRead = (req: AnyRequest): boolean => req.method === 'GET' || req.method === 'HEAD';
 
@@ -51,8 +50,8 @@ export interface RequestsOptions {
  * The per-request hot path: answers `/livez`, `/readyz` and (while draining) LB health checks, recognises LB
  * health checks, counts requests per phase, keeps the responses in flight, and adds `Connection: close` while
  * shutting down. A plain HTTP/1 request allocates nothing here and gets no listener: before shutdown its response
- * goes into a list that is swept of closed responses as it fills (only the count of those in flight is wanted then);
- * once shutdown begins, every response in flight gets the one shared close listener (shutdown waits for them).
+ * goes into a {@link SweptList} (only the count of those in flight is wanted then); once shutdown begins, every
+ * response in flight gets the one shared close listener (shutdown waits for them).
  */
 export class Requests {
   readonly #config: RequestsOptions['config'];
@@ -65,13 +64,10 @@ export class Requests {
   readonly #onSettled: () => void;
   /** Responses in flight with a close listener (their `req` is `res.req`): HTTP/2, LB health checks, shutting down. */
   readonly #active: Set<Tracked> = new Set();
-  /**
-   * Before shutdown, the other responses handed to the app: the first `#recentCount` slots, some of them closed
-   * since. Slots are reused (the array never shrinks), so tracking a request allocates nothing.
-   */
-  readonly #recent: (Tracked | undefined)[] = [];
-  #recentCount = 0;
-  #sweepAt = SWEEP_MIN;
+  /** Before shutdown, the other responses handed to the app (no listener: only their count is wanted then). */
+  readonly #recent: SweptList<Tracked> = new SweptList(finished);
+  /** Shutdown has begun and every response in flight has the close listener. */
+  #listeningToAll = false;
   /** Requests the gate answered itself (probes), for a second `handleRequest` of the same request: rare. */
   readonly #answered: WeakSet<AnyRequest> = new WeakSet();
   /** HTTP/2 requests seen, and whether the gate answered them (an HTTP/2 request allocates anyway). */
@@ -101,8 +97,7 @@ export class Requests {
 
   /** Requests being served now. */
   get inflight(): number {
-    if (this.#recentCount > 0) this.#sweep();
-    return this.#recentCount + this.#active.size;
+    return this.#recent.size + this.#active.size;
   }
 
   /**
@@ -155,12 +150,9 @@ export class Requests {
       };
       this.#listen(tracked);
     } else if (draining) {
-      if (this.#recentCount > 0) this.#listenToAll();
+      if (!this.#listeningToAll) this.#listenToAll();
       this.#listen(tracked);
-    } else {
-      this.#recent[this.#recentCount++] = tracked;
-      if (this.#recentCount >= this.#sweepAt) this.#sweep();
-    }
+    } else this.#recent.add(tracked);
     return false;
   }
 
@@ -169,30 +161,10 @@ export class Requests {
     res.on('close', this.#onResponseClose);
   }
 
-  /** Drops the closed responses from the steady-state list; the next sweep comes when it has doubled. */
-  #sweep(): void {
-    const recent = this.#recent;
-    const n = this.#recentCount;
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
-      const res = recent[i] as Tracked;
-      if (!finished(res)) recent[kept++] = res;
-    }
-    for (let i = kept; i < n; i++) recent[i] = undefined;
-    this.#recentCount = kept;
-    this.#sweepAt = Math.max(SWEEP_MIN, 2 * kept);
-  }
-
   /** Shutdown has begun: every response still in flight gets the close listener (shutdown waits for them). */
   #listenToAll(): void {
-    const recent = this.#recent;
-    const n = this.#recentCount;
-    this.#recentCount = 0;
-    for (let i = 0; i < n; i++) {
-      const res = recent[i] as Tracked;
-      recent[i] = undefined;
-      if (!finished(res)) this.#listen(res);
-    }
+    this.#listeningToAll = true;
+    for (const res of this.#recent.take()) this.#listen(res);
   }
 
   #responseClosed(res: Tracked): void {
