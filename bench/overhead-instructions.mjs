@@ -5,18 +5,18 @@
 //                                        [--only node,express,fastify] [--no-predictable]
 //   (needs valgrind: apt-get install valgrind)
 //
-// valgrind's callgrind counts the server process's instructions while autocannon drives it over real sockets
-// from outside valgrind. One process per measurement, counting only a window of requests: start-up and warm-up
-// run uninstrumented (fast); after start-up the server does one full GC (the heap grows to its working size while
-// modules load, and the mark-compacts of that growth would otherwise fall in the first thousands of requests),
-// then serves the warm-up requests (JIT), and callgrind counts the next N requests (callgrind_control
-// --instr=on, then --dump). So the window holds the steady state: the JavaScript, the runtime and the scavenges
-// that the requests' allocation causes. A mark-compact (~80 M instructions, ~20,000 per request in a 4,000-request
-// window) falls into a window or not, so in a total it swamps a few-percent difference (identical Fastify runs
-// differed by 13 %); its amortised cost shows in bench/overhead.mjs's CPU time. GC and JIT work inside the
-// window are shown apart, and the compared figure ("mutator") leaves them out. V8 runs with --single-threaded
-// (all work on the main thread) and --predictable (no clock-driven GC or tiering decisions: repeats of one
-// variant then agree within ~1 % at 50 connections; --no-predictable to compare without it).
+// valgrind's callgrind counts the server process's instructions while autocannon drives it over real sockets from
+// outside valgrind. One process per measurement, counting only a window of requests: start-up and warm-up run
+// uninstrumented (fast); after start-up the server does one full GC (the heap grows to its working size while
+// modules load, and the mark-compacts of that growth would otherwise fall in the first thousands of requests), then
+// serves the warm-up requests (JIT; in 4 runs on new connections each, see warmUp()), and callgrind counts the next
+// N requests (callgrind_control --instr=on, then --dump). So the window holds the steady state: the JavaScript, the
+// runtime and the scavenges that the requests' allocation causes. A mark-compact (~80 M instructions, ~20,000 per
+// request in a 4,000-request window) falls into a window or not, so in a total it swamps a few-percent difference
+// (identical Fastify runs differed by 13 %); its amortised cost shows in bench/overhead.mjs's CPU time. GC and JIT
+// work inside the window are shown apart, and the compared figure ("mutator") leaves them out. V8 runs with
+// --single-threaded (all work on the main thread) and --predictable (no clock-driven GC or tiering decisions:
+// repeats of one variant then agree within ~1 % at 50 connections; --no-predictable to compare without it).
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,7 +100,7 @@ export async function instructionsPerRequest({ framework, variant, metrics = 'on
       child.once('message', resolve);
       child.send('gc');
     });
-    await load(warmup); // JIT warm-up
+    await warmUp(load, warmup);
     await run('callgrind_control', ['--instr=on', String(child.pid)]);
     const r = await load(requests);
     if (r.non2xx || r.errors) throw new Error(`${what}: ${r.non2xx} non-2xx, ${r.errors} errors`);
@@ -122,6 +122,18 @@ export async function instructionsPerRequest({ framework, variant, metrics = 'on
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * JIT warm-up, in WARMUP_RUNS load runs, each on new connections. Node's socket and stream code is optimised for the
+ * sockets of the first run; the first new connection after that deoptimises it ("wrong map", ~25 functions) and it
+ * is recompiled. Measured right after a single warm-up run, the window held that recompilation and the unoptimised
+ * code that ran meanwhile, for every variant (a few thousand instructions per request at 1 connection). From the
+ * third run on, no function deoptimises or compiles (`--trace-deopt --trace-opt`).
+ */
+export const WARMUP_RUNS = 4;
+export async function warmUp(load, amount) {
+  for (let i = 0; i < WARMUP_RUNS; i++) await load(Math.ceil(amount / WARMUP_RUNS));
 }
 
 export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { FRAMEWORK_NAMES, intFlag, listFlag } from './overhead-instructions.mjs';
+import { FRAMEWORK_NAMES, intFlag, listFlag, warmUp } from './overhead-instructions.mjs';
 
 const serverScript = fileURLToPath(new URL('./overhead-server.mjs', import.meta.url));
 
@@ -44,7 +44,8 @@ export async function cpuPerRequest({ framework, variant, metrics = 'on', connec
   const { child, port } = await startServer(framework, variant, metrics);
   try {
     const url = `http://127.0.0.1:${port}/`;
-    await autocannon({ url, connections, amount: warmup });
+    // In runs on new connections each: the measured run's new connections then deoptimise nothing (see warmUp()).
+    await warmUp((amount) => autocannon({ url, connections, amount }), warmup);
     const before = await cpuOf(child);
     const result = await autocannon({ url, connections, amount: requests });
     const after = await cpuOf(child);

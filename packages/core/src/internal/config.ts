@@ -27,6 +27,15 @@ export type {
 } from './options.js';
 export { DEFAULTS, ENV_VARS } from './settings.js';
 
+/** Where a setting came from: the option, else its `DRAINGATE_*` variable, else the default (for errors naming it). */
+export function sourceOf(options: GateOptions, setting: 'managementPort' | 'managementHost'): ConfigSource {
+  const variable = settingOf(setting).env as string;
+  if (options[setting] !== undefined) return { setting, from: 'option', name: setting };
+  const env = options.env ?? process.env;
+  if (env[variable] !== undefined && env[variable] !== '') return { setting, from: 'env', name: variable };
+  return { setting, from: 'default', name: setting };
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**

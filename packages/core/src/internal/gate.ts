@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
+import { type GateOptions, type ResolvedConfig, resolveConfig, sourceOf } from './config.js';
 import { DrainWatch } from './drain-watch.js';
-import type { ConfigSource } from './errors.js';
 import type { DrainEvidence } from './evidence.js';
 import { LbHealthChecks } from './lb-health-checks.js';
 import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.js';
@@ -11,7 +10,6 @@ import { createMetrics, type GateMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { Requests } from './requests.js';
 import { type AnyServer, ServerSet, TrackedServer } from './servers.js';
-import { settingOf } from './settings.js';
 import { Shutdown } from './shutdown.js';
 import { SidecarClient } from './sidecar-client.js';
 import { SignalListeners } from './signals.js';
@@ -64,7 +62,6 @@ export class Gate extends EventEmitter<GateEvents> {
   readonly #status: GateStatus;
   readonly #metrics: GateMetrics | null;
   readonly #signals: SignalListeners;
-  #signalsReceived = 0;
 
   static {
     // What the internal entry's adapter functions reach (adapter.ts); not part of the Gate type.
@@ -121,7 +118,11 @@ export class Gate extends EventEmitter<GateEvents> {
       state: () => this.state,
       sourceOf: (setting) => sourceOf(options, setting),
     });
-    this.#signals = new SignalListeners(config.signals, config.logger, (signal) => this.#onSignal(signal));
+    this.#signals = new SignalListeners(config, {
+      shutdown: (signal) => void this.shutdown(signal),
+      forced: (signal) => this.#emit('forced', { signal }),
+      state: () => this.state,
+    });
   }
 
   get state(): LifecycleState {
@@ -161,15 +162,9 @@ export class Gate extends EventEmitter<GateEvents> {
    * line and exit 2): left unhandled it ends the process, as Node does with any unhandled rejection.
    */
   ready(): Promise<void> {
-    const become = (): void => {
+    return this.#management.whenListening(() => {
       if (this.state === 'starting') this.#lifecycle.transition('ready', 'ready()');
-    };
-    const listening = this.#management.listen();
-    if (this.#management.up) {
-      become();
-      return Promise.resolve();
-    }
-    return listening.then(become);
+    });
   }
 
   /** Registers a readiness check, run on every `/readyz`; while any fails the gate is `unready` (503). */
@@ -272,28 +267,6 @@ export class Gate extends EventEmitter<GateEvents> {
       this.config.logger.error({ event, error: (error as Error)?.message ?? String(error) }, `a "${event}" listener threw`);
     }
   }
-
-  /** The first signal starts shutdown; a second one forces the exit at once. */
-  #onSignal(signal: NodeJS.Signals): void {
-    this.#signalsReceived++;
-    if (this.#signalsReceived > 1) {
-      this.config.logger.error({ signal, state: this.state }, `second ${signal}: forcing exit now`);
-      this.#emit('forced', { signal });
-      if (this.config.exit) process.exit(1);
-      return;
-    }
-    this.config.logger.info({ signal }, `${signal} received`);
-    void this.shutdown(signal);
-  }
-}
-
-/** Where a management setting came from: the option, else its `DRAINGATE_*` variable, else the default. */
-function sourceOf(options: GateOptions, setting: 'managementPort' | 'managementHost'): ConfigSource {
-  const variable = settingOf(setting).env as string;
-  if (options[setting] !== undefined) return { setting, from: 'option', name: setting };
-  const env = options.env ?? process.env;
-  if (env[variable] !== undefined && env[variable] !== '') return { setting, from: 'env', name: variable };
-  return { setting, from: 'default', name: setting };
 }
 
 /** Creates the lifecycle gate. Reads `DRAINGATE_*` from the environment; options win. Throws on invalid config. */

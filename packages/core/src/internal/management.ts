@@ -61,6 +61,19 @@ export class Management {
   }
 
   /**
+   * Runs `fn` once the listener listens (at once, in the same tick, when it already does or there is none) and
+   * returns the promise of that; rejects as `listen()` does, without running `fn`.
+   */
+  whenListening(fn: () => void): Promise<void> {
+    const listening = this.listen();
+    if (this.#up) {
+      fn();
+      return Promise.resolve();
+    }
+    return listening.then(fn);
+  }
+
+  /**
    * Starts the listener (once) without waiting for it (`attach()`). A failure nobody waited for within a second
    * (no `ready()` or `listenManagement()` call) is logged, so that an app that never asks still says why its pod
    * never turns ready; one somebody waited for is theirs to report, in one line.

@@ -1,9 +1,10 @@
 import type http from 'node:http';
-import type { Http2Session } from 'node:http2';
+import type { Http2ServerRequest, Http2Session } from 'node:http2';
 import type { ResolvedConfig } from './config.js';
 import type { LbHealthChecks } from './lb-health-checks.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
 import { type AnyRequest, type AnyResponse, goawayAndClose, type ServerSet } from './servers.js';
+import { SweptList } from './swept-list.js';
 import type { PeerTraffic } from './traffic.js';
 import type { ReadinessResult } from './types.js';
 import { isHttp2, monotonicNow, pathOf, sendJson } from './util.js';
@@ -18,9 +19,16 @@ interface ResponseExtra {
 }
 const EXTRA = Symbol('draingate.response');
 type Tracked = AnyResponse & { [EXTRA]?: ResponseExtra };
+/** On an HTTP/1 socket: the last request on it the gate has seen (a connection serves one request at a time). */
+const LAST_REQUEST = Symbol('draingate.lastRequest');
+type MarkedSocket = { [LAST_REQUEST]?: AnyRequest };
 
-const KUBE_PROBE_UA = /^kube-probe\//;
-const SEEN = Symbol.for('draingate.request');
+const KUBE_PROBE_UA = 'kube-probe/';
+
+const isRead = (req: AnyRequest): boolean => req.method === 'GET' || req.method === 'HEAD';
+
+/** A response that will not be written any more: closed (Node sets `destroyed` with it), or destroyed by the app. */
+const finished = (res: AnyResponse): boolean => res.destroyed || (res as http.ServerResponse).closed;
 
 export interface RequestsOptions {
   config: Pick<ResolvedConfig, 'paths' | 'lbUserAgent' | 'lbPaths'>;
@@ -40,8 +48,10 @@ export interface RequestsOptions {
 
 /**
  * The per-request hot path: answers `/livez`, `/readyz` and (while draining) LB health checks, recognises LB
- * health checks, counts requests per phase, keeps the set of responses in flight, and adds `Connection: close`
- * while shutting down. A plain HTTP/1 request allocates nothing here: one close listener serves every response.
+ * health checks, counts requests per phase, keeps the responses in flight, and adds `Connection: close` while
+ * shutting down. A plain HTTP/1 request allocates nothing here and gets no listener: before shutdown its response
+ * goes into a {@link SweptList} (only the count of those in flight is wanted then); once shutdown begins, every
+ * response in flight gets the one shared close listener (shutdown waits for them).
  */
 export class Requests {
   readonly #config: RequestsOptions['config'];
@@ -52,9 +62,19 @@ export class Requests {
   readonly #checkReadiness: () => Promise<ReadinessResult[]>;
   readonly #onLbCheckFailed: () => void;
   readonly #onSettled: () => void;
-  /** Responses in flight (their `req` is `res.req`). */
+  /** Responses in flight with a close listener (their `req` is `res.req`): HTTP/2, LB health checks, shutting down. */
   readonly #active: Set<Tracked> = new Set();
+  /** Before shutdown, the other responses handed to the app (no listener: only their count is wanted then). */
+  readonly #recent: SweptList<Tracked> = new SweptList(finished);
+  /** Shutdown has begun and every response in flight has the close listener. */
+  #listeningToAll = false;
+  /** Requests the gate answered itself (probes), for a second `handleRequest` of the same request: rare. */
+  readonly #answered: WeakSet<AnyRequest> = new WeakSet();
+  /** HTTP/2 requests seen, and whether the gate answered them (an HTTP/2 request allocates anyway). */
+  readonly #seenHttp2: WeakMap<AnyRequest, boolean> = new WeakMap();
   readonly #onResponseClose: (this: Tracked) => void;
+  /** Whether `lbUserAgent` matches a request without User-Agent (it does not, unless configured so). */
+  readonly #lbMatchesNoUa: boolean;
   /** Requests handed to the application, by the state they arrived in. */
   readonly byPhase: Record<LifecycleState, number> = { starting: 0, ready: 0, unready: 0, draining: 0, stopping: 0, stopped: 0 };
 
@@ -67,6 +87,7 @@ export class Requests {
     this.#checkReadiness = options.checkReadiness;
     this.#onLbCheckFailed = options.onLbCheckFailed;
     this.#onSettled = options.onSettled;
+    this.#lbMatchesNoUa = new RegExp(options.config.lbUserAgent.source, options.config.lbUserAgent.flags.replace(/[gy]/g, '')).test('');
     const requests = this;
     // One listener function for every response: `this` is the response that closed.
     this.#onResponseClose = function onResponseClose(this: Tracked) {
@@ -76,45 +97,74 @@ export class Requests {
 
   /** Requests being served now. */
   get inflight(): number {
-    return this.#active.size;
+    return this.#recent.size + this.#active.size;
   }
 
   /**
    * Answers `/livez`, `/readyz` and (while draining) LB health checks and returns `true`; otherwise tracks the
-   * request and returns `false` for the app to serve it. Calling it twice for one request is harmless.
+   * request and returns `false` for the app to serve it. Calling it twice for one request is harmless: an HTTP/1
+   * connection serves one request at a time, so its socket remembers the last one seen (a field written per
+   * request, not a new property on every request object).
    */
   handleRequest(req: AnyRequest, res: AnyResponse): boolean {
-    const r = req as AnyRequest & { [SEEN]?: boolean };
-    const seen = r[SEEN];
-    if (seen !== undefined) return seen;
-    const answered = this.#handle(req, res);
-    r[SEEN] = answered;
+    if (isHttp2(req)) {
+      const seen = this.#seenHttp2.get(req);
+      if (seen !== undefined) return seen;
+      const answered = this.#handle(req, res, true);
+      this.#seenHttp2.set(req, answered);
+      return answered;
+    }
+    const socket = req.socket as (typeof req.socket & MarkedSocket) | null;
+    if (socket) {
+      if (socket[LAST_REQUEST] === req) return this.#answered.has(req);
+      socket[LAST_REQUEST] = req;
+    }
+    const answered = this.#handle(req, res, false);
+    if (answered) this.#answered.add(req);
     return answered;
   }
 
-  #handle(req: AnyRequest, res: AnyResponse): boolean {
+  #handle(req: AnyRequest, res: AnyResponse, h2: boolean): boolean {
     const now = monotonicNow();
     const state = this.#lifecycle.state;
     const draining = this.#lifecycle.shuttingDown;
     const path = pathOf(req.url);
-    const lbCheck = this.#isLbHealthCheck(req, path);
-    const ua = req.headers['user-agent'] ?? '';
+    const ua = req.headers['user-agent'];
+    // Most requests carry no LB or kube-probe User-Agent: the regex runs only when there is one.
+    const lbCheck = (ua !== undefined || this.#lbMatchesNoUa) && this.#isLbHealthCheck(req, ua ?? '', path);
     if (this.#probe(req, res, path, lbCheck, now, draining)) return true;
 
     // The application serves it.
-    const h2 = isHttp2(req);
     if (draining && !h2) (res as http.ServerResponse).setHeader('connection', 'close');
-    this.byPhase[state]++;
+    // A named store in the common case (a keyed one by a variable state name costs a polymorphic lookup).
+    if (state === 'ready') this.byPhase.ready++;
+    else this.byPhase[state]++;
     // Per peer: behind an ALB/NLB in ip mode the connection's peer is the LB node (forwarded headers are the client's).
-    if (!lbCheck && !KUBE_PROBE_UA.test(ua)) this.#traffic.record(now, req.socket?.remoteAddress);
+    if (!lbCheck && (ua === undefined || !ua.startsWith(KUBE_PROBE_UA))) this.#traffic.record(now, req.socket?.remoteAddress);
     const tracked = res as Tracked;
     if (h2 || lbCheck) {
       // Captured now: the HTTP/2 compat layer drops req.stream and req.socket once the stream has closed.
-      tracked[EXTRA] = { session: h2 ? (req.stream.session ?? null) : null, lbSource: lbCheck ? this.#lbSource(req, path) : null };
-    }
-    this.#active.add(tracked);
-    res.on('close', this.#onResponseClose);
+      tracked[EXTRA] = {
+        session: h2 ? ((req as Http2ServerRequest).stream.session ?? null) : null,
+        lbSource: lbCheck ? this.#lbSource(req, path) : null,
+      };
+      this.#listen(tracked);
+    } else if (draining) {
+      if (!this.#listeningToAll) this.#listenToAll();
+      this.#listen(tracked);
+    } else this.#recent.add(tracked);
     return false;
+  }
+
+  #listen(res: Tracked): void {
+    this.#active.add(res);
+    res.on('close', this.#onResponseClose);
+  }
+
+  /** Shutdown has begun: every response still in flight gets the close listener (shutdown waits for them). */
+  #listenToAll(): void {
+    this.#listeningToAll = true;
+    for (const res of this.#recent.take()) this.#listen(res);
   }
 
   #responseClosed(res: Tracked): void {
@@ -129,9 +179,9 @@ export class Requests {
    * An LB health check comes from an LB node itself, with the configured User-Agent. A request that went
    * through the LB (X-Forwarded-For, Forwarded, X-Amzn-Trace-Id) is a client's, whatever its User-Agent says.
    */
-  #isLbHealthCheck(req: AnyRequest, path: string): boolean {
+  #isLbHealthCheck(req: AnyRequest, ua: string, path: string): boolean {
     const h = req.headers;
-    if (!this.#config.lbUserAgent.test(h['user-agent'] ?? '')) return false;
+    if (!this.#config.lbUserAgent.test(ua)) return false;
     if (h['x-forwarded-for'] !== undefined || h.forwarded !== undefined || h['x-amzn-trace-id'] !== undefined) return false;
     return this.#config.lbPaths === null || this.#config.lbPaths.includes(path);
   }
@@ -149,12 +199,12 @@ export class Requests {
   /** Answers `/livez`, `/readyz` and, while draining, LB health checks on any path. */
   #probe(req: AnyRequest, res: AnyResponse, path: string, lbCheck: boolean, now: number, draining: boolean): boolean {
     const paths = this.#config.paths;
-    const readMethod = req.method === 'GET' || req.method === 'HEAD';
-    if (path === paths.livez && readMethod) {
+    // Paths first: most requests are neither probe.
+    if (path === paths.livez && isRead(req)) {
       sendJson(res, 200, { status: 'alive', state: this.#lifecycle.state }, draining);
       return true;
     }
-    if (path === paths.readyz && readMethod) {
+    if (path === paths.readyz && isRead(req)) {
       if (draining) this.#answerNotReady(req, res, lbCheck, now);
       else void this.#answerReadyz(req, res, lbCheck);
       return true;
@@ -203,6 +253,7 @@ export class Requests {
 
   /** Responses still being prepared will be the last on their connection (HTTP/2 closes its session after them). */
   closeAfterInflight(): void {
+    this.#listenToAll();
     for (const res of this.#active) {
       if (!res.headersSent && !res[EXTRA]?.session) (res as http.ServerResponse).setHeader('connection', 'close');
     }
@@ -210,6 +261,7 @@ export class Requests {
 
   /** At the drain deadline: destroys the socket (HTTP/1) or session (HTTP/2) of every response still in flight. */
   destroyInflight(): void {
+    this.#listenToAll();
     for (const res of this.#active) (res[EXTRA]?.session ?? (res as http.ServerResponse).req?.socket)?.destroy();
   }
 }

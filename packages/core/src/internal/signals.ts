@@ -3,11 +3,35 @@ import type { Logger } from './logger.js';
 /** Gates in this process that installed signal handlers (one is the sane number). */
 let gatesHandlingSignals = 0;
 
-/** A gate's process signal listeners: installed when it is created, removed once it has stopped or is disposed. */
+export interface SignalActions {
+  /** The first signal: start shutdown. */
+  shutdown: (signal: NodeJS.Signals) => void;
+  /** A second signal: about to force the exit (with `exit`); `state` is for the log line. */
+  forced: (signal: NodeJS.Signals) => void;
+  state: () => string;
+}
+
+/**
+ * A gate's process signal listeners: installed when it is created, removed once it has stopped or is disposed.
+ * The first signal starts shutdown; a second one forces the exit at once (exit code 1, with `exit`).
+ */
 export class SignalListeners {
   readonly #handlers = new Map<NodeJS.Signals, () => void>();
+  #received = 0;
 
-  constructor(signals: readonly NodeJS.Signals[], logger: Logger, onSignal: (signal: NodeJS.Signals) => void) {
+  constructor(config: { signals: readonly NodeJS.Signals[]; logger: Logger; exit: boolean }, actions: SignalActions) {
+    const { signals, logger } = config;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      this.#received++;
+      if (this.#received > 1) {
+        logger.error({ signal, state: actions.state() }, `second ${signal}: forcing exit now`);
+        actions.forced(signal);
+        if (config.exit) process.exit(1);
+        return;
+      }
+      logger.info({ signal }, `${signal} received`);
+      actions.shutdown(signal);
+    };
     if (signals.length > 0) {
       if (gatesHandlingSignals > 0) {
         logger.warn({ signals }, 'another gate already handles these signals: use one gate per process (attach every server to it)');

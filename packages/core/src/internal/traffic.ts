@@ -35,6 +35,30 @@ export class TrafficRate {
   }
 
   /**
+   * The sum of `rates` (each request counted in one of them), as a rate of its own: seconds aligned on the latest
+   * second any of them has seen, first and last request the earliest and the latest of theirs (`firstAt`, when
+   * given, is earlier: the first request of a rate no longer in `rates`).
+   */
+  static sum(rates: Iterable<TrafficRate>, firstAt = -1, windowSeconds = 60): TrafficRate {
+    const out = new TrafficRate(windowSeconds);
+    const all = [...rates];
+    let second = -1;
+    for (const r of all) second = Math.max(second, r.#bucketSecond);
+    if (second < 0) return out;
+    out.#bucketSecond = second;
+    out.#firstAt = firstAt;
+    for (const r of all) {
+      if (r.#firstAt < 0) continue;
+      if (r.#windowSeconds !== windowSeconds) throw new Error('draingate: TrafficRate.sum() of rates with different windows');
+      r.#advance(second);
+      for (let i = 0; i < windowSeconds; i++) out.#buckets[i] = (out.#buckets[i] as number) + (r.#buckets[i] as number);
+      if (out.#firstAt < 0 || r.#firstAt < out.#firstAt) out.#firstAt = r.#firstAt;
+      out.lastRequestAt = Math.max(out.lastRequestAt, r.lastRequestAt);
+    }
+    return out;
+  }
+
+  /**
    * The traffic before `now`, over the last `seconds` complete seconds (fewer if the first request is more
    * recent): requests per second, and how steady it was (see {@link summarize}).
    */
@@ -100,20 +124,35 @@ export const OTHER_PEERS = 'other';
 
 /**
  * Application requests per peer address, and in total (DESIGN §3: evidence is per LB node). One `TrafficRate` per
- * peer; the hot path does one Map lookup and two increments.
+ * peer; the hot path does one increment, and one Map lookup when the peer differs from the previous request's
+ * (behind an LB a few nodes each hold many connections). The total is summed when read (at drain start, rare).
  */
 export class PeerTraffic {
-  readonly total: TrafficRate = new TrafficRate();
   readonly #peers = new Map<PeerAddress, TrafficRate>();
   #other: TrafficRate | null = null;
+  #lastPeer: PeerAddress | undefined = undefined;
+  #lastRate: TrafficRate | null = null;
+  /** The first request ever (its peer may have been evicted since). */
+  #firstAt = -1;
+
+  /** Every peer's requests together. */
+  get total(): TrafficRate {
+    return TrafficRate.sum([...this.#peers.values(), ...(this.#other ? [this.#other] : [])], this.#firstAt);
+  }
 
   get lastRequestAt(): number {
-    return this.total.lastRequestAt;
+    let last = this.#other?.lastRequestAt ?? -1;
+    for (const rate of this.#peers.values()) last = Math.max(last, rate.lastRequestAt);
+    return last;
   }
 
   record(now: number, peer: PeerAddress | undefined): void {
-    this.total.record(now);
-    const rate = this.#peers.get(peer ?? OTHER_PEERS) ?? this.#add(peer ?? OTHER_PEERS, now);
+    let rate = this.#lastRate;
+    if (rate === null || peer !== this.#lastPeer) {
+      rate = this.#peers.get(peer ?? OTHER_PEERS) ?? this.#add(peer ?? OTHER_PEERS, now);
+      this.#lastPeer = peer;
+      this.#lastRate = rate;
+    }
     rate.record(now);
   }
 
@@ -124,9 +163,11 @@ export class PeerTraffic {
   }
 
   #add(peer: PeerAddress, now: number): TrafficRate {
+    if (this.#firstAt < 0) this.#firstAt = now;
     if (peer !== OTHER_PEERS && this.#peers.size >= MAX_PEERS) {
       // Room from peers silent for the whole window: they count in no snapshot any more.
       for (const [key, r] of this.#peers) if (now - r.lastRequestAt > 60_000) this.#peers.delete(key);
+      this.#lastRate = null;
     }
     if (peer === OTHER_PEERS || this.#peers.size >= MAX_PEERS) {
       this.#other ??= new TrafficRate();

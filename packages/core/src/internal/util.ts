@@ -1,6 +1,7 @@
 // Small helpers the rooms share: a request's path, HTTP/2 detection, JSON answers, promise timeouts, the clock.
 import type http from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import { formatDuration } from './duration.js';
 import type { AnyRequest, AnyResponse } from './servers.js';
 
@@ -38,7 +39,13 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 /**
+ * Read once: it does not change, and reading it costs a getter call (as does the global `performance`, an accessor
+ * on globalThis: `performance` is imported instead), on the hot path.
+ */
+const TIME_ORIGIN = performance.timeOrigin;
+
+/**
  * Milliseconds on a clock that only moves forward: for durations and deadlines, never the wall clock (NTP or an
  * operator may move `Date.now()` by an hour while a pod drains). Epoch-based, so it reads like `Date.now()`.
  */
-export const monotonicNow = (): number => performance.timeOrigin + performance.now();
+export const monotonicNow = (): number => TIME_ORIGIN + performance.now();
