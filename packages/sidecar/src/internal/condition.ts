@@ -3,7 +3,7 @@ import { type ErrorReport, type Failure, kubeFailure } from './failures.js';
 import { type PodRef, podPath } from './kube.js';
 import type { KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
-import type { SidecarMetrics } from './metrics.js';
+import type { EngineMetrics } from './metrics.js';
 import { RetryTimer } from './retry-timer.js';
 
 // The pod's readiness-gate condition (`draingate.io/lb-ready`): what the sidecar wants it to say, and the writes.
@@ -107,9 +107,14 @@ export class ConditionSync {
 
   constructor(
     readonly writer: ConditionWriter,
-    private readonly metrics: SidecarMetrics,
+    private readonly metrics: EngineMetrics,
     private readonly log: Logger,
     private readonly errors: ErrorReport,
+    /**
+     * Whether writing is allowed now (default always). A controller replica that is not the leader only observes;
+     * once it leads, {@link reconcile} writes what it wishes.
+     */
+    private readonly active: () => boolean = () => true,
   ) {}
 
   /** What was last wished, or null. */
@@ -132,7 +137,7 @@ export class ConditionSync {
 
   /** Writes the wish if the pod does not say it yet, now or when a failed write's backoff ends. */
   reconcile(): void {
-    if (this.#closed || !this.#podSeen || this.#wish === null) return;
+    if (this.#closed || !this.#podSeen || this.#wish === null || !this.active()) return;
     if (this.#writing) {
       this.#again = true;
       return;
@@ -146,13 +151,13 @@ export class ConditionSync {
   }
 
   async #write(): Promise<void> {
-    if (this.#closed || this.#writing || this.#wish === null) return;
+    if (this.#closed || this.#writing || this.#wish === null || !this.active()) return;
     this.#writing = true;
     try {
       for (let i = 0; i < 10; i++) {
         this.#again = false;
         const d: DesiredCondition | null = this.#wish;
-        if (d === null) break;
+        if (d === null || !this.active()) break;
         const r = await this.writer.write(d);
         this.metrics.conditionWrites.inc({ outcome: r });
         if (r === 'stopped' && this.writer.stopped !== null) this.errors.record({ kind: 'not-found', message: this.writer.stopped });

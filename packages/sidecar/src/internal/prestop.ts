@@ -1,5 +1,6 @@
 import { formatDuration } from '@draingate/core/internal';
 import type { V1Pod } from '@kubernetes/client-node';
+import type { Draining } from './phases.js';
 import { RetryTimer } from './retry-timer.js';
 
 /** What ended a `/v1/prestop` wait. */
@@ -102,6 +103,26 @@ export function prestopDeadline(pod: V1Pod | null, drainStartedAt: number, appDr
   if (dts) return new Date(dts as unknown as string).getTime() - appDrainBudgetMs;
   const grace = pod?.spec?.terminationGracePeriodSeconds ?? 30;
   return drainStartedAt + grace * 1000 - appDrainBudgetMs;
+}
+
+/** What ends a wait that began at `begun` now (the engine's rules), or null to keep waiting. */
+export function prestopEnd(
+  d: Draining | null,
+  begun: number,
+  s: { deadline: number; evidenceAvailable: boolean; fallbackDelayMs: number },
+): Exclude<PrestopEnd, 'closed'> | null {
+  const now = Date.now();
+  if (d !== null && d.deregisteredAt !== null) return 'deregistered';
+  if (now >= s.deadline) return 'deadline';
+  if (!s.evidenceAvailable && now - (d?.startedAt ?? begun) >= s.fallbackDelayMs) return 'fallback-delay';
+  return null;
+}
+
+/** On the first read of the pod: a drain budget that eats the whole grace period makes /v1/prestop useless. */
+export function drainBudgetWarning(pod: V1Pod, appDrainBudgetMs: number): string | null {
+  const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+  if (grace * 1000 > appDrainBudgetMs) return null;
+  return `--app-drain-budget (${formatDuration(appDrainBudgetMs)}) is not below the pod's terminationGracePeriodSeconds (${formatDuration(grace * 1000)}): /v1/prestop will answer at once, without waiting for the load balancer; raise terminationGracePeriodSeconds or lower --app-drain-budget`;
 }
 
 /** The `detail` of an answer. `noEvidence`: why no evidence is available (for `fallback-delay`). */
