@@ -10,7 +10,7 @@ export type { FailureKind } from './internal/failures.js';
 export { awsFailure, Backoff, ErrorReport, Failure, jitter, kubeFailure, parseRetryAfter } from './internal/failures.js';
 export type { EventSource, PodFeed, PodFeedHooks, PodNews, PodRef } from './internal/kube.js';
 export { podPath } from './internal/kube.js';
-export type { KubeAuth, KubeConfigLike, WatchEvent } from './internal/kubeclient.js';
+export type { KubeAuth, KubeConfigLike, RequestParams, WatchEvent } from './internal/kubeclient.js';
 export { authFromKubeConfig, HttpError, inClusterAuth, KubeClient } from './internal/kubeclient.js';
 export type { EngineMetrics } from './internal/metrics.js';
 export type { PodEngineDeps } from './internal/pod-engine.js';

@@ -1,0 +1,107 @@
+/**
+ * A client-side token bucket, as ELBv2 meters its callers (per account and region: Describe* bucket 40, refill
+ * 10/s; research/aws-facts.md) and as client-go meters a controller's API-server requests: `burst` tokens, refilled
+ * at `ratePerSecond`. {@link take} waits for a token, first come first served within a priority, `high` before
+ * `low`; {@link pause} holds every caller until a moment (a ThrottlingException means the account's bucket is empty
+ * for everybody, so no call of ours should go out before the backoff).
+ */
+export class TokenBucket {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  #tokens: number;
+  #at = Date.now();
+  #pausedUntil = 0;
+  readonly #queues: { high: (() => void)[]; low: (() => void)[] } = { high: [], low: [] };
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+  /** Calls that had to wait for a token, and how long in total (ms): for metrics. */
+  waited = 0;
+  waitedMs = 0;
+
+  constructor(ratePerSecond: number, burst: number) {
+    if (!(ratePerSecond > 0) || !(burst >= 1))
+      throw new Error(`TokenBucket: rate ${ratePerSecond}/s and burst ${burst} must be > 0 and >= 1`);
+    this.ratePerSecond = ratePerSecond;
+    this.burst = burst;
+    this.#tokens = burst;
+  }
+
+  /** Tokens available now (fractional). */
+  get tokens(): number {
+    this.#refill();
+    return this.#tokens;
+  }
+
+  /** Callers waiting for a token. */
+  get queued(): number {
+    return this.#queues.high.length + this.#queues.low.length;
+  }
+
+  /** Resolves when the caller may make one call. Rejects once the bucket is closed. */
+  take(priority: 'high' | 'low' = 'high'): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('TokenBucket closed'));
+    const begun = Date.now();
+    return new Promise<void>((resolve) => {
+      this.#queues[priority].push(() => {
+        const ms = Date.now() - begun;
+        if (ms > 0) {
+          this.waited++;
+          this.waitedMs += ms;
+        }
+        resolve();
+      });
+      this.#drain();
+    });
+  }
+
+  /** No token before `until` (epoch ms), whoever asks. */
+  pause(until: number): void {
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#tokens = Math.min(this.#tokens, 0);
+    this.#arm(until - Date.now());
+  }
+
+  /** Ends every wait (they never resolve; pending `take()`s are dropped) and stops the timer. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#queues.high.length = 0;
+    this.#queues.low.length = 0;
+  }
+
+  #refill(): void {
+    const now = Date.now();
+    if (now < this.#pausedUntil) {
+      this.#at = now;
+      return;
+    }
+    const from = Math.max(this.#at, this.#pausedUntil);
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - from) / 1000) * this.ratePerSecond);
+    this.#at = now;
+  }
+
+  #drain(): void {
+    if (this.#closed) return;
+    this.#refill();
+    while (this.queued > 0 && this.#tokens >= 1 && Date.now() >= this.#pausedUntil) {
+      this.#tokens -= 1;
+      const next = this.#queues.high.shift() ?? this.#queues.low.shift();
+      next?.();
+    }
+    if (this.queued === 0) return;
+    const untilToken = Math.ceil(((1 - this.#tokens) / this.ratePerSecond) * 1000);
+    this.#arm(Math.max(untilToken, this.#pausedUntil - Date.now(), 1));
+  }
+
+  #arm(ms: number): void {
+    if (this.#closed) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#drain();
+    }, ms);
+    this.#timer.unref();
+  }
+}
