@@ -4,11 +4,21 @@ import { checkSidecarStatus, type SidecarStatus } from './sidecar-contract.js';
 import type { StatusReport } from './types.js';
 
 /**
- * Reads the sidecar's `GET <url>/v1/status` (docs/sidecar-contract.md) and keeps the last answer. It never
- * rejects: errors are logged when they change and shown on `/status`; the last good answer is kept.
+ * Where the contract's body is: a base URL (the sidecar, `http://127.0.0.1:9901`) gets `/v1/status` appended; a URL
+ * whose path ends in `/status` is the body's own address, used as is (the controller serves one per pod:
+ * `http://draingate-controller.draingate-system:9901/v1/pods/<namespace>/<pod>/status`).
+ */
+export function sidecarStatusUrl(url: string): string {
+  return /\/status$/.test(new URL(url).pathname) ? url : `${url}/v1/status`;
+}
+
+/**
+ * Reads the sidecar's (or the controller's) status body (docs/sidecar-contract.md) and keeps the last answer. It
+ * never rejects: errors are logged when they change and shown on `/status`; the last good answer is kept.
  */
 export class SidecarClient {
   readonly url: string;
+  readonly #statusUrl: string;
   readonly #timeout: number;
   readonly #logger: Logger;
   #last: { status: SidecarStatus | null; error: string | null; fetchedAt: number } = { status: null, error: null, fetchedAt: 0 };
@@ -16,6 +26,7 @@ export class SidecarClient {
 
   constructor(url: string, pollInterval: number, logger: Logger) {
     this.url = url;
+    this.#statusUrl = sidecarStatusUrl(url);
     this.#timeout = Math.min(1000, Math.max(200, pollInterval * 2));
     this.#logger = logger;
   }
@@ -44,9 +55,10 @@ export class SidecarClient {
   fetch(): Promise<void> {
     if (!this.#inflight) {
       const url = this.url;
+      const statusUrl = this.#statusUrl;
       this.#inflight = (async () => {
         try {
-          const res = await fetch(`${url}/v1/status`, { signal: AbortSignal.timeout(this.#timeout) });
+          const res = await fetch(statusUrl, { signal: AbortSignal.timeout(this.#timeout) });
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
           const body: unknown = await res.json();
           const problem = checkSidecarStatus(body);
