@@ -225,6 +225,7 @@ export class PodRegistry {
       ...(Number.isNaN(created) ? {} : { startedAt: created }),
       events: { component: 'draingate-controller', reportingComponent: 'draingate.io/controller', instance: c.identity, active: o.leading },
       active: o.leading,
+      guardFalseWrites: true,
       onDeregistrationStarted: (r) => {
         const current = entry as Entry;
         if (!current.record) {

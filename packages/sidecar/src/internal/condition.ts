@@ -37,17 +37,26 @@ export class ConditionWriter {
    * after the write's answer): this keeps True from being overwritten with False, and the time it turned True.
    */
   private lastWritten: ConditionStatus | null = null;
+  /** The resourceVersion of the pod object `current` was taken from. */
+  private seenVersion: string | undefined;
 
   constructor(
     private readonly api: KubeClient,
     readonly pod: PodRef,
     readonly conditionType: string,
+    /**
+     * Writes of False carry the resourceVersion of the pod last observed, so the API server refuses them (409) when the
+     * pod changed since: a writer whose view may lag (a controller replica that just took over) never writes False
+     * over a True it has not seen yet. After a 409 the write is retried on its backoff, from a newer observation.
+     */
+    private readonly options: { guardFalse?: boolean } = {},
   ) {}
 
   /** Takes the condition from a pod object read or watched elsewhere. */
   observe(pod: V1Pod): void {
     if (pod.metadata?.uid !== this.pod.uid) return;
     this.current = pod.status?.conditions?.find((c) => c.type === this.conditionType) ?? null;
+    this.seenVersion = pod.metadata?.resourceVersion;
   }
 
   /** Throws a classified {@link Failure} when the write failed and may be retried. */
@@ -68,7 +77,13 @@ export class ConditionWriter {
     }
     try {
       const pod = await this.api.request<V1Pod>('PATCH', `${podPath(this.pod)}/status`, {
-        body: { metadata: { uid: this.pod.uid }, status: { conditions: [condition] } },
+        body: {
+          metadata: {
+            uid: this.pod.uid,
+            ...(this.options.guardFalse && desired.status === 'False' && this.seenVersion ? { resourceVersion: this.seenVersion } : {}),
+          },
+          status: { conditions: [condition] },
+        },
         contentType: 'application/strategic-merge-patch+json',
       });
       this.writes++;

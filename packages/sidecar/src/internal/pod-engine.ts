@@ -45,6 +45,8 @@ export interface PodEngineDeps {
   events?: EventSource;
   /** Whether the engine may write the pod's condition now; default always (a controller: only while it leads). */
   active?: () => boolean;
+  /** Writes of False only over the pod version last seen (ConditionWriter `guardFalse`): for a view that may lag. */
+  guardFalseWrites?: boolean;
   /** Once per drain, when the API first showed every target gone (a controller records it for its followers). */
   onDeregistrationStarted?: (record: RecordedDeregistration) => void;
 }
@@ -87,7 +89,7 @@ export class PodEngine {
     this.#recorder = new EventRecorder(kube, ref, c.pod.nodeName, log, onEvent, deps.events);
     const feedHooks: PodFeedHooks = { onPod: (pod, news) => this.#onPod(pod, news), onFailure: (f) => this.#onKubeFailure(f) };
     this.#watcher = deps.feed?.(feedHooks) ?? new PodWatcher(kube, ref, feedHooks.onPod, feedHooks.onFailure);
-    const writer = new ConditionWriter(kube, ref, c.conditionType);
+    const writer = new ConditionWriter(kube, ref, c.conditionType, { guardFalse: deps.guardFalseWrites ?? false });
     this.#condition = new ConditionSync(writer, metrics, log, this.#errors, deps.active);
     const hooks: PollerHooks = {
       wanted: () => this.#wantsPolling(),
