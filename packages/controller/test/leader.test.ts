@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { authFromKubeConfig, KubeClient } from '@draingate/sidecar/internal';
+import { afterEach, describe, expect, it } from 'vitest';
 import { useCluster } from '../../sidecar/test/helpers/cluster.js';
 import { waitFor } from '../../sidecar/test/helpers/pods.js';
 import type { Controller } from '../src/internal/controller.js';
@@ -41,7 +41,9 @@ async function lease(name: string): Promise<{ holderIdentity?: string; leaseTran
 describe('leader election', () => {
   it('one leader among three; when it dies (no release) a follower takes over within the lease duration + a retry period', async () => {
     const kc = cluster.admin();
-    const cs = await Promise.all(['a', 'b', 'c'].map((id) => runController(kc, cluster.elb.url, `dies-${id}`, ['--lease-name=dies', '--namespace=none'])));
+    const cs = await Promise.all(
+      ['a', 'b', 'c'].map((id) => runController(kc, cluster.elb.url, `dies-${id}`, ['--lease-name=dies', '--namespace=none'])),
+    );
     running.push(...cs);
     const w = watchLeaders(cs);
     const first = await leaderOf(cs);
@@ -65,7 +67,9 @@ describe('leader election', () => {
 
   it('a leader that stops gracefully releases the Lease: a follower takes over at its next try, not after the lease duration', async () => {
     const kc = cluster.admin();
-    const cs = await Promise.all(['a', 'b'].map((id) => runController(kc, cluster.elb.url, `rel-${id}`, ['--lease-name=rel', '--namespace=none'])));
+    const cs = await Promise.all(
+      ['a', 'b'].map((id) => runController(kc, cluster.elb.url, `rel-${id}`, ['--lease-name=rel', '--namespace=none'])),
+    );
     running.push(...cs);
     const first = await leaderOf(cs);
     const other = cs.find((c) => c !== first) as Controller;
@@ -87,7 +91,9 @@ describe('leader election', () => {
     const path = '/apis/coordination.k8s.io/v1/namespaces/draingate-system/leases/cut';
     const l = await api.request<{ spec: Record<string, unknown> }>('GET', path);
     const now = new Date().toISOString().replace('Z', '000Z');
-    await api.request('PUT', path, { body: { ...l, spec: { ...l.spec, holderIdentity: 'intruder', renewTime: now, leaseDurationSeconds: 30 } } });
+    await api.request('PUT', path, {
+      body: { ...l, spec: { ...l.spec, holderIdentity: 'intruder', renewTime: now, leaseDurationSeconds: 30 } },
+    });
     api.close();
     const t0 = Date.now();
     while (leader.isLeader() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
