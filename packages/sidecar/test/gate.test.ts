@@ -101,7 +101,9 @@ describe('ConditionWriter against kube-apiserver', () => {
     expect(await lagging.write({ status: 'False', reason: 'TargetNotHealthy', message: 'stale view' })).toBe('unchanged');
     // A False write over the version it saw goes through.
     const other = await createPod(kc, 'gate', 'guarded-ok');
-    const w = new ConditionWriter(api, { name: 'guarded-ok', namespace: 'gate', uid: other.metadata?.uid as string }, GATE, { guardFalse: true });
+    const w = new ConditionWriter(api, { name: 'guarded-ok', namespace: 'gate', uid: other.metadata?.uid as string }, GATE, {
+      guardFalse: true,
+    });
     w.observe(other);
     expect(await w.write({ status: 'False', reason: 'TargetNotRegistered', message: 'x' })).toBe('written');
     api.close();
