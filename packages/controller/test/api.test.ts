@@ -3,13 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { createGate } from '@draingate/core';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serviceAndBinding, useCluster } from '../../sidecar/test/helpers/cluster.js';
-import { condition, GATE, readPod, waitFor } from '../../sidecar/test/helpers/pods.js';
 import type { Controller } from '../src/internal/controller.js';
+import { condition, GATE, readPod, serviceAndBinding, useCluster, waitFor } from './helpers/cluster.js';
 import { createPods, leaderOf, podIp, runController, TG1 } from './helpers/controllers.js';
 
 // The API every replica serves: who may ask, and an app (a real core gate) that drains on the controller's evidence.
-const cluster = useCluster({ elb: true, targetGroupBindings: true });
+const cluster = useCluster();
 let running: Controller[] = [];
 afterEach(async () => {
   for (const c of running) await c.close();
@@ -46,7 +45,7 @@ describe('controller API', () => {
     const { elb } = cluster;
     const kc = cluster.admin();
     const ns = 'api-e2e';
-    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 8080, targetType: 'ip' });
+    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 8080 });
     elb.set(TG1, podIp(0), 8080, 'healthy');
     await createPods(kc, ns, 'web', 1, 60);
     const a = await runController(kc, elb.url, 'e2e-a', [`--namespace=${ns}`, '--lease-name=e2e', '--propagation-bound=300ms']);

@@ -1,13 +1,12 @@
+import { THROTTLING } from '@draingate/testkit/elbv2';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useCluster } from '../../sidecar/test/helpers/cluster.js';
-import { THROTTLING } from '../../sidecar/test/helpers/fake-elbv2.js';
-import { condition, GATE, readPod, waitFor } from '../../sidecar/test/helpers/pods.js';
 import type { Controller } from '../src/internal/controller.js';
+import { condition, GATE, readPod, useCluster, waitFor } from './helpers/cluster.js';
 import { createPods, leaderOf, podIp, runController } from './helpers/controllers.js';
 
 // The ELBv2 budget: the client-side token bucket, and a ThrottlingException holding every call of the process.
-const cluster = useCluster({ elb: true, targetGroupBindings: true });
+const cluster = useCluster();
 let running: Controller[] = [];
 afterEach(async () => {
   for (const c of running) await c.close();

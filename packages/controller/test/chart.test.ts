@@ -1,22 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGate } from '@draingate/core';
+import { TEST_CREDENTIALS } from '@draingate/testkit/elbv2';
+import { dryRunApply } from '@draingate/testkit/k8s';
 import { CoreV1Api, KubernetesObjectApi, type V1ClusterRole, type V1Deployment } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { dryRunApply } from '../../sidecar/test/helpers/apiserver.js';
-import { serviceAndBinding, useCluster } from '../../sidecar/test/helpers/cluster.js';
-import { TEST_CREDENTIALS } from '../../sidecar/test/helpers/fake-elbv2.js';
-import { condition, GATE, readPod, waitFor } from '../../sidecar/test/helpers/pods.js';
 import { CONTROLLER_SETTINGS, resolveControllerConfig } from '../src/internal/config.js';
 import { type Controller, startController } from '../src/internal/controller.js';
+import { condition, GATE, readPod, serviceAndBinding, useCluster, waitFor } from './helpers/cluster.js';
 import { createPods, memoryLogger, podIp, TG1 } from './helpers/controllers.js';
 import { CHART, helm } from './helpers/helm.js';
 
 // The Helm chart: helm lint and template (Helm built from its Go module), the rendered objects accepted by a
 // server-side dry-run on the real kube-apiserver, and its RBAC enough for a controller to do its work, nothing more.
-const cluster = useCluster({ elb: true, targetGroupBindings: true });
+const cluster = useCluster();
 const running: Controller[] = [];
 afterAll(async () => {
   for (const c of running) await c.close();
@@ -132,7 +131,7 @@ describe('Helm chart', () => {
       await objects.create(o);
     const token = await cluster.api.tokenFor('draingate-system', 'dg-draingate-controller');
     const ns = 'chart-rbac';
-    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 8080, targetType: 'ip' });
+    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 8080 });
     cluster.elb.set(TG1, podIp(0), 8080, 'healthy');
     await createPods(kc, ns, 'web', 1);
     const log = memoryLogger();

@@ -1,16 +1,14 @@
-import { checkSidecarStatus } from '@draingate/core';
+import { checkSidecarStatus } from '@draingate/core/internal';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serviceAndBinding, useCluster } from '../../sidecar/test/helpers/cluster.js';
-import { condition, GATE, readPod, waitFor } from '../../sidecar/test/helpers/pods.js';
-import { podEvents } from '../../sidecar/test/helpers/sidecar.js';
 import type { Controller } from '../src/internal/controller.js';
 import type { ControllerStatusBody } from '../src/internal/pods.js';
 import { DEREGISTRATION_CONDITION } from '../src/internal/record.js';
+import { condition, GATE, podEvents, readPod, serviceAndBinding, useCluster, waitFor } from './helpers/cluster.js';
 import { createPods, leaderOf, podIp, runController, TG1, TG2 } from './helpers/controllers.js';
 
 // Two replicas on the real kube-apiserver, the real AWS SDK against the fake ELBv2 Query/XML endpoint.
-const cluster = useCluster({ elb: true, targetGroupBindings: true });
+const cluster = useCluster();
 const running: Controller[] = [];
 afterAll(async () => {
   for (const c of running) await c.close();
@@ -26,7 +24,7 @@ describe('controller', () => {
     const { elb } = cluster;
     const kc = cluster.admin();
     const ns = 'ctl-life';
-    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 'http', targetType: 'ip' });
+    await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 'http' });
     // A second Service + binding selecting the same pods (an app behind an ALB and an NLB): two target groups.
     await kc.makeApiClient(CoreV1Api).createNamespacedService({
       namespace: ns,

@@ -1,13 +1,12 @@
 import { authFromKubeConfig, KubeClient } from '@draingate/sidecar/internal';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useCluster } from '../../sidecar/test/helpers/cluster.js';
-import { waitFor } from '../../sidecar/test/helpers/pods.js';
 import type { Controller } from '../src/internal/controller.js';
+import { useCluster, waitFor } from './helpers/cluster.js';
 import { leaderOf, runController } from './helpers/controllers.js';
 
 // Lease-based leader election (coordination.k8s.io/v1) on the real kube-apiserver; lease 3 s, renew deadline 2 s,
 // retry period 500 ms (helpers/controllers.ts).
-const cluster = useCluster({ elb: true });
+const cluster = useCluster();
 let running: Controller[] = [];
 afterEach(async () => {
   for (const c of running) await c.close({ release: false });

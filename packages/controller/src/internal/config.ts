@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DraingateConfigError, type LbType, parseDuration } from '@draingate/core';
+import { DraingateConfigError, type LbType } from '@draingate/core';
+import { parseDuration } from '@draingate/core/internal';
 import { type Cidr, parseCidr } from './cidr.js';
 import { ControllerConfigError } from './errors.js';
 

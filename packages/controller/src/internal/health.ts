@@ -3,7 +3,8 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { LB_TYPES, type LbType } from '@draingate/core';
+import type { LbType } from '@draingate/core';
+import { LB_TYPES } from '@draingate/core/internal';
 import type { Logger } from '@draingate/sidecar';
 import {
   awsFailure,

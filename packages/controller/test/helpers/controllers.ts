@@ -4,14 +4,15 @@
  */
 
 import { createJsonLogger, type Logger } from '@draingate/sidecar';
+import { TEST_CREDENTIALS } from '@draingate/testkit/elbv2';
+import { ensureNamespace } from '@draingate/testkit/k8s';
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { ensureNamespace } from '../../../sidecar/test/helpers/apiserver.js';
-import { TEST_CREDENTIALS } from '../../../sidecar/test/helpers/fake-elbv2.js';
-import { GATE, waitFor } from '../../../sidecar/test/helpers/pods.js';
 import { resolveControllerConfig } from '../../src/internal/config.js';
 import { type Controller, startController } from '../../src/internal/controller.js';
+import { GATE, waitFor } from './cluster.js';
 
-export { TG1, TG2 } from '../../../sidecar/test/helpers/sidecar.js';
+export const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
+export const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-b/fedcba9876543210';
 
 /** A logger that keeps lines (for failure messages) and prints nothing. */
 export function memoryLogger(): Logger & { lines: string[] } {
