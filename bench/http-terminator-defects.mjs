@@ -136,7 +136,7 @@ async function startServer(ctx, impl, handler) {
     });
     ctx.gates.push(gate);
     gate.attach(server);
-    gate.ready();
+    void gate.ready();
     s.gate = gate;
     stopFn = () => gate.shutdown();
   }

@@ -10,16 +10,22 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { freePort } from './haproxy.mjs';
+import { podObjectName } from './sidecar-stack.mjs';
 
 const KUBERNETES_ENV = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
 
 export class Kubelet extends EventEmitter {
   /**
-   * @param {{ gracePeriod?: number, probePeriod?: number, readinessGate?: boolean, env?: Record<string,string> }} [o]
-   *   durations in ms; gracePeriod = terminationGracePeriodSeconds (default 30 s, Kubernetes' default)
+   * @param {{ gracePeriod?: number, probePeriod?: number, readinessGate?: boolean, env?: Record<string,string>,
+   *           stack?: Awaited<ReturnType<typeof import('./sidecar-stack.mjs').startSidecarStack>> | null }} [o]
+   *   durations in ms; gracePeriod = terminationGracePeriodSeconds (default 30 s, Kubernetes' default); `stack`:
+   *   the apiserver and fake ELBv2 that pods of a `sidecar` adapter use (sidecar-stack.mjs)
    */
-  constructor({ gracePeriod = 30_000, probePeriod = 1000, readinessGate = true, env = {} } = {}) {
+  constructor({ gracePeriod = 30_000, probePeriod = 1000, readinessGate = true, env = {}, stack = null } = {}) {
     super();
+    this.stack = stack;
+    /** Failures of the pods' API calls (sidecar stack), reported with the run. */
+    this.errors = [];
     this.gracePeriod = gracePeriod;
     this.probePeriod = probePeriod;
     this.readinessGate = readinessGate;
@@ -49,11 +55,29 @@ export class Kubelet extends EventEmitter {
       killed: false,
       output: '',
     };
+    const keep = (d) => {
+      if (pod.output.length < 200_000) pod.output += d;
+    };
+    const podEnv = {};
+    if (adapter.sidecar) {
+      // The native sidecar starts first (an init container with restartPolicy: Always) and reads its pod's object.
+      if (!this.stack) throw new Error(`${adapter.name} needs the sidecar stack (apiserver + ELBv2 fake)`);
+      pod.objectName = podObjectName(pod.name);
+      const { uid } = await this.stack.createPod(pod.objectName, Math.round(this.gracePeriod / 1000));
+      const listenPort = await freePort();
+      const { args, env } = this.stack.sidecarArgs({ name: pod.objectName, uid, podPort: port, listenPort });
+      pod.sidecar = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      pod.sidecar.stdout.setEncoding('utf8').on('data', (d) => keep(`[sidecar] ${d}`));
+      pod.sidecar.stderr.setEncoding('utf8').on('data', (d) => keep(`[sidecar] ${d}`));
+      pod.sidecarExited = new Promise((resolve) => pod.sidecar.once('exit', resolve));
+      podEnv.DRAINGATE_SIDECAR_URL = `http://127.0.0.1:${listenPort}`;
+    }
     const child = spawn(process.execPath, [adapter.script], {
       env: {
         ...process.env,
         ...KUBERNETES_ENV,
         ...this.env,
+        ...podEnv,
         PORT: String(port),
         HOST: '127.0.0.1',
         LIGHTSHIP_PORT: String(lightshipPort),
@@ -62,9 +86,6 @@ export class Kubelet extends EventEmitter {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     pod.child = child;
-    const keep = (d) => {
-      if (pod.output.length < 200_000) pod.output += d;
-    };
     child.stdout.setEncoding('utf8').on('data', keep);
     child.stderr.setEncoding('utf8').on('data', keep);
     pod.exited = new Promise((resolve) => {
@@ -74,6 +95,11 @@ export class Kubelet extends EventEmitter {
         clearInterval(pod.prober);
         clearTimeout(pod.killer);
         this.emit('exited', pod);
+        // The app container is done: the native sidecar is stopped after it, then the pod object goes.
+        if (pod.sidecar) {
+          pod.sidecar.kill('SIGTERM');
+          void pod.sidecarExited.then(() => this.stack?.removePod(pod.objectName)).catch(() => {});
+        }
         resolve(pod);
       });
     });
@@ -138,6 +164,8 @@ export class Kubelet extends EventEmitter {
     if (pod.deletedAt) return;
     pod.deletedAt = Date.now();
     this.emit('deleted', pod);
+    // The API server records the deletion (deletionTimestamp): the sidecar's watch sees it and starts draining.
+    if (pod.sidecar) void this.stack.deletePod(pod.objectName, Math.round(this.gracePeriod / 1000)).catch((e) => this.errors.push(e));
     pod.killer = setTimeout(() => {
       pod.killed = true;
       pod.child.kill('SIGKILL');
@@ -165,8 +193,10 @@ export class Kubelet extends EventEmitter {
       clearInterval(pod.prober);
       clearTimeout(pod.killer);
       if (!pod.exitedAt) pod.child.kill('SIGKILL');
+      pod.sidecar?.kill('SIGKILL');
     }
     await Promise.all(this.pods.map((p) => p.exited));
+    await Promise.all(this.pods.map((p) => p.sidecarExited));
   }
 }
 

@@ -101,8 +101,9 @@ export const LB_MODELS = {
     resetOnUnhealthy: false,
     deregistrationDelay: 180_000, // our nlb-ip overlay's deregistration_delay.timeout_seconds
     idleTimeout: 350_000, // NLB TCP idle timeout
-    // Our nlb-ip overlay: terminationGracePeriodSeconds 180, DRAINGATE_GRACE_PERIOD 180s, DRAINGATE_MAX_DELAY 170s.
-    pod: { gracePeriod: 180_000, env: { DRAINGATE_GRACE_PERIOD: '180s', DRAINGATE_MAX_DELAY: '170s' } },
+    // Our nlb-ip overlay: terminationGracePeriodSeconds 180, DRAINGATE_GRACE_PERIOD 180s, DRAINGATE_MAX_DELAY 170s,
+    // DRAINGATE_LB_TYPE nlb (a silence behind an L4 load balancer proves nothing).
+    pod: { gracePeriod: 180_000, env: { DRAINGATE_GRACE_PERIOD: '180s', DRAINGATE_MAX_DELAY: '170s', DRAINGATE_LB_TYPE: 'nlb' } },
   },
 };
 

@@ -19,6 +19,7 @@ import { startLb } from './lb.mjs';
 import { lbModel } from './lb-models.mjs';
 import { startLoad, summarize } from './load.mjs';
 import { randomSeed } from './seeded.mjs';
+import { startSidecarStack } from './sidecar-stack.mjs';
 
 export const scenarios = ['rollout', 'scale-in'];
 
@@ -34,7 +35,10 @@ const active = new Set();
  */
 export function killActiveRuns() {
   for (const { lb, kubelet } of active) {
-    for (const pod of kubelet.pods) if (!pod.exitedAt) pod.child.kill('SIGKILL');
+    for (const pod of kubelet.pods) {
+      if (!pod.exitedAt) pod.child.kill('SIGKILL');
+      pod.sidecar?.kill('SIGKILL');
+    }
     lb.kill();
   }
   active.clear();
@@ -70,7 +74,15 @@ export async function runScenario(o) {
   const model = lbModel(o.lbModel ?? 'alb', o.lb);
   const gracePeriod = o.gracePeriod ?? model.pod.gracePeriod;
   const lb = await startLb({ model, checkPath: adapter.lbCheck.path, seed });
-  const kubelet = new Kubelet({ readinessGate, gracePeriod, env: model.pod.env });
+  // The app + sidecar stack: a real kube-apiserver for the pods' objects and the fake ELBv2 fed from the API view.
+  let stack = null;
+  try {
+    if (adapter.sidecar) stack = await startSidecarStack({ targetGroup: lb.targetGroup, mode: model.mode });
+  } catch (e) {
+    await lb.stop();
+    throw e;
+  }
+  const kubelet = new Kubelet({ readinessGate, gracePeriod, env: model.pod.env, stack });
   const controller = new Controller({ lb, kubelet, lag });
   const resources = { lb, kubelet };
   active.add(resources);
@@ -144,6 +156,7 @@ export async function runScenario(o) {
     const summary = summarize(records, load.startedAt);
     if (controller.errors.length) throw controller.errors[0];
     if (lb.errors.length) throw lb.errors[0];
+    if (kubelet.errors.length) throw kubelet.errors[0];
     const pods = deleted.map((p) => podResult(p, lb.routing(p)));
     return {
       adapter: adapter.name,
@@ -174,6 +187,7 @@ export async function runScenario(o) {
     controller.stop();
     await kubelet.killAll();
     await lb.stop();
+    await stack?.stop();
     active.delete(resources);
   }
 }

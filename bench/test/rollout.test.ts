@@ -57,6 +57,32 @@ describe('scale-in behind an ALB model: 3 LB nodes that let go one by one (issue
   }
 });
 
+describe('the app + sidecar stack on the ALB model: the real draingate-sidecar reads the API view through the ELBv2 wire fake', () => {
+  it('draingate-sidecar: scale-in at a 7 s lag loses no request; draining ends on the API draining + every node stopped', {
+    timeout: 150_000,
+  }, async () => {
+    const [adapter] = findAdapters(['draingate-sidecar']);
+    const r = await runScenario({
+      lbModel: 'alb',
+      seed: 42,
+      adapter,
+      scenario: 'scale-in',
+      lag: 7000,
+      rate: RATE,
+      minRequests: 0,
+      tail: 2000,
+    });
+    expect(r.failed, explain(r)).toBe(0);
+    expect(r.pods).toHaveLength(2);
+    for (const pod of r.pods) {
+      expect(pod.exit, explain(r)).toBe(0);
+      expect(pod.evidence, explain(r)).toBe('sidecar');
+      expect(pod.exitMinusLastStop, explain(r)).toBeGreaterThan(0);
+    }
+    expect(overBound(r), explain(r)).toEqual([]);
+  });
+});
+
 describe('rollout behind one HAProxy (single-node model)', () => {
   it('draingate-node: a rolling update (2 replicas, maxSurge 1, lag 2 s) loses no request', { timeout: 120_000 }, async () => {
     const [adapter] = findAdapters(['draingate-node']);

@@ -1,10 +1,23 @@
 // A plain node:http service behind a load balancer, made deploy-safe by @draingate/core.
 // Configuration comes from the environment: PORT, and DRAINGATE_* (see packages/core/README.md).
 import http from 'node:http';
-import { createGate } from '@draingate/core';
+import { createGate, DraingateConfigError } from '@draingate/core';
+
+// A DRAINGATE_* setting that is invalid, or that this machine cannot honour (a management port another process
+// holds): print draingate's one line, which names the variable, and exit 2. draingate throws; the app owns the exit.
+function exitOnConfigError(error) {
+  if (!(error instanceof DraingateConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
 
 const port = Number(process.env.PORT ?? 3000);
-const gate = createGate(); // reads DRAINGATE_GRACE_PERIOD, DRAINGATE_MAX_DELAY, DRAINGATE_MANAGEMENT_PORT, ...
+let gate;
+try {
+  gate = createGate(); // reads DRAINGATE_GRACE_PERIOD, DRAINGATE_MAX_DELAY, DRAINGATE_MANAGEMENT_PORT, ...
+} catch (error) {
+  exitOnConfigError(error);
+}
 
 const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -33,5 +46,5 @@ gate.on('state', (change) => console.log(JSON.stringify({ event: 'state', ...cha
 
 server.listen(port, () => {
   console.log(JSON.stringify({ event: 'listening', port: server.address().port, pid: process.pid }));
-  gate.ready(); // warm-up done: /readyz turns 200
+  gate.ready().catch(exitOnConfigError); // warm-up done: /readyz turns 200 (once the management port listens)
 });

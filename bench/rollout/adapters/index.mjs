@@ -18,6 +18,7 @@ const demo = (file) => fileURLToPath(new URL(`../../demo/${file}`, import.meta.u
  * @property {{ sleep: number } | { httpGet: string }} [preStop]
  * @property {boolean} [draingate]
  * @property {boolean} [naive]       expected to lose requests (the harness must see them)
+ * @property {boolean} [sidecar]     runs the draingate-sidecar beside the app (a kube-apiserver and an ELBv2 fake per run)
  */
 
 /** @type {Adapter[]} */
@@ -97,6 +98,17 @@ export const adapters = [
     probe: { port: 'traffic', path: '/readyz' },
     lbCheck: { port: 'traffic', path: '/readyz' },
     draingate: true,
+  },
+  {
+    name: 'draingate-sidecar',
+    title: 'draingate, node:http + sidecar (aws source)',
+    script: example('node-http/server.mjs'),
+    probe: { port: 'traffic', path: '/readyz' },
+    lbCheck: { port: 'traffic', path: '/readyz' },
+    draingate: true,
+    // The real draingate-sidecar beside the app, reading the harness's API view through the ELBv2 wire fake
+    // (sidecar-stack.mjs); DRAINGATE_SIDECAR_URL points the app at it.
+    sidecar: true,
   },
 ];
 

@@ -70,7 +70,7 @@ describe('controller API', () => {
     const server = http.createServer((_req, res) => res.end('ok'));
     gate.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    gate.ready();
+    await gate.ready();
     expect((await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`)).status).toBe(200);
 
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web-0', namespace: ns, gracePeriodSeconds: 60 });

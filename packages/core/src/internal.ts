@@ -6,6 +6,7 @@ export { DEFAULTS, defaultMaxDelay, ENV_VARS, resolveConfig, SIDECAR_ENV_VARS } 
 export { formatDuration, parseDuration } from './internal/duration.js';
 export { isLbSourceLive } from './internal/lb-health-checks.js';
 export { type HealthCheckDefaults, LB_TYPES, type LbTypeFacts, lbTypeOfProtocol } from './internal/lb-types.js';
+export { redactSecrets } from './internal/redact.js';
 export type { AnyRequest, AnyResponse, ServerKind } from './internal/servers.js';
 export { checkSidecarStatus } from './internal/sidecar-contract.js';
 export { SIDECAR_SETTINGS, type SidecarSettingKind, type SidecarSettingSpec } from './internal/sidecar-settings.js';

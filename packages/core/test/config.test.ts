@@ -291,6 +291,7 @@ describe('errors carry the setting and where each value came from', () => {
     port: 'http',
     url: 'localhost:9901',
     host: ' ',
+    enum: 'elb',
   };
   const fromEnv = SETTINGS.filter((s) => s.env !== null);
 
@@ -346,6 +347,7 @@ describe('the settings table', () => {
       DRAINGATE_QUIET_MIN_REQUESTS: 'quietMinRequests',
       DRAINGATE_LB_UNHEALTHY_THRESHOLD: 'lbHealthCheck.unhealthyThreshold',
       DRAINGATE_LB_USER_AGENT: 'lbHealthCheck.userAgent',
+      DRAINGATE_LB_TYPE: 'lbType',
       DRAINGATE_SIDECAR_URL: 'sidecarUrl',
       DRAINGATE_SIDECAR_POLL_INTERVAL: 'sidecarPollInterval',
       DRAINGATE_MANAGEMENT_PORT: 'managementPort',
@@ -371,6 +373,7 @@ describe('the settings table', () => {
       hooksTimeout: '3s',
       lbUnhealthyThreshold: 2,
       lbMargin: '1s',
+      lbType: 'auto',
     });
     const gate = createGate({
       ...base,

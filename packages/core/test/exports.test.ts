@@ -47,6 +47,7 @@ describe('@draingate/core exports', () => {
         'isLbSourceLive',
         'lbTypeOfProtocol',
         'parseDuration',
+        'redactSecrets',
         'resolveConfig',
       ].sort(),
     );

@@ -47,14 +47,18 @@ describe('shutdown hooks', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
-  it('share hooksTimeout: a hook whose turn comes after the budget is spent fails', async () => {
+  it('share hooksTimeout: a slow hook is cut at its share, so the hook after it still runs', async () => {
     started = await nodeHttp.start({ minDelay: '50ms', maxDelay: '100ms', hooksTimeout: '400ms' });
     const { gate } = started;
-    gate.addShutdownHook('late', () => {});
+    const ran: string[] = [];
+    gate.addShutdownHook('late', () => ran.push('late'));
     gate.addShutdownHook('slow', () => new Promise((r) => setTimeout(r, 2000)));
     const result = await gate.shutdown();
-    expect(result.failedHooks).toEqual(['slow', 'late']);
-    expect(gate.status().phaseDurationsMs.hooks!).toBeLessThan(1500);
+    expect(result.failedHooks).toEqual(['slow']);
+    expect(ran).toEqual(['late']);
+    const hooksMs = gate.status().phaseDurationsMs.hooks!;
+    expect(hooksMs).toBeGreaterThanOrEqual(190);
+    expect(hooksMs).toBeLessThan(400);
   });
 
   it('reject a hook timeout above hooksTimeout at registration', async () => {

@@ -21,6 +21,7 @@ function inputs(o: Partial<NodesInputs> & { at: number }): NodesInputs {
     quietPeriod: 2000,
     quietMinRequests: 10,
     lbMargin: 500,
+    silenceCounts: true,
     peers: [],
     lb: new LbHealthChecks(2),
     ...o,
@@ -141,6 +142,27 @@ describe('every node that routed here must have stopped', () => {
     const quietToo = nodesVerdict(inputs({ at: 2000, lb, peers: [peer('10.0.1.3', 100)] }));
     expect(quietToo).toMatchObject({ stoppedAt: T0 + 2000, kind: 'quiet-period' });
     expect(quietToo.detail).toMatch(/10\.0\.1\.1 \(1 health-check source\(s\) each answered 2 failing checks/);
+  });
+});
+
+describe("behind an NLB (L4): only failing health checks, after the NLB's reaction time", () => {
+  // Clients keep their connections; once this pod answers Connection: close they move to connections elsewhere,
+  // so the silence that follows says nothing about whether the NLB node would still open new ones here.
+  const nlb = { silenceCounts: false, lbMargin: 40_000 };
+
+  it("a node's silence, its stopped checks and a quiet pool do not count", () => {
+    const lb = checks(new LbHealthChecks(2), '10.0.1.1', 1000);
+    const peers = [peer('10.0.1.1', 100), ...Array.from({ length: 10 }, (_, k) => peer(`10.9.0.${k}`, 1))];
+    const v = nodesVerdict(inputs({ at: 30_000, peers, lb, ...nlb }));
+    expect(v.stoppedAt).toBeNull();
+    expect(v.nodes.map((n) => [n.address, n.state])).toEqual([['10.0.1.1', 'routing']]); // peers: nothing either way
+  });
+
+  it('every node failing its checks ends it once the reaction time has passed since the last one', () => {
+    const lb = checks(checks(new LbHealthChecks(2), '10.0.1.1', 10_000, 2, 10_000), '10.0.1.2', 10_000, 2, 5000);
+    const peers = [peer('10.0.1.1', 100, 3000), peer('10.0.1.2', 50, 3000)];
+    expect(nodesVerdict(inputs({ at: 59_999, peers, lb, ...nlb })).stoppedAt).toBeNull(); // 10.0.1.1 failed at 20 s
+    expect(nodesVerdict(inputs({ at: 60_000, peers, lb, ...nlb }))).toMatchObject({ stoppedAt: T0 + 60_000, kind: 'lb-health-checks' });
   });
 });
 

@@ -287,6 +287,7 @@ describe('evaluateEvidence with LB health checks that stopped', () => {
       quietPeriod: 2000,
       quietMinRequests: 10,
       lbMargin: 500,
+      silenceCounts: true,
       peers: [peer],
       lb,
     });

@@ -101,7 +101,7 @@ describe('robustness', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     cleanups.push(() => new Promise((r) => server.close(r)));
-    gate.ready();
+    await gate.ready();
     const port = (server.address() as AddressInfo).port;
     expect((await get(port, '/readyz')).status).toBe(200);
     expect((await get(port, '/')).body).toBe('app');
@@ -116,7 +116,7 @@ describe('robustness', () => {
     });
     gate.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    gate.ready();
+    await gate.ready();
     const port = (server.address() as AddressInfo).port;
     const body = new Promise<string>((resolve, reject) => {
       const req = http.request(

@@ -18,7 +18,14 @@ describe('sidecarUrl', () => {
     const server = createServer((req, res) => {
       paths.push(req.url ?? '');
       res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ apiVersion: 'draingate.io/v1', source: 'aws', deregistered: true, deregisteredAt: null, targets: [], lastError: null }),
+        JSON.stringify({
+          apiVersion: 'draingate.io/v1',
+          source: 'aws',
+          deregistered: true,
+          deregisteredAt: null,
+          targets: [],
+          lastError: null,
+        }),
       );
     });
     server.listen(0, '127.0.0.1');

@@ -26,7 +26,7 @@ describe('a CommonJS app that require()s @draingate/express', () => {
       });
       children.push(f);
       const listening = f.events.find((e) => e.event === 'listening')!;
-      expect(listening.exports).toEqual(['draingate']);
+      expect(listening.exports).toEqual(['DraingateConfigError', 'draingate']);
       expect(String(listening.express).split('.')[0]).toBe(String(flavour.major));
 
       const c = connect('http1', f.port);

@@ -17,8 +17,12 @@ import {
 
 describe('@draingate/express exports', () => {
   it('has the documented runtime exports and nothing else', () => {
-    expect(Object.keys(api)).toEqual(['draingate']);
+    expect(Object.keys(api)).toEqual(['DraingateConfigError', 'draingate']);
     expect(typeof api.draingate).toBe('function');
+  });
+
+  it("re-exports core's DraingateConfigError itself, so that `instanceof` holds for what draingate() throws", async () => {
+    expect(api.DraingateConfigError).toBe((await import('@draingate/core')).DraingateConfigError);
   });
 
   it('the built entry point matches the source one', async () => {

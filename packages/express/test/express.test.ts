@@ -127,7 +127,7 @@ for (const flavour of flavours) {
       const { port } = server.address() as AddressInfo;
       const c = open(port);
       expect((await c.request('/readyz')).status).toBe(503);
-      dg.gate.ready();
+      await dg.gate.ready();
       expect((await c.request('/readyz')).status).toBe(200);
       expect((await c.request('/livez')).status).toBe(200);
       expect((await c.request('/anything')).status).toBe(401);
@@ -159,7 +159,7 @@ for (const flavour of flavours) {
       const server = dg.attach(http.createServer(app));
       expect(server).toBeInstanceOf(http.Server);
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      dg.gate.ready();
+      await dg.gate.ready();
       cleanups.push(async () => {
         if (dg.gate.state !== 'stopped') await dg.gate.shutdown();
         await dg.gate.dispose();

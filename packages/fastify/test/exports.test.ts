@@ -6,12 +6,16 @@ import * as api from '../src/index.js';
 import draingateDefault, { type DraingateFastifyOptions, draingate } from '../src/index.js';
 
 describe('@draingate/fastify exports', () => {
-  it('exports the plugin as default and named, and nothing else at run time', () => {
-    expect(Object.keys(api).sort()).toEqual(['default', 'draingate']);
+  it('exports the plugin as default and named, the config error, and nothing else at run time', () => {
+    expect(Object.keys(api).sort()).toEqual(['DraingateConfigError', 'default', 'draingate']);
     expect(draingateDefault).toBe(draingate);
     const meta = (draingate as unknown as Record<symbol, { name: string; fastify: string }>)[Symbol.for('plugin-meta')];
     expect(meta).toMatchObject({ name: '@draingate/fastify', fastify: '4.x || 5.x' });
     expect((draingate as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')]).toBe(true);
+  });
+
+  it("re-exports core's DraingateConfigError itself, so that `instanceof` holds for what register() rejects with", async () => {
+    expect(api.DraingateConfigError).toBe((await import('@draingate/core')).DraingateConfigError);
   });
 
   it('the built entry point matches the source one', async () => {

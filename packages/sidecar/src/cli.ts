@@ -2,6 +2,7 @@
 import { resolveConfig, usage } from './internal/config.js';
 import { SidecarConfigError } from './internal/errors.js';
 import { createJsonLogger } from './internal/logger.js';
+import { redact } from './internal/secrets.js';
 import { startSidecar } from './internal/sidecar.js';
 
 // draingate-sidecar: flags and environment (see --help); exit 2 on invalid configuration.
@@ -46,6 +47,6 @@ try {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
-  log.error(`draingate-sidecar failed to start: ${(e as Error).message}`);
+  log.error(`draingate-sidecar failed to start: ${redact((e as Error)?.message ?? String(e))}`);
   process.exit(1);
 }

@@ -36,7 +36,7 @@ describe('core + sidecar + kube-apiserver + ELBv2', () => {
     const server = http.createServer((_req, res) => res.end('ok'));
     gate.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    gate.ready();
+    await gate.ready();
     const port = (server.address() as AddressInfo).port;
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 

@@ -5,6 +5,7 @@ import { type Draining, PHASE_TRANSITIONS, type Phase, type PhaseChange, PhaseMa
 const draining = (before: 'starting' | 'ready' = 'starting'): Draining => ({
   name: 'draining',
   startedAt: Date.now(),
+  startedAtMs: performance.now(),
   trigger: 'prestop',
   before,
   signalled: false,

@@ -56,7 +56,7 @@ describe('app source', () => {
     const server = http.createServer((_req, res) => res.end('ok'));
     gate.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    gate.ready();
+    await gate.ready();
     cluster.defer(async () => {
       await gate.dispose();
       server.closeAllConnections();

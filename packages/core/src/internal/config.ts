@@ -31,11 +31,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Variables of the draingate-sidecar container (@draingate/sidecar), not of the app: the `DRAINGATE_*` names of the
- * sidecar's own settings table. They are refused like any unknown DRAINGATE_* variable, with a message that says
+ * sidecar's own settings table, but for those both read (`DRAINGATE_LB_TYPE`: one ConfigMap can set it for both). They are refused like any unknown DRAINGATE_* variable, with a message that says
  * where they belong (a ConfigMap shared through `envFrom` gives them to both containers).
  */
 export const SIDECAR_ENV_VARS: readonly string[] = Object.freeze(
-  SIDECAR_SETTINGS.map((s) => s.env).filter((name) => name.startsWith('DRAINGATE_')),
+  SIDECAR_SETTINGS.map((s) => s.env).filter((name) => name.startsWith('DRAINGATE_') && !(name in ENV_VARS)),
 );
 
 /**
@@ -207,6 +207,7 @@ export interface DrainPlan {
   hooksTimeout: string;
   lbUnhealthyThreshold: number;
   lbMargin: string;
+  lbType: 'auto' | 'alb' | 'nlb';
 }
 
 /** Builds `StatusReport.plan` from a resolved configuration: the rows marked `plan`, durations as `"20s"`. */

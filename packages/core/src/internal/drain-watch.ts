@@ -1,7 +1,8 @@
 import type { ResolvedConfig } from './config.js';
-import { type DrainEvidence, evaluateEvidence, quietSignificance } from './evidence.js';
+import { type DrainEvidence, evaluateEvidence, quietSignificance, type SidecarEvidence } from './evidence.js';
 import type { LbHealthChecks } from './lb-health-checks.js';
 import { type NodesVerdict, nodesVerdict, type PeerInput } from './lb-nodes.js';
+import { LB_TYPES, type LbType } from './lb-types.js';
 import type { SidecarClient } from './sidecar-client.js';
 import { type PeerTraffic, summarize, type TrafficSnapshot } from './traffic.js';
 import type { DrainReport, ShutdownTrigger } from './types.js';
@@ -11,7 +12,7 @@ const EVIDENCE_TICK_MS = 100;
 export interface DrainWatchOptions {
   config: Pick<
     ResolvedConfig,
-    'minDelay' | 'maxDelay' | 'delay' | 'quietPeriod' | 'quietMinRequests' | 'lbMargin' | 'sidecarPollInterval' | 'logger'
+    'minDelay' | 'maxDelay' | 'delay' | 'quietPeriod' | 'quietMinRequests' | 'lbMargin' | 'lbType' | 'sidecarPollInterval' | 'logger'
   >;
   /** Application traffic, per peer: its rate before draining and its last request. */
   traffic: PeerTraffic;
@@ -112,12 +113,15 @@ export class DrainWatch {
     if (!this.#end) return;
     const now = Date.now();
     const c = this.#config;
+    const sidecar = this.#sidecar?.evidenceSince(this.#startedAt) ?? null;
+    const lb = LB_TYPES[this.lbType(sidecar)];
     const nodes = nodesVerdict({
       now,
       drainStartedAt: this.#startedAt,
       quietPeriod: c.quietPeriod,
       quietMinRequests: c.quietMinRequests,
-      lbMargin: c.lbMargin,
+      lbMargin: Math.max(c.lbMargin, lb.unhealthyReactionMs ?? 0),
+      silenceCounts: lb.silenceShowsStop,
       peers: this.#peers(),
       lb: this.#lb,
     });
@@ -129,7 +133,7 @@ export class DrainWatch {
       maxDelay: c.maxDelay,
       delay: c.delay,
       nodes,
-      sidecar: this.#sidecar?.evidenceSince(this.#startedAt) ?? null,
+      sidecar,
     });
     if (!evidence) return;
     const end = this.#end;
@@ -146,6 +150,11 @@ export class DrainWatch {
       `draining ended: ${evidence.kind}`,
     );
     end(evidence);
+  }
+
+  /** The load balancer type the evidence follows: `lbType`, or with `auto` the sidecar's answer, else an ALB. */
+  lbType(sidecar: SidecarEvidence | null = this.#sidecar?.evidenceSince(this.#startedAt) ?? null): LbType {
+    return this.#config.lbType !== 'auto' ? this.#config.lbType : (sidecar?.deregistration?.lbType ?? 'alb');
   }
 
   /** Every peer: its traffic before draining (none for a peer first seen since) and its last request. */

@@ -1,5 +1,6 @@
 import { formatDuration } from './duration.js';
 import { MIN_HISTORY_SECONDS, MIN_STEADINESS, type NodesVerdict } from './lb-nodes.js';
+import type { LbType } from './lb-types.js';
 
 /** What ended draining, strongest first. */
 export type EvidenceKind = 'sidecar' | 'lb-health-checks' | 'lb-health-checks-stopped' | 'quiet-period' | 'fixed-delay' | 'max-delay';
@@ -30,7 +31,7 @@ export interface SidecarEvidence {
   /** `deregistered: true`: the propagation bound has passed since the API showed the target draining. */
   deregistered: boolean;
   /** From sidecars that report it: what the LB's API shows (epoch ms), `null` from older sidecars. */
-  deregistration: { observable: boolean; startedAt: number | null; propagationBoundMs: number } | null;
+  deregistration: { observable: boolean; startedAt: number | null; lbType: LbType | null; propagationBoundMs: number } | null;
 }
 
 export interface EvidenceInputs {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { DrainWatch } from './drain-watch.js';
+import type { ConfigSource } from './errors.js';
 import type { DrainEvidence } from './evidence.js';
 import { LbHealthChecks } from './lb-health-checks.js';
 import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.js';
@@ -10,6 +11,7 @@ import { createMetrics, type GateMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { Requests } from './requests.js';
 import { type AnyServer, ServerSet, TrackedServer } from './servers.js';
+import { settingOf } from './settings.js';
 import { Shutdown } from './shutdown.js';
 import { SidecarClient } from './sidecar-client.js';
 import { SignalListeners } from './signals.js';
@@ -116,6 +118,7 @@ export class Gate extends EventEmitter<GateEvents> {
         return this.drained;
       },
       state: () => this.state,
+      sourceOf: (setting) => sourceOf(options, setting),
     });
     this.#signals = new SignalListeners(config.signals, config.logger, (signal) => this.#onSignal(signal));
   }
@@ -149,9 +152,23 @@ export class Gate extends EventEmitter<GateEvents> {
     return this.#drainWatch.drained;
   }
 
-  /** The app is warmed up: `starting` → `ready`. No effect once shutdown has begun. */
-  ready(): void {
-    if (this.state === 'starting') this.#lifecycle.transition('ready', 'ready()');
+  /**
+   * The app is warmed up: `starting` → `ready` (no effect once shutdown has begun). With `managementPort`, only once
+   * the management listener listens (it is started here if no server was attached yet); when it cannot listen the
+   * gate stays `starting` and the promise rejects with a {@link DraingateConfigError} naming the setting. Without
+   * one, or once it listens, the gate is ready in the same tick. Handle the rejection (the examples print its one
+   * line and exit 2): left unhandled it ends the process, as Node does with any unhandled rejection.
+   */
+  ready(): Promise<void> {
+    const become = (): void => {
+      if (this.state === 'starting') this.#lifecycle.transition('ready', 'ready()');
+    };
+    const listening = this.#management.listen();
+    if (this.#management.up) {
+      become();
+      return Promise.resolve();
+    }
+    return listening.then(become);
   }
 
   /** Registers a readiness check, run on every `/readyz`; while any fails the gate is `unready` (503). */
@@ -176,7 +193,8 @@ export class Gate extends EventEmitter<GateEvents> {
 
   /**
    * Attaches a `node:http`, `node:https` or `node:http2` server: connection tracking, probes, draining
-   * behaviour and graceful stop. Starts the management listener on first use when `managementPort` is set.
+   * behaviour and graceful stop. Starts the management listener on first use when `managementPort` is set; if it
+   * cannot listen, `ready()` rejects (and the error is logged if nobody asked within a second).
    */
   attach(server: AnyServer): this {
     return this.#attach(server, true);
@@ -198,10 +216,12 @@ export class Gate extends EventEmitter<GateEvents> {
       return this;
     }
     if (this.config.readyOnListen) {
-      if (server.listening) this.ready();
-      else server.once('listening', () => this.ready());
+      // Nobody awaits these: a management listener that cannot listen is an unhandled rejection, which ends the
+      // process (start-up must not pass silently). Apps that want to handle it call `gate.ready()` themselves.
+      if (server.listening) void this.ready();
+      else server.once('listening', () => void this.ready());
     }
-    void this.listenManagement();
+    void this.#management.start();
     return this;
   }
 
@@ -214,7 +234,10 @@ export class Gate extends EventEmitter<GateEvents> {
     return this.#shutdown.start(trigger);
   }
 
-  /** Starts the management listener (once) when `managementPort` is set; resolves to its address, or `null`. */
+  /**
+   * Starts the management listener (once) when `managementPort` is set; resolves to its address, or `null`. Rejects
+   * with a {@link DraingateConfigError} naming `managementPort` or `managementHost` when it cannot listen.
+   */
   listenManagement(): Promise<AddressInfo | null> {
     return this.#management.listen();
   }
@@ -261,6 +284,15 @@ export class Gate extends EventEmitter<GateEvents> {
     this.config.logger.info({ signal }, `${signal} received`);
     void this.shutdown(signal);
   }
+}
+
+/** Where a management setting came from: the option, else its `DRAINGATE_*` variable, else the default. */
+function sourceOf(options: GateOptions, setting: 'managementPort' | 'managementHost'): ConfigSource {
+  const variable = settingOf(setting).env as string;
+  if (options[setting] !== undefined) return { setting, from: 'option', name: setting };
+  const env = options.env ?? process.env;
+  if (env[variable] !== undefined && env[variable] !== '') return { setting, from: 'env', name: variable };
+  return { setting, from: 'default', name: setting };
 }
 
 /** Creates the lifecycle gate. Reads `DRAINGATE_*` from the environment; options win. Throws on invalid config. */

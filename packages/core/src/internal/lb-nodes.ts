@@ -74,7 +74,13 @@ export interface NodesInputs {
   drainStartedAt: number;
   quietPeriod: number;
   quietMinRequests: number;
+  /** Time for a node to act on its failing verdict (lbHealthCheck.margin, or the NLB's reaction time). */
   lbMargin: number;
+  /**
+   * Whether a node's silence (of its requests or of its health checks) shows it stopped routing: behind an ALB;
+   * not behind an NLB (L4), where only failing health checks count (LB_TYPES).
+   */
+  silenceCounts: boolean;
   peers: readonly PeerInput[];
   lb: Pick<LbHealthChecks, 'nodes' | 'nodeVerdict' | 'threshold'>;
 }
@@ -104,7 +110,9 @@ export function nodesVerdict(i: NodesInputs): NodesVerdict {
     const need = silenceNeeded(peer.before, i.quietPeriod, i.quietMinRequests);
     // A node whose checks stopped before draining (replaced, scaled in) says nothing as an LB node any more.
     const hc = lbNodes.has(address) ? i.lb.nodeVerdict(address, i.now, i.drainStartedAt, peer.lastRequestAt) : 'none';
-    if (hc !== 'none') nodes.push(lbNode(i, peer, need, hc));
+    if (hc !== 'none') nodes.push(lbNode(i, peer, i.silenceCounts ? need : null, hc));
+    // Behind an NLB a peer's silence proves nothing: only the LB nodes' failing checks can end draining early.
+    else if (!i.silenceCounts) continue;
     // A peer busy enough that quietPeriod alone is telling (likely an LB node whose checks go elsewhere) on its own;
     // the long tail of low-rate peers together, or each would need a long silence of its own.
     else if (need !== null && need <= i.quietPeriod) nodes.push(bySilence(i, peer, need, 'peer'));
@@ -145,7 +153,8 @@ export function nodesVerdict(i: NodesInputs): NodesVerdict {
 
 function lbNode(i: NodesInputs, peer: PeerInput, need: number | null, hc: LbVerdict | 'routing'): NodeState {
   const candidates: { by: StopKind; at: number; detail: string }[] = [];
-  if (typeof hc === 'object') {
+  // Checks that stopped are a node's silence too: they count only where silence does.
+  if (typeof hc === 'object' && (hc.stoppedSources === 0 || i.silenceCounts)) {
     const failed = hc.stoppedSources === 0;
     // A request after the failing checks shows the node still routes: the margin counts from the later of the two.
     const from = failed ? Math.max(hc.since, peer.lastRequestAt) : hc.since;

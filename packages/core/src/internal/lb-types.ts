@@ -30,6 +30,16 @@ export interface LbTypeFacts {
   readonly healthCheckSource: string;
   /** How long registering a new target can take before the load balancer routes to it (users' reports). */
   readonly registrationNote: string;
+  /**
+   * Whether a node's silence shows it stopped routing here. An ALB node routes every request on its own (L7, its
+   * own pool of connections to the targets): a node that sends no request any more has stopped routing. An NLB
+   * node routes connections (L4): clients keep their connections, and once this pod answers `Connection: close`
+   * they move to connections elsewhere, so its silence comes while the node would still open new ones here.
+   */
+  readonly silenceShowsStop: boolean;
+  /** How long after a node found the target unhealthy it stops routing new connections to it, ms (`null`: at once). */
+  readonly unhealthyReactionMs: number | null;
+  readonly unhealthyReactionSource: string;
 }
 
 export const LB_TYPES: Readonly<Record<LbType, LbTypeFacts>> = Object.freeze({
@@ -44,6 +54,10 @@ export const LB_TYPES: Readonly<Record<LbType, LbTypeFacts>> = Object.freeze({
     controllerHealthCheck: Object.freeze({ intervalMs: 15_000, timeoutMs: 5_000, healthyThreshold: 2, unhealthyThreshold: 2 }),
     healthCheckSource: 'aws-load-balancer-controller docs/guide/ingress/annotations.md (healthcheck-* defaults)',
     registrationNote: 'a new target must pass one health check on each node before that node routes to it (ALB health-check docs)',
+    silenceShowsStop: true,
+    unhealthyReactionMs: null,
+    unhealthyReactionSource:
+      'not documented (ALB health-check docs); each ALB node checks each target itself and acts on its own verdict, so draingate gives it lbHealthCheck.margin (1 s)',
   }),
   nlb: Object.freeze({
     type: 'nlb',
@@ -57,6 +71,10 @@ export const LB_TYPES: Readonly<Record<LbType, LbTypeFacts>> = Object.freeze({
     registrationNote:
       'registering a target "can take a few minutes" (NLB target-group health-check docs; users: 2-5 min, ' +
       'aws-load-balancer-controller issues #1834, #1786)',
+    silenceShowsStop: false,
+    unhealthyReactionMs: 40_000,
+    unhealthyReactionSource:
+      'users measured an NLB still opening new connections to a target 30-40 s after it turned unhealthy (aws/containers-roadmap #470; aws-load-balancer-controller #2366): 40 s',
   }),
 });
 

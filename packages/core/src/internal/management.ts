@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ResolvedConfig } from './config.js';
+import { type ConfigSource, DraingateConfigError } from './errors.js';
 import type { DrainEvidence } from './evidence.js';
 import type { LifecycleState } from './lifecycle.js';
 import type { GateMetrics } from './metrics.js';
@@ -10,6 +11,8 @@ import { pathOf, sendJson } from './util.js';
 
 export interface ManagementOptions {
   config: Pick<ResolvedConfig, 'managementPort' | 'managementHost' | 'paths' | 'logger'>;
+  /** Where `managementPort` / `managementHost` came from, for the error that names what the user set. */
+  sourceOf: (setting: 'managementPort' | 'managementHost') => ConfigSource;
   metrics: GateMetrics | null;
   /** Answers `/livez` and `/readyz` as the traffic port does; `true` when it did. */
   probe: (req: AnyRequest, res: AnyResponse, path: string) => boolean;
@@ -20,6 +23,9 @@ export interface ManagementOptions {
   state: () => LifecycleState;
 }
 
+/** How long a listener failure waits for somebody to ask for it before it is logged. */
+const UNCLAIMED_LOG_MS = 1000;
+
 /**
  * The management listener (`managementPort`): `/livez`, `/readyz`, `/status`, `/metrics` and `/prestop`, which
  * are never served on the traffic port (nobody outside the pod can drain it or read its internals).
@@ -28,18 +34,43 @@ export class Management {
   readonly #options: ManagementOptions;
   #server: http.Server | null = null;
   #listening: Promise<AddressInfo | null> | null = null;
+  /** `true` once listening, or when there is nothing to listen on (no `managementPort`, disposed). */
+  #up = false;
+  /** A caller waits for the listener (`listen()`): a failure is theirs to report. */
+  #claimed = false;
   #disposed = false;
 
   constructor(options: ManagementOptions) {
     this.#options = options;
   }
 
-  /** Starts the listener (once) when `managementPort` is set; resolves to its address, or `null`. */
+  /** The listener listens, or there is none to wait for: the gate may turn ready without waiting. */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /**
+   * Starts the listener (once) when `managementPort` is set and returns the promise of it, for a caller that waits
+   * for it (`ready()`, `listenManagement()`): resolves to its address, or `null`; rejects with a
+   * {@link DraingateConfigError} naming the setting when it cannot listen (a port another process holds would
+   * answer kubelet's probes and preStop in our place). The caller reports that error: it is not logged.
+   */
   listen(): Promise<AddressInfo | null> {
+    this.#claimed = true;
+    return this.start();
+  }
+
+  /**
+   * Starts the listener (once) without waiting for it (`attach()`). A failure nobody waited for within a second
+   * (no `ready()` or `listenManagement()` call) is logged, so that an app that never asks still says why its pod
+   * never turns ready; one somebody waited for is theirs to report, in one line.
+   */
+  start(): Promise<AddressInfo | null> {
     if (this.#listening !== null) return this.#listening;
     const { config } = this.#options;
     const port = config.managementPort;
     if (port === null || this.#disposed) {
+      this.#up = true;
       this.#listening = Promise.resolve(null);
       return this.#listening;
     }
@@ -48,24 +79,55 @@ export class Management {
     this.#server = server;
     this.#listening = new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
-        config.logger.error({ port, error: error.message }, 'management listener failed');
-        reject(
-          new Error(
-            `draingate: the management listener could not listen on port ${port} (managementPort / DRAINGATE_MANAGEMENT_PORT): ${error.message}`,
-          ),
-        );
+        this.#server = null;
+        const failure = this.#cannotListen(error);
+        reject(failure);
+        const logIfUnclaimed = () => {
+          if (!this.#claimed) config.logger.error({ setting: failure.setting, code: error.code }, failure.message);
+        };
+        if (!this.#claimed) setTimeout(logIfUnclaimed, UNCLAIMED_LOG_MS).unref();
       });
       const onListening = () => {
         const address = server.address() as AddressInfo;
+        this.#up = true;
         config.logger.info({ port: address.port }, 'management listener ready');
         resolve(address);
       };
       if (config.managementHost) server.listen(port, config.managementHost, onListening);
       else server.listen(port, onListening);
     });
-    // A failed management listener is logged above; callers that await listenManagement() see the error.
+    // start() does not wait for it: the rejection reaches whoever calls listen(), or the log above.
     this.#listening.catch(() => {});
     return this.#listening;
+  }
+
+  /** The one-line error for a listener that cannot listen, naming the setting the problem is in, as the user set it. */
+  #cannotListen(error: NodeJS.ErrnoException): DraingateConfigError {
+    const { config, sourceOf } = this.#options;
+    const port = config.managementPort as number;
+    const host = config.managementHost;
+    const where = `${host === null ? 'port ' : `${host.includes(':') ? `[${host}]` : host}:`}${port}`;
+    const code = error.code ?? 'error';
+    const [setting, why]: ['managementPort' | 'managementHost', string] =
+      code === 'EADDRINUSE'
+        ? [
+            'managementPort',
+            "the port is in use (EADDRINUSE) by another process, which would answer kubelet's probes and preStop instead; choose a free port or stop that process",
+          ]
+        : code === 'EACCES'
+          ? ['managementPort', 'permission denied (EACCES): ports below 1024 need a privilege the process lacks; use a port from 1024 up']
+          : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+            ? ['managementHost', `the host name does not resolve (${code}); use an address of this pod, or unset it for all interfaces`]
+            : code === 'EADDRNOTAVAIL'
+              ? [
+                  'managementHost',
+                  'it is not an address of this machine (EADDRNOTAVAIL); use one of the pod, or unset it for all interfaces',
+                ]
+              : [host === null ? 'managementPort' : 'managementHost', `${code}: ${error.message}`];
+    const source = sourceOf(setting);
+    const value = setting === 'managementPort' ? String(port) : String(host);
+    const subject = source.from === 'env' ? source.name : `option ${source.name}`;
+    return new DraingateConfigError(setting, `${subject} (${value}): the management listener cannot listen on ${where}: ${why}.`, [source]);
   }
 
   /** Closes the listener and its connections. */
@@ -82,6 +144,7 @@ export class Management {
   /** Closes the listener; `listen()` then starts none. */
   dispose(): Promise<void> {
     this.#disposed = true;
+    this.#up = true;
     return this.close();
   }
 

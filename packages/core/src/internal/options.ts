@@ -81,6 +81,13 @@ export interface GateOptions {
   quietMinRequests?: number;
   /** LB health-check recognition. Env `DRAINGATE_LB_UNHEALTHY_THRESHOLD`, `DRAINGATE_LB_USER_AGENT`. */
   lbHealthCheck?: LbHealthCheckOptions;
+  /**
+   * The load balancer in front: `alb` (L7: each node routes every request, so a node's silence means it stopped
+   * routing here), `nlb` (L4: a node routes connections, and clients keep theirs elsewhere, so silence proves
+   * nothing; failing health checks count only after the NLB's reaction time), or `auto`: what the sidecar reports,
+   * else `alb`. Env `DRAINGATE_LB_TYPE` (the sidecar reads the same variable). Default `"auto"`.
+   */
+  lbType?: 'auto' | 'alb' | 'nlb';
   /** Base URL of the draingate sidecar, e.g. `http://127.0.0.1:9901`. Env `DRAINGATE_SIDECAR_URL`. Default: none. */
   sidecarUrl?: string | null;
   /** How often the sidecar is polled while draining. Env `DRAINGATE_SIDECAR_POLL_INTERVAL`. Default `"500ms"`. */
@@ -133,6 +140,7 @@ export interface ResolvedConfig {
   lbPaths: readonly string[] | null;
   lbUnhealthyThreshold: number;
   lbMargin: number;
+  lbType: 'auto' | 'alb' | 'nlb';
   sidecarUrl: string | null;
   sidecarPollInterval: number;
   managementPort: number | null;

@@ -165,6 +165,16 @@ export const KINDS: Readonly<Record<SettingKind, Kind>> = {
     },
     unset: fallback,
   },
+  enum: {
+    accepts: (s) => (s.values ?? []).map((v) => `\`${v}\``).join(', '),
+    parse: (value, s) => {
+      if (typeof value !== 'string' || !(s.values ?? []).includes(value)) {
+        throw new Problem(`must be one of ${(s.values ?? []).join(', ')}, got ${describe(value)}.`);
+      }
+      return value;
+    },
+    unset: fallback,
+  },
   boolean: {
     accepts: () => 'boolean',
     parse: (value) => {

@@ -30,6 +30,7 @@ export type SettingKind =
   | 'path'
   | 'paths'
   | 'boolean'
+  | 'enum'
   | 'signals'
   | 'logger'
   | 'metrics'
@@ -51,6 +52,8 @@ export interface Setting {
   readonly min?: number;
   /** Highest valid value of an integer. */
   readonly max?: number;
+  /** The values an `enum` accepts. */
+  readonly values?: readonly string[];
   /** A valid value for error messages, where the default is not a good example. */
   readonly example?: string;
   /** Shown in `GET /status` under `plan` (the durations and counts that decide when draining and stopping end). */
@@ -111,7 +114,7 @@ const TABLE = {
     kind: 'duration',
     default: '3s',
     plan: true,
-    doc: "budget for all shutdown hooks together; also each hook's default timeout",
+    doc: 'budget for all shutdown hooks together, shared out so that none can starve the others (see Shutdown hooks)',
   },
   quietPeriod: {
     key: 'quietPeriod',
@@ -167,6 +170,15 @@ const TABLE = {
     plan: true,
     doc: 'time for the LB to act on the failing answer that reached the threshold; must be shorter than `maxDelay`',
   },
+  lbType: {
+    key: 'lbType',
+    env: 'DRAINGATE_LB_TYPE',
+    kind: 'enum',
+    values: ['auto', 'alb', 'nlb'],
+    default: 'auto',
+    plan: true,
+    doc: "the load balancer in front: `alb` (a node's silence shows it stopped routing), `nlb` (L4: silence proves nothing; failing checks count after the NLB's reaction time), `auto`: the sidecar's answer, else `alb`",
+  },
   sidecarUrl: {
     key: 'sidecarUrl',
     env: 'DRAINGATE_SIDECAR_URL',
@@ -174,7 +186,7 @@ const TABLE = {
     default: null,
     shown: 'none',
     example: '"http://127.0.0.1:9901"',
-    doc: 'base URL of the draingate sidecar, or a URL ending in `/status` used as is (the controller\'s per-pod URL) ([contract](../../docs/sidecar-contract.md))',
+    doc: "base URL of the draingate sidecar, or a URL ending in `/status` used as is (the controller's per-pod URL) ([contract](../../docs/sidecar-contract.md))",
   },
   sidecarPollInterval: {
     key: 'sidecarPollInterval',

@@ -6,13 +6,16 @@ import type { Lifecycle } from './lifecycle.js';
 import type { Requests } from './requests.js';
 import type { ServerSet } from './servers.js';
 import type { CheckOptions, EmitFn, PhaseDurations, ShutdownHookFn, ShutdownResult, ShutdownTrigger } from './types.js';
-import { withTimeout } from './util.js';
+import { monotonicNow, withTimeout } from './util.js';
 
 interface Hook {
   name: string;
   fn: ShutdownHookFn;
-  timeout: number;
+  /** Its own timeout, or `null`: a share of what the own timeouts leave of `hooksTimeout`. */
+  timeout: number | null;
 }
+
+const TIMED_OUT = Symbol('timed out');
 
 export interface ShutdownOptions {
   config: Pick<ResolvedConfig, 'drainTimeout' | 'hooksTimeout' | 'signals' | 'exit' | 'logger'>;
@@ -60,16 +63,34 @@ export class Shutdown {
     return this.#forced;
   }
 
+  /**
+   * Registers a hook. Its own `timeout` reserves that much of `hooksTimeout`; hooks without one share what the own
+   * timeouts leave. Own timeouts that add up to more than `hooksTimeout`, or leave nothing for a hook without one,
+   * fail here (a hook whose turn comes with no time left would never run).
+   */
   addHook(name: string, fn: ShutdownHookFn, options: CheckOptions = {}): void {
     if (typeof name !== 'string' || name === '') throw new TypeError('draingate: addShutdownHook(name, fn) needs a non-empty name.');
     if (typeof fn !== 'function') throw new TypeError(`draingate: shutdown hook "${name}" needs a function.`);
     const hooksTimeout = this.#config.hooksTimeout;
-    const timeout =
-      options.timeout === undefined ? hooksTimeout : parseDuration(options.timeout, 'timeout', `shutdown hook "${name}" timeout`);
-    if (timeout > hooksTimeout) {
+    const timeout = options.timeout === undefined ? null : parseDuration(options.timeout, 'timeout', `shutdown hook "${name}" timeout`);
+    const fix = 'raise hooksTimeout (DRAINGATE_HOOKS_TIMEOUT) and the grace period with it.';
+    if (timeout !== null && timeout > hooksTimeout) {
       throw new DraingateConfigError(
         'hooksTimeout',
-        `shutdown hook "${name}" has timeout ${formatDuration(timeout)}, more than hooksTimeout ${formatDuration(hooksTimeout)}: lower the hook's timeout or raise hooksTimeout (DRAINGATE_HOOKS_TIMEOUT) and the grace period with it.`,
+        `shutdown hook "${name}" has timeout ${formatDuration(timeout)}, more than hooksTimeout ${formatDuration(hooksTimeout)}: lower the hook's timeout or ${fix}`,
+      );
+    }
+    const hooks = [...this.#hooks, { name, fn, timeout }];
+    const own = hooks.reduce((sum, h) => sum + (h.timeout ?? 0), 0);
+    const without = hooks.filter((h) => h.timeout === null).map((h) => `"${h.name}"`);
+    if (own > hooksTimeout || (own === hooksTimeout && without.length > 0)) {
+      const what = timeout === null ? 'has no timeout of its own' : `has timeout ${formatDuration(timeout)}`;
+      const starved = own > hooksTimeout ? '' : `, which leaves no time for ${without.join(', ')} (no timeout of its own)`;
+      throw new DraingateConfigError(
+        'hooksTimeout',
+        hooksTimeout === 0
+          ? `hooksTimeout is 0s, which leaves no time for shutdown hook "${name}": ${fix}`
+          : `shutdown hook "${name}" ${what}: with the other hooks' own timeouts that is ${formatDuration(own)} of hooksTimeout ${formatDuration(hooksTimeout)}${starved}: lower the timeouts or ${fix}`,
       );
     }
     this.#hooks.push({ name, fn, timeout });
@@ -96,22 +117,24 @@ export class Shutdown {
     const evidence = await drained;
 
     // Stopping: stop accepting, close idle connections, finish in-flight requests until drainTimeout.
-    const stopStart = Date.now();
+    const stopStart = monotonicNow();
     const deadline = stopStart + this.#config.drainTimeout;
     this.#lifecycle.transition('stopping', `evidence: ${evidence.kind}`);
-    this.#emit('stopping', { deadline });
+    // The events carry the deadline as wall-clock epoch ms (for the app's own timers); the gate keeps to its own.
+    const deadlineAt = Date.now() + this.#config.drainTimeout;
+    this.#emit('stopping', { deadline: deadlineAt });
     const closed = this.#servers.stopAccepting();
     this.#requests.closeAfterInflight();
     const upgraded = this.#servers.upgraded();
-    if (upgraded.length > 0) this.#emit('drain', { sockets: upgraded, deadline });
+    if (upgraded.length > 0) this.#emit('drain', { sockets: upgraded, deadline: deadlineAt });
     await this.#waitUntil(() => this.#isIdle(), deadline);
     this.#forced += this.#cutRemaining();
     // Destroyed sockets report 'close' a tick later: wait for them so that the counts read 0 once stopped.
-    await this.#waitUntil(() => this.#isIdle(), Date.now() + 250);
+    await this.#waitUntil(() => this.#isIdle(), monotonicNow() + 250);
     await withTimeout(closed, 250, 'closing servers').catch((error: Error) =>
       this.#config.logger.warn({ error: error.message }, 'servers did not close'),
     );
-    this.phaseDurations.stopping = Date.now() - stopStart;
+    this.phaseDurations.stopping = Math.round(monotonicNow() - stopStart);
 
     const failedHooks = await this.#runHooks();
 
@@ -127,24 +150,60 @@ export class Shutdown {
     return result;
   }
 
-  /** Hooks, in reverse order of registration, within hooksTimeout altogether; returns the names of those that failed. */
+  /**
+   * Hooks, in reverse order of registration, within `hooksTimeout` altogether, and none can starve the others: each
+   * hook's share (its own timeout, or an equal part of what the own timeouts leave) stays reserved until its turn.
+   * A hook may run as long as its own timeout allows and the time left minus the shares of the hooks after it:
+   * it gets what earlier hooks left unused, never what later ones are owed. Every hook starts. Returns the names
+   * of those that failed or timed out.
+   */
   async #runHooks(): Promise<string[]> {
-    const hooksStart = Date.now();
+    const budget = this.#config.hooksTimeout;
+    const hooksStart = monotonicNow();
+    const hooks = [...this.#hooks].reverse();
+    const own = hooks.reduce((sum, h) => sum + (h.timeout ?? 0), 0);
+    const without = hooks.filter((h) => h.timeout === null).length;
+    const shares = hooks.map((h) => h.timeout ?? (budget - own) / without);
     const failedHooks: string[] = [];
     const logger = this.#config.logger;
-    for (const hook of [...this.#hooks].reverse()) {
-      const remaining = this.#config.hooksTimeout - (Date.now() - hooksStart);
-      const limit = Math.min(hook.timeout, remaining);
-      try {
-        if (limit <= 0) throw new Error('no time left in hooksTimeout');
-        await withTimeout(Promise.resolve().then(hook.fn), limit, `shutdown hook "${hook.name}"`);
-        logger.debug({ hook: hook.name }, 'shutdown hook done');
-      } catch (error) {
-        failedHooks.push(hook.name);
-        logger.error({ hook: hook.name, error: (error as Error)?.message ?? String(error) }, `shutdown hook "${hook.name}" failed`);
+    for (const [i, hook] of hooks.entries()) {
+      const owedLater = shares.slice(i + 1).reduce((sum, share) => sum + share, 0);
+      const left = budget - (monotonicNow() - hooksStart) - owedLater;
+      const limit = Math.max(0, Math.floor(Math.min(hook.timeout ?? left, left)));
+      const t0 = monotonicNow();
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        Promise.resolve()
+          .then(hook.fn)
+          .then(
+            () => null,
+            (error: unknown) => ({ error }),
+          ),
+        new Promise<typeof TIMED_OUT>((resolve) => {
+          timer = setTimeout(() => resolve(TIMED_OUT), limit);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      const durationMs = Math.round(monotonicNow() - t0);
+      if (outcome === null) {
+        logger.debug({ hook: hook.name, durationMs }, `shutdown hook "${hook.name}" done`);
+        continue;
+      }
+      failedHooks.push(hook.name);
+      if (outcome === TIMED_OUT) {
+        const bound =
+          hook.timeout !== null && limit >= hook.timeout
+            ? `its timeout ${formatDuration(hook.timeout)}`
+            : `its share of hooksTimeout ${formatDuration(budget)}`;
+        logger.error(
+          { hook: hook.name, durationMs, limitMs: limit },
+          `shutdown hook "${hook.name}" timed out after ${durationMs}ms (${bound})`,
+        );
+      } else {
+        const error = (outcome.error as Error)?.message ?? String(outcome.error);
+        logger.error({ hook: hook.name, durationMs, error }, `shutdown hook "${hook.name}" failed after ${durationMs}ms: ${error}`);
       }
     }
-    this.phaseDurations.hooks = Date.now() - hooksStart;
+    this.phaseDurations.hooks = Math.round(monotonicNow() - hooksStart);
     return failedHooks;
   }
 
@@ -165,7 +224,10 @@ export class Shutdown {
     return this.#requests.inflight === 0 && this.#servers.connections === 0;
   }
 
-  /** Resolves once `predicate` holds (re-checked whenever a request, connection or session ends) or at `deadline`. */
+  /**
+   * Resolves once `predicate` holds (re-checked whenever a request, connection or session ends) or at `deadline`
+   * ({@link monotonicNow} ms).
+   */
   #waitUntil(predicate: () => boolean, deadline: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -173,7 +235,7 @@ export class Shutdown {
         this.#checkDrained = null;
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(done, Math.max(0, deadline - monotonicNow()));
       this.#checkDrained = () => {
         if (predicate()) done();
       };

@@ -1,7 +1,9 @@
 import type { SidecarEvidence } from './evidence.js';
 import type { Logger } from './logger.js';
+import { redactSecrets } from './redact.js';
 import { checkSidecarStatus, type SidecarStatus } from './sidecar-contract.js';
 import type { StatusReport } from './types.js';
+import { monotonicNow } from './util.js';
 
 /**
  * Where the contract's body is: a base URL (the sidecar, `http://127.0.0.1:9901`) gets `/v1/status` appended; a URL
@@ -21,7 +23,10 @@ export class SidecarClient {
   readonly #statusUrl: string;
   readonly #timeout: number;
   readonly #logger: Logger;
+  /** `fetchedAt`: epoch ms of the last good answer (shown on `/status`; the drain watch compares it with its start). */
   #last: { status: SidecarStatus | null; error: string | null; fetchedAt: number } = { status: null, error: null, fetchedAt: 0 };
+  /** The same moment on the monotonic clock, for the staleness of `/status` (0: never). */
+  #fetchedAtMs = 0;
   #inflight: Promise<void> | null = null;
 
   constructor(url: string, pollInterval: number, logger: Logger) {
@@ -45,6 +50,7 @@ export class SidecarClient {
         ? {
             observable: d.observable,
             startedAt: d.startedAt === null ? null : Date.parse(d.startedAt),
+            lbType: d.lbType,
             propagationBoundMs: d.propagationBoundMs,
           }
         : null,
@@ -55,19 +61,17 @@ export class SidecarClient {
   fetch(): Promise<void> {
     if (!this.#inflight) {
       const url = this.url;
-      const statusUrl = this.#statusUrl;
+      const shown = redactSecrets(url);
       this.#inflight = (async () => {
         try {
-          const res = await fetch(statusUrl, { signal: AbortSignal.timeout(this.#timeout) });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          const body: unknown = await res.json();
-          const problem = checkSidecarStatus(body);
-          if (problem) throw new Error(`invalid sidecar status: ${problem}`);
-          if (this.#last.error) this.#logger.info({ url }, 'sidecar reachable again');
-          this.#last = { status: body as SidecarStatus, error: null, fetchedAt: Date.now() };
+          const status = await this.#get(this.#statusUrl);
+          if (this.#last.error) this.#logger.info({ url: shown }, 'sidecar reachable again');
+          this.#last = { status, error: null, fetchedAt: Date.now() };
+          this.#fetchedAtMs = monotonicNow();
         } catch (error) {
-          const message = (error as Error).message ?? String(error);
-          if (this.#last.error !== message) this.#logger.warn({ url, error: message }, 'sidecar status unavailable');
+          // The message may carry the answer's text or the URL: nothing of either that looks like a credential.
+          const message = redactSecrets((error as Error)?.message ?? String(error));
+          if (this.#last.error !== message) this.#logger.warn({ url: shown, error: message }, 'sidecar status unavailable');
           this.#last = { status: this.#last.status, error: message, fetchedAt: this.#last.fetchedAt };
         } finally {
           this.#inflight = null;
@@ -77,16 +81,43 @@ export class SidecarClient {
     return this.#inflight;
   }
 
+  /** One `GET` of the status body's URL: the answer if it is a status core understands, else an error that says why. */
+  async #get(url: string): Promise<SidecarStatus> {
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(this.#timeout) });
+    } catch (error) {
+      if ((error as Error)?.name === 'TimeoutError') throw new Error(`no answer within ${this.#timeout}ms`);
+      // fetch says "fetch failed"; why is in its cause: ECONNREFUSED, ENOTFOUND, "bad port", ...
+      const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+      const why = cause?.code ?? cause?.message;
+      throw new Error(why ? `unreachable (${why})` : ((error as Error)?.message ?? String(error)));
+    }
+    const text = await res.text();
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(
+        `the answer is not JSON (${Buffer.byteLength(text)} bytes, content-type ${res.headers.get('content-type') ?? 'none'})`,
+      );
+    }
+    const problem = checkSidecarStatus(body);
+    if (problem) throw new Error(`invalid sidecar status: ${problem}`);
+    return body as SidecarStatus;
+  }
+
   /** Fetches when the last answer is more than a second old (for `/status`). */
   async fetchIfStale(): Promise<void> {
-    if (Date.now() - this.#last.fetchedAt > 1000) await this.fetch();
+    if (monotonicNow() - this.#fetchedAtMs > 1000) await this.fetch();
   }
 
   /** The `sidecar` part of `/status`. */
   report(): NonNullable<StatusReport['sidecar']> {
     const last = this.#last;
     return {
-      url: this.url,
+      url: redactSecrets(this.url),
       last: last.status,
       error: last.error,
       fetchedAt: last.fetchedAt ? new Date(last.fetchedAt).toISOString() : null,

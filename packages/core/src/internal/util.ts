@@ -1,4 +1,4 @@
-// Small helpers the rooms share: a request's path, HTTP/2 detection, JSON answers, promise timeouts.
+// Small helpers the rooms share: a request's path, HTTP/2 detection, JSON answers, promise timeouts, the clock.
 import type http from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { formatDuration } from './duration.js';
@@ -36,3 +36,9 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Milliseconds on a clock that only moves forward: for durations and deadlines, never the wall clock (NTP or an
+ * operator may move `Date.now()` by an hour while a pod drains). Epoch-based, so it reads like `Date.now()`.
+ */
+export const monotonicNow = (): number => performance.timeOrigin + performance.now();

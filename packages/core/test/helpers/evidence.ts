@@ -24,7 +24,7 @@ export function sidecarSays(
 ): SidecarEvidence {
   return {
     deregistered: o.deregistered ?? false,
-    deregistration: { observable: o.observable ?? true, startedAt, propagationBoundMs: o.bound ?? 30_000 },
+    deregistration: { observable: o.observable ?? true, startedAt, lbType: 'alb', propagationBoundMs: o.bound ?? 30_000 },
   };
 }
 

@@ -46,7 +46,7 @@ async function startNode(
   }
   gate.attach(server);
   const port = await listen(server);
-  if (start.ready !== false) gate.ready();
+  if (start.ready !== false) await gate.ready();
   return {
     gate,
     port,

@@ -94,7 +94,7 @@ export async function startExpress(
       });
     }
   });
-  if (start.ready !== false) gate.ready();
+  if (start.ready !== false) await gate.ready();
   return {
     dg,
     server,

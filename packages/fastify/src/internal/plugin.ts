@@ -74,7 +74,12 @@ function plugin(fastify: FastifyInstance, options: DraingateFastifyOptions, done
     return this;
   };
   fastify.close = close as FastifyInstance['close'];
-  done();
+  // A management listener that cannot listen (port taken, host unknown) fails app.register() with the gate's one
+  // line naming the setting, before the app can start serving without its probes.
+  gate.listenManagement().then(
+    () => done(),
+    (error: Error) => done(error),
+  );
 }
 
 /**

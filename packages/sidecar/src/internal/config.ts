@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DraingateConfigError, type LbType } from '@draingate/core';
 import { formatDuration, parseDuration, SIDECAR_SETTINGS, type SidecarSettingSpec } from '@draingate/core/internal';
-import { SidecarConfigError } from './errors.js';
+import { argvError, SidecarConfigError } from './errors.js';
 
 /** Where target health comes from (see README "Sources"). */
 export type SourceKind = 'aws' | 'app' | 'albc';
@@ -103,7 +103,7 @@ export function resolveConfig(argv: readonly string[], env: Readonly<Record<stri
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof parsed;
   } catch (e) {
-    throw new SidecarConfigError('argv', `${(e as Error).message}. Run with --help for the list of settings.`);
+    throw argvError(e as NodeJS.ErrnoException, argv);
   }
 
   const raw = (flag: string): { value: string | string[]; from: string } | null => {

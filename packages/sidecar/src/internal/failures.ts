@@ -1,5 +1,6 @@
 import { HttpError } from './kubeclient.js';
 import type { Logger } from './logger.js';
+import { redact } from './secrets.js';
 
 /** How a failed call to the API server or AWS is handled (README "Failure handling"). */
 export type FailureKind =
@@ -15,6 +16,10 @@ export type FailureKind =
   | 'uid-mismatch'
   | 'other';
 
+/**
+ * A classified failure. Its message quotes what the API server or AWS answered, with every credential removed
+ * (secrets.ts): it goes to the log, Events, the condition and `/v1/status`.
+ */
 export class Failure extends Error {
   override readonly name = 'Failure';
   constructor(
@@ -23,7 +28,7 @@ export class Failure extends Error {
     /** Milliseconds the server asked us to wait (Retry-After), if any. */
     readonly retryAfterMs: number | null = null,
   ) {
-    super(message);
+    super(redact(message));
   }
 }
 

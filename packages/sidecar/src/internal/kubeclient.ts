@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Agent, type RequestOptions, request } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { SidecarConfigError } from './errors.js';
+import { rememberSecret } from './secrets.js';
 
 /**
  * A small Kubernetes API client for the handful of calls the sidecar makes (get/watch its pod, patch its status,
  * create events, read TargetGroupBindings, a Service, a Node). @kubernetes/client-node costs ~75 MB of RSS on
  * import (its generated models load eagerly); this is plain `node:https` + JSON. client-node is only loaded for a
- * `--kubeconfig` file (local runs), to read it.
+ * `--kubeconfig` file (local runs), to read it ({@link authFromKubeconfigFile}).
  */
 
 /** TLS and credentials for each request (read per request: service-account tokens rotate). */
@@ -36,9 +37,60 @@ export interface KubeConfigLike {
 }
 
 export function authFromKubeConfig(kc: KubeConfigLike): KubeAuth {
+  // A @kubernetes/client-node KubeConfig: its user's static credentials are secrets (exec plugins' are not known
+  // in advance: their tokens are hidden by shape).
+  const user = (kc as { getCurrentUser?(): { token?: string; password?: string } | null }).getCurrentUser?.();
+  rememberSecret(user?.token);
+  rememberSecret(user?.password);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   return { server: cluster.server, apply: (o) => kc.applyToHTTPSOptions(o) };
+}
+
+/**
+ * Reads `--kubeconfig` (local runs) with @kubernetes/client-node, so that exec plugins and contexts work as kubectl's.
+ * A file that cannot be read or used fails with one line naming the setting, the path and, for YAML errors, the
+ * position: never the file's content (the YAML parser quotes the lines around an error, tokens included).
+ */
+export async function authFromKubeconfigFile(path: string): Promise<KubeAuth> {
+  const bad = (problem: string): SidecarConfigError =>
+    new SidecarConfigError('kubeconfig', `--kubeconfig / KUBECONFIG is ${JSON.stringify(path)}: ${problem}.`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw bad(code === 'EISDIR' ? 'a directory, not a file (EISDIR)' : `cannot be read (${code})`);
+  }
+  if (text.trim() === '') throw bad('not a kubeconfig (the file is empty)');
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+  } catch (e) {
+    throw bad(kubeconfigProblem(e as Error & { mark?: { line: number; column: number }; reason?: string }));
+  }
+  if (kc.clusters.length === 0) throw bad('not a kubeconfig (it has no clusters)');
+  if (!kc.currentContext) throw bad('not usable: it has no current-context');
+  const context = kc.getContextObject(kc.currentContext);
+  if (!context) throw bad('not usable: its current-context names no entry of contexts');
+  if (!kc.getCluster(context.cluster)) throw bad("not usable: its current context's cluster names no entry of clusters");
+  return authFromKubeConfig(kc);
+}
+
+/** What is wrong with a kubeconfig, from the loader's error, in words that quote nothing of the file. */
+function kubeconfigProblem(e: Error & { mark?: { line: number; column: number }; reason?: string }): string {
+  if (e.name === 'YAMLException' && e.mark) {
+    // A reason in plain words ("bad indentation of a mapping entry"); one that quotes the file (an alias, a tag) is left out.
+    const reason = e.reason && /^[a-z][a-z ,()-]*$/i.test(e.reason) ? ` (${e.reason})` : '';
+    return `not valid YAML at line ${e.mark.line + 1}, column ${e.mark.column + 1}${reason}; the file's content is not shown`;
+  }
+  // client-node's own checks: "clusters[0].cluster.server is missing", "Duplicate user: <name>".
+  const missing = /^(clusters|users|contexts)\[\d+\](\.[\w-]+)+ is missing$/.exec(e.message ?? '');
+  if (missing) return `not a kubeconfig (${missing[0]})`;
+  const duplicate = /^Duplicate (cluster|user|context):/.exec(e.message ?? '');
+  if (duplicate) return `not a kubeconfig (two ${duplicate[1]}s have the same name)`;
+  return 'not a kubeconfig (the YAML is not a mapping of clusters, users and contexts)';
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -64,13 +116,16 @@ export function inClusterAuth(env: Readonly<Record<string, string | undefined>>,
   };
   const ca = mounted('CA', 'ca.crt', (f) => readFileSync(f));
   let token = mounted('token', 'token', (f) => readFileSync(f, 'utf8').trim());
-  let readAt = Date.now();
+  rememberSecret(token);
+  let readAt = performance.now();
   return {
     server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
     async apply(o) {
-      if (Date.now() - readAt > 60_000) {
+      // Monotonic: a wall clock set back an hour must not keep a rotated-away token for that hour.
+      if (performance.now() - readAt > 60_000) {
         token = readFileSync(`${dir}/token`, 'utf8').trim();
-        readAt = Date.now();
+        rememberSecret(token);
+        readAt = performance.now();
       }
       o.ca = ca;
       o.headers = { ...o.headers, authorization: `Bearer ${token}` };

@@ -12,7 +12,10 @@ export type DrainTrigger = 'prestop' | 'deletion' | 'signal' | 'api';
 /** The data of the draining phase. */
 export interface Draining {
   readonly name: 'draining';
+  /** Epoch ms (shown on `/v1/status`). */
   readonly startedAt: number;
+  /** The same moment on the monotonic clock (`performance.now()`): what durations count from. */
+  readonly startedAtMs: number;
   readonly trigger: DrainTrigger;
   /** The phase to go back to if the drain ends without a deletion (a stray `/v1/prestop`). */
   readonly before: 'starting' | 'ready';

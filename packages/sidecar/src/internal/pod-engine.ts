@@ -11,6 +11,7 @@ import type { EngineMetrics } from './metrics.js';
 import { type Draining, type DrainTrigger, type PhaseChange, PhaseMachine } from './phases.js';
 import {
   drainBudgetWarning,
+  MonotonicDeadline,
   type PrestopEnd,
   type PrestopResult,
   PrestopWaits,
@@ -72,7 +73,9 @@ export class PodEngine {
   readonly #waits: PrestopWaits;
   readonly #registration: RegistrationWatch;
   readonly #deregistration: Deregistration;
-  readonly #startedAt: number;
+  /** When the engine's pod started, on the monotonic clock (fail-open counts from it). */
+  readonly #startedAtMs: number;
+  readonly #deadlineClock = new MonotonicDeadline();
   /** What the condition should say; written once there is something to say (an observation, a failure, ...). */
   #desired: DesiredCondition = WAITING;
   #closed = false;
@@ -82,7 +85,7 @@ export class PodEngine {
     this.#c = c;
     this.#log = log;
     this.#metrics = metrics;
-    this.#startedAt = deps.startedAt ?? Date.now();
+    this.#startedAtMs = performance.now() - (deps.startedAt === undefined ? 0 : Math.max(0, Date.now() - deps.startedAt));
     this.#errors = new ErrorReport(log);
     const ref = { name: c.pod.name, namespace: c.pod.namespace, uid: c.pod.uid };
     const onEvent = (reason: string): void => metrics.events.inc({ reason });
@@ -120,7 +123,7 @@ export class PodEngine {
     this.#waits = new PrestopWaits({
       check: (begun) =>
         prestopEnd(this.#phases.draining, begun, {
-          deadline: this.#deadline(),
+          deadline: this.#deadlineClock.at(this.#deadline(), this.#watcher.deleting, this.#phases.draining),
           evidenceAvailable: this.#evidenceAvailable(),
           fallbackDelayMs: c.fallbackDelayMs,
         }),
@@ -155,6 +158,7 @@ export class PodEngine {
     const drain: Draining = {
       name: 'draining',
       startedAt: Date.now(),
+      startedAtMs: performance.now(),
       trigger,
       before: this.#phases.name === 'ready' ? 'ready' : 'starting',
       signalled: trigger === 'signal',
@@ -237,7 +241,7 @@ export class PodEngine {
   #armFailOpen(): void {
     const ms = this.#c.failOpenAfterMs;
     if (ms === null) return;
-    this.#phases.after(Math.max(0, this.#startedAt + ms - Date.now()), () => this.#failOpen(ms), { unref: true });
+    this.#phases.after(Math.max(0, this.#startedAtMs + ms - performance.now()), () => this.#failOpen(ms), { unref: true });
   }
 
   #say(desired: DesiredCondition = this.#desired): void {

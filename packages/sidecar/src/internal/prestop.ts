@@ -15,7 +15,7 @@ export interface PrestopResult {
 
 /** The rules of the waits, from the pod's engine. */
 export interface PrestopRules {
-  /** What ends a wait that began at `begun` (epoch ms) now, or null to keep waiting. Asked every 100 ms. */
+  /** What ends a wait that began at `begun` (`performance.now()` ms) now, or null to keep waiting. Asked every 100 ms. */
   check(begun: number): Exclude<PrestopEnd, 'closed'> | null;
   /** The answer's `detail` for `ended`. */
   detail(ended: PrestopEnd): string;
@@ -47,13 +47,13 @@ export class PrestopWaits {
 
   /** One more wait; resolves with its answer. */
   wait(): Promise<PrestopResult> {
-    const begun = Date.now();
+    const begun = performance.now();
     const p = new Promise<PrestopResult>((resolve) => {
       const w: Waiter = {
         begun,
         finish: (ended) => {
           if (!this.#waiters.delete(w)) return;
-          const result: PrestopResult = { ended, waitedMs: Date.now() - begun, detail: this.rules.detail(ended) };
+          const result: PrestopResult = { ended, waitedMs: Math.round(performance.now() - begun), detail: this.rules.detail(ended) };
           resolve(result);
           this.rules.answered(result);
         },
@@ -105,16 +105,36 @@ export function prestopDeadline(pod: V1Pod | null, drainStartedAt: number, appDr
   return drainStartedAt + grace * 1000 - appDrainBudgetMs;
 }
 
-/** What ends a wait that began at `begun` now (the engine's rules), or null to keep waiting. */
+/**
+ * {@link prestopDeadline} on the monotonic clock (`performance.now()` ms), so that a wall clock moved by an hour
+ * during the wait neither ends it at once nor holds it for the hour: without a `deletionTimestamp`, counted from the
+ * drain's start; with one (the API server's wall-clock time), read against this machine's wall clock once, when
+ * first seen.
+ */
+export class MonotonicDeadline {
+  #seen: { wall: number; at: number } | null = null;
+
+  /** `wall`: the deadline in epoch ms; `drain`: its start on both clocks (null before draining). */
+  at(wall: number, deleting: boolean, drain: { startedAt: number; startedAtMs: number } | null): number {
+    if (!deleting && drain) return drain.startedAtMs + (wall - drain.startedAt);
+    if (this.#seen?.wall !== wall) this.#seen = { wall, at: performance.now() + (wall - Date.now()) };
+    return this.#seen.at;
+  }
+}
+
+/**
+ * What ends a wait that began at `begun` now (the engine's rules), or null to keep waiting. `begun` and `deadline`
+ * are on the monotonic clock (`performance.now()` ms; the deadline from {@link MonotonicDeadline}).
+ */
 export function prestopEnd(
   d: Draining | null,
   begun: number,
   s: { deadline: number; evidenceAvailable: boolean; fallbackDelayMs: number },
 ): Exclude<PrestopEnd, 'closed'> | null {
-  const now = Date.now();
+  const now = performance.now();
   if (d !== null && d.deregisteredAt !== null) return 'deregistered';
   if (now >= s.deadline) return 'deadline';
-  if (!s.evidenceAvailable && now - (d?.startedAt ?? begun) >= s.fallbackDelayMs) return 'fallback-delay';
+  if (!s.evidenceAvailable && now - (d?.startedAtMs ?? begun) >= s.fallbackDelayMs) return 'fallback-delay';
   return null;
 }
 

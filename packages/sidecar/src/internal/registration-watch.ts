@@ -32,7 +32,8 @@ export interface RegistrationStall {
 }
 
 export class RegistrationWatch {
-  #readySince: number | null = null;
+  /** When the containers became ready: epoch ms (shown) and `performance.now()` ms (what the stall counts from). */
+  #readySince: { at: number; ms: number } | null = null;
   #stall: RegistrationStall | null = null;
 
   constructor(
@@ -51,7 +52,7 @@ export class RegistrationWatch {
   pod(pod: V1Pod): void {
     const ready = pod.status?.conditions?.some((c) => c.type === 'ContainersReady' && c.status === 'True') ?? false;
     if (!ready) this.#readySince = null;
-    else this.#readySince ??= Date.now();
+    else this.#readySince ??= { at: Date.now(), ms: performance.now() };
   }
 
   /**
@@ -65,15 +66,15 @@ export class RegistrationWatch {
       return;
     }
     const since = this.#readySince;
-    if (this.source === 'app' || this.#stall || since === null || Date.now() - since < this.afterMs) return;
+    if (this.source === 'app' || this.#stall || since === null || performance.now() - since.ms < this.afterMs) return;
     const gates = (pod?.spec?.readinessGates ?? []).map((g) => g.conditionType).filter((t) => t.startsWith(ALBC_GATE_PREFIX));
     const why =
       gates.length === 0
         ? `The AWS Load Balancer Controller registers a pod that is not Ready once its containers are ready, but it reconciles on pod changes only for pods carrying its own readiness gate (${ALBC_GATE_PREFIX}<binding>), and this pod has none: held back by another gate, it may never be registered. Label the namespace elbv2.k8s.aws/pod-readiness-gate-inject=enabled (the Service and its TargetGroupBinding must exist and the controller's webhook be up when pods are created), then recreate the pod (kubectl rollout restart), or do not declare a gate that waits for the load balancer.`
         : `The pod carries the controller's gate (${gates.join(', ')}), so the controller should have registered it: check the controller's logs and the TargetGroupBinding.`;
     this.#stall = {
-      containersReadySince: new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      message: `ContainersReady for ${formatDuration(Date.now() - since)} but not registered in the load balancer (${o.detail}). ${why}`,
+      containersReadySince: new Date(since.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      message: `ContainersReady for ${formatDuration(Math.round(performance.now() - since.ms))} but not registered in the load balancer (${o.detail}). ${why}`,
     };
     this.log.warn(this.#stall.message);
     this.recorder.once('TargetNotRegistered', this.#stall.message.slice(0, 1000), 'Warning');

@@ -1,5 +1,13 @@
 import { Backoff } from './failures.js';
 
+/**
+ * Floors and due times are kept on the monotonic clock: a wall clock moved back an hour (NTP, an operator) must not
+ * hold every retry for that hour, nor one moved forward void a server's Retry-After.
+ */
+const now = (): number => performance.now();
+/** A {@link now} time as the wall clock reads it now (for callers that show or compare epoch ms). */
+const toEpoch = (at: number): number => Math.round(Date.now() + (at - now()));
+
 export interface RetryTimerOptions {
   /** The backoff after failures: `baseMs` × 2ⁿ, capped at `maxMs`, × [0.5, 1] (failures.ts `Backoff`). */
   baseMs: number;
@@ -35,9 +43,9 @@ export class RetryTimer {
   readonly #backoff: Backoff;
   readonly #unref: boolean;
   #timer: NodeJS.Timeout | null = null;
-  /** When the timer fires (epoch ms), if set. */
+  /** When the timer fires ({@link now} ms), if set. */
   #due = 0;
-  /** No run before this (epoch ms); 0: no floor. */
+  /** No run before this ({@link now} ms); 0: no floor. */
   #notBefore = 0;
   #closed = false;
 
@@ -47,14 +55,14 @@ export class RetryTimer {
     this.#unref = options.unref ?? false;
   }
 
-  /** The floor set by the last failure (epoch ms), or 0. */
+  /** The floor set by the last failure (epoch ms, as the wall clock reads now), or 0. */
   get notBefore(): number {
-    return this.#notBefore;
+    return this.#notBefore === 0 ? 0 : toEpoch(this.#notBefore);
   }
 
-  /** When the timer will run the task (epoch ms), or `null` when no run is scheduled. */
+  /** When the timer will run the task (epoch ms, as the wall clock reads now), or `null` when no run is scheduled. */
   get due(): number | null {
-    return this.#timer ? this.#due : null;
+    return this.#timer ? toEpoch(this.#due) : null;
   }
 
   /** Failures since the last {@link reset}. */
@@ -65,7 +73,7 @@ export class RetryTimer {
   /** Runs the task now; under a floor, at the floor instead (a later scheduled run is pulled in to it). */
   runSoon(): void {
     if (this.#closed) return;
-    if (Date.now() < this.#notBefore) {
+    if (now() < this.#notBefore) {
       if (!this.#timer || this.#due > this.#notBefore) this.#arm(this.#notBefore);
       return;
     }
@@ -76,7 +84,7 @@ export class RetryTimer {
   /** Runs the task in `ms` (replacing any scheduled run), but not before the floor. */
   runIn(ms: number): void {
     if (this.#closed) return;
-    this.#arm(Math.max(Date.now() + ms, this.#notBefore));
+    this.#arm(Math.max(now() + ms, this.#notBefore));
   }
 
   /**
@@ -89,7 +97,7 @@ export class RetryTimer {
     if (bounds.atMostMs !== undefined) wait = Math.min(wait, bounds.atMostMs);
     if (retryAfterMs !== null) wait = Math.max(wait, retryAfterMs);
     if (this.#closed) return wait;
-    this.#notBefore = Date.now() + wait;
+    this.#notBefore = now() + wait;
     this.#arm(this.#notBefore);
     return wait;
   }
@@ -119,7 +127,7 @@ export class RetryTimer {
         this.#timer = null;
         this.#task();
       },
-      Math.max(0, at - Date.now()),
+      Math.max(0, at - now()),
     );
     if (this.#unref) this.#timer.unref();
   }

@@ -3,12 +3,13 @@ import type { Registry } from 'prom-client';
 import type { AwsCredentials } from './aws.js';
 import { describeConfig, type SidecarConfig } from './config.js';
 import { HttpApi } from './http-api.js';
-import { authFromKubeConfig, inClusterAuth, type KubeAuth, KubeClient, type KubeConfigLike } from './kubeclient.js';
+import { authFromKubeConfig, authFromKubeconfigFile, inClusterAuth, type KubeAuth, KubeClient, type KubeConfigLike } from './kubeclient.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import type { DrainTrigger } from './phases.js';
 import { PodEngine } from './pod-engine.js';
 import type { PrestopResult } from './prestop.js';
+import { rememberSecret } from './secrets.js';
 import { AlbcSource, AppSource, describeSource, type Source } from './sources.js';
 import type { SidecarStatusBody } from './status.js';
 
@@ -51,6 +52,17 @@ export interface Sidecar {
 export async function startSidecar(options: StartSidecarOptions): Promise<Sidecar> {
   const config = options.config;
   const log = options.logger ?? createJsonLogger();
+  // The AWS credentials, given or in the environment (the SDK's provider chain reads them there): never shown.
+  const env = options.env ?? process.env;
+  for (const secret of [
+    options.awsCredentials?.accessKeyId,
+    options.awsCredentials?.secretAccessKey,
+    options.awsCredentials?.sessionToken,
+    env.AWS_ACCESS_KEY_ID,
+    env.AWS_SECRET_ACCESS_KEY,
+    env.AWS_SESSION_TOKEN,
+  ])
+    rememberSecret(secret);
   const kube = new KubeClient(await kubeAuth(options));
   const metrics = createMetrics(options.registry);
   const count = (outcome: string): void => metrics.sourceCalls.inc({ source: config.source, outcome });
@@ -107,12 +119,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
 
 async function kubeAuth(options: StartSidecarOptions): Promise<KubeAuth> {
   if (options.kubeConfig) return authFromKubeConfig(options.kubeConfig);
-  if (options.config.kubeconfig) {
-    // Local runs only: @kubernetes/client-node reads the kubeconfig (exec plugins, contexts, ...).
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromFile(options.config.kubeconfig);
-    return authFromKubeConfig(kc);
-  }
+  // Local runs only: @kubernetes/client-node reads the kubeconfig (exec plugins, contexts, ...).
+  if (options.config.kubeconfig) return authFromKubeconfigFile(options.config.kubeconfig);
   return inClusterAuth(options.env ?? process.env, options.serviceAccountDir);
 }

@@ -38,7 +38,7 @@ export function conformance(driver: ConformanceDriver): void {
       const starting = await c.request('/readyz');
       expect(starting.status).toBe(503);
       expect(JSON.parse(starting.body)).toEqual({ status: 'starting' });
-      gate.ready();
+      await gate.ready();
       const ready = await c.request('/readyz');
       expect(ready.status).toBe(200);
       expect(JSON.parse(ready.body)).toEqual({ status: 'ready' });
