@@ -61,12 +61,21 @@ export function summarize({
   const describe = mine.filter((e) => e.action === 'DescribeTargetHealth');
   const all = [...pods.pods.values()];
   const created = all.filter((p) => p.createdAt >= t0 - 1000);
-  const gateLatency = created
+  const latencies = created
     .map((p) => {
       const h = p.ip ? lifecycle.get(targetGroupArn, p.ip, 8080) : null;
-      return h?.healthyAt && p.gateTrueAt ? p.gateTrueAt - h.healthyAt : null;
+      return h?.healthyAt && p.gateTrueAt ? { ms: p.gateTrueAt - h.healthyAt, healthyAt: h.healthyAt } : null;
     })
     .filter((x) => x !== null);
+  // Targets that turned healthy while no replica led (from the kill until the new leader's first poll could see
+  // them) wait for the takeover by design: shown apart, not hidden.
+  const pollMs = Number(/^(\d+)s$/.exec(o.pollInterval)?.[1] ?? 5) * 1000;
+  const leaderless = kill
+    ? [kill.at, kill.takeoverMs === null ? Number.POSITIVE_INFINITY : kill.at + kill.takeoverMs + 1.2 * pollMs + 1000]
+    : null;
+  const inTakeover = (l) => leaderless !== null && l.healthyAt >= leaderless[0] && l.healthyAt <= leaderless[1];
+  const gateLatency = latencies.filter((l) => !inTakeover(l)).map((l) => l.ms);
+  const takeoverLatency = latencies.filter(inTakeover).map((l) => l.ms);
   const deleted = all.filter((p) => p.deletionSeenAt !== null && p.deletionSeenAt >= t0);
   // When the evidence reached the app's side: controller mode, the deregistration record the leader wrote (the API
   // showed the target gone); sidecar mode, the first answered DescribeTargetHealth for the pod's own target after
@@ -100,11 +109,13 @@ export function summarize({
     throttledWholeRun: bucket.byCaller.get(caller)?.throttled ?? 0,
     albc,
     gateLatency: {
-      n: gateLatency.length,
+      n: latencies.length,
       of: created.length,
+      outsideTakeover: gateLatency.length,
       p50: pct(gateLatency, 50),
       p99: pct(gateLatency, 99),
       max: pct(gateLatency, 100),
+      takeover: { n: takeoverLatency.length, p99: pct(takeoverLatency, 99), max: pct(takeoverLatency, 100) },
     },
     apiEvidence: { n: apiEvidence.length, of: deleted.length, p50: pct(apiEvidence, 50), p99: pct(apiEvidence, 99) },
     deregistered: { p50: pct(deregistered, 50), p99: pct(deregistered, 99) },
