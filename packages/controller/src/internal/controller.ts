@@ -85,6 +85,7 @@ export async function startController(options: StartControllerOptions): Promise<
   metrics = m;
   const registry = new PodRegistry({
     kube,
+    pace: (wish) => kube.bucket.take(wish.status === 'True' ? 'high' : 'normal'),
     config: c,
     poller,
     targets,

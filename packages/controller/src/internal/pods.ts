@@ -2,6 +2,7 @@ import type { Logger, SidecarStatusBody } from '@draingate/sidecar';
 import {
   ConditionSync,
   ConditionWriter,
+  type DesiredCondition,
   type EngineMetrics,
   ErrorReport,
   type KubeClient,
@@ -79,6 +80,8 @@ export interface PodRegistryOptions {
   metrics: EngineMetrics;
   leading: () => boolean;
   leader: () => string | null;
+  /** Waits for an API-server write slot before each pod condition write (gates and records opening first). */
+  pace?: (wish: DesiredCondition) => Promise<void>;
 }
 
 /**
@@ -226,11 +229,12 @@ export class PodRegistry {
       events: { component: 'draingate-controller', reportingComponent: 'draingate.io/controller', instance: c.identity, active: o.leading },
       active: o.leading,
       guardFalseWrites: true,
+      ...(o.pace ? { paceWrites: o.pace } : {}),
       onDeregistrationStarted: (r) => {
         const current = entry as Entry;
         if (!current.record) {
           const writer = new ConditionWriter(o.kube, ref, DEREGISTRATION_CONDITION);
-          current.record = new ConditionSync(writer, o.metrics, log, new ErrorReport(log), o.leading);
+          current.record = new ConditionSync(writer, o.metrics, log, new ErrorReport(log), o.leading, o.pace ?? null);
           if (current.feed.pod) current.record.observe(current.feed.pod);
         }
         current.record.want(recordCondition(r));

@@ -2,7 +2,7 @@
  * A client-side token bucket, as ELBv2 meters its callers (per account and region: Describe* bucket 40, refill
  * 10/s; research/aws-facts.md) and as client-go meters a controller's API-server requests: `burst` tokens, refilled
  * at `ratePerSecond`. {@link take} waits for a token, first come first served within a priority, `high` before
- * `low`; {@link pause} holds every caller until a moment (a ThrottlingException means the account's bucket is empty
+ * `normal` before `low`; {@link pause} holds every caller until a moment (a ThrottlingException means the account's bucket is empty
  * for everybody, so no call of ours should go out before the backoff).
  */
 export class TokenBucket {
@@ -11,7 +11,7 @@ export class TokenBucket {
   #tokens: number;
   #at = Date.now();
   #pausedUntil = 0;
-  readonly #queues: { high: (() => void)[]; low: (() => void)[] } = { high: [], low: [] };
+  readonly #queues: { high: (() => void)[]; normal: (() => void)[]; low: (() => void)[] } = { high: [], normal: [], low: [] };
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   /** Calls that had to wait for a token, and how long in total (ms): for metrics. */
@@ -34,11 +34,11 @@ export class TokenBucket {
 
   /** Callers waiting for a token. */
   get queued(): number {
-    return this.#queues.high.length + this.#queues.low.length;
+    return this.#queues.high.length + this.#queues.normal.length + this.#queues.low.length;
   }
 
   /** Resolves when the caller may make one call. Rejects once the bucket is closed. */
-  take(priority: 'high' | 'low' = 'high'): Promise<void> {
+  take(priority: 'high' | 'normal' | 'low' = 'high'): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('TokenBucket closed'));
     const begun = Date.now();
     return new Promise<void>((resolve) => {
@@ -68,6 +68,7 @@ export class TokenBucket {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#queues.high.length = 0;
+    this.#queues.normal.length = 0;
     this.#queues.low.length = 0;
   }
 
@@ -87,7 +88,7 @@ export class TokenBucket {
     this.#refill();
     while (this.queued > 0 && this.#tokens >= 1 && Date.now() >= this.#pausedUntil) {
       this.#tokens -= 1;
-      const next = this.#queues.high.shift() ?? this.#queues.low.shift();
+      const next = this.#queues.high.shift() ?? this.#queues.normal.shift() ?? this.#queues.low.shift();
       next?.();
     }
     if (this.queued === 0) return;

@@ -59,12 +59,19 @@ export class ConditionWriter {
     this.seenVersion = pod.metadata?.resourceVersion;
   }
 
+  /** Whether {@link write} of `desired` would send a request now (false: it would answer `unchanged` or `stopped`). */
+  wouldWrite(desired: DesiredCondition): boolean {
+    if (this.stopped !== null) return false;
+    const cur = this.current;
+    if ((cur?.status === 'True' || this.lastWritten === 'True') && desired.status !== 'True') return false;
+    return !(cur && cur.status === desired.status && cur.reason === desired.reason && cur.message === desired.message);
+  }
+
   /** Throws a classified {@link Failure} when the write failed and may be retried. */
   async write(desired: DesiredCondition, now: Date = new Date()): Promise<WriteResult> {
     if (this.stopped !== null) return 'stopped';
     const cur = this.current;
-    if ((cur?.status === 'True' || this.lastWritten === 'True') && desired.status !== 'True') return 'unchanged';
-    if (cur && cur.status === desired.status && cur.reason === desired.reason && cur.message === desired.message) return 'unchanged';
+    if (!this.wouldWrite(desired)) return 'unchanged';
     const condition: Record<string, string> = {
       type: this.conditionType,
       status: desired.status,
@@ -130,6 +137,11 @@ export class ConditionSync {
      * once it leads, {@link reconcile} writes what it wishes.
      */
     private readonly active: () => boolean = () => true,
+    /**
+     * Waits for a write slot before each write (a controller's API-server budget, `True` first). The wish is read
+     * after the wait: wishes that changed meanwhile cost one write, the last one, not one each.
+     */
+    private readonly pace: ((wish: DesiredCondition) => Promise<void>) | null = null,
   ) {}
 
   /** What was last wished, or null. */
@@ -171,6 +183,9 @@ export class ConditionSync {
     try {
       for (let i = 0; i < 10; i++) {
         this.#again = false;
+        const paced = this.#wish;
+        if (this.pace && paced !== null && this.writer.wouldWrite(paced)) await this.pace(paced);
+        if (this.#closed) break;
         const d: DesiredCondition | null = this.#wish;
         if (d === null || !this.active()) break;
         const r = await this.writer.write(d);

@@ -48,6 +48,8 @@ export interface PodEngineDeps {
   active?: () => boolean;
   /** Writes of False only over the pod version last seen (ConditionWriter `guardFalse`): for a view that may lag. */
   guardFalseWrites?: boolean;
+  /** Waits for a write slot before each condition write (ConditionSync `pace`): a controller's API budget. */
+  paceWrites?: (wish: DesiredCondition) => Promise<void>;
   /** Once per drain, when the API first showed every target gone (a controller records it for its followers). */
   onDeregistrationStarted?: (record: RecordedDeregistration) => void;
 }
@@ -93,7 +95,7 @@ export class PodEngine {
     const feedHooks: PodFeedHooks = { onPod: (pod, news) => this.#onPod(pod, news), onFailure: (f) => this.#onKubeFailure(f) };
     this.#watcher = deps.feed?.(feedHooks) ?? new PodWatcher(kube, ref, feedHooks.onPod, feedHooks.onFailure);
     const writer = new ConditionWriter(kube, ref, c.conditionType, { guardFalse: deps.guardFalseWrites ?? false });
-    this.#condition = new ConditionSync(writer, metrics, log, this.#errors, deps.active);
+    this.#condition = new ConditionSync(writer, metrics, log, this.#errors, deps.active, deps.paceWrites ?? null);
     const hooks: PollerHooks = {
       wanted: () => this.#wantsPolling(),
       context: () => ({
