@@ -20,6 +20,9 @@ const REGION = 'eu-west-1';
 export const TG_CONTROLLER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/scale-web/1000000000000001';
 export const TG_SIDECARS = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/scale-sidecars/2000000000000002';
 const SECRET = 'bench-secret-not-real';
+/** The controller runs with the Node options the chart ships (values.yaml `controller.nodeOptions`). */
+const CHART_NODE_OPTIONS =
+  /^\s*nodeOptions:\s*"([^"]*)"/m.exec(readFileSync(join(here, '../../charts/draingate-controller/values.yaml'), 'utf8'))?.[1] ?? '';
 
 /**
  * @typedef {{ pods: number, sidecars: number, killLeader: boolean, hcIntervalMs: number, deregistrationDelayMs: number,
@@ -182,7 +185,13 @@ async function controllerMode(ctx) {
       DRAINGATE_RENEW_DEADLINE: o.lease.renewDeadline,
       DRAINGATE_RETRY_PERIOD: o.lease.retryPeriod,
     };
-    const p = new Proc(identity, join(here, 'controller-proc.mjs'), [], env, join(work, `${identity}.log`));
+    const p = new Proc(
+      identity,
+      join(here, 'controller-proc.mjs'),
+      [],
+      { ...env, NODE_OPTIONS: CHART_NODE_OPTIONS },
+      join(work, `${identity}.log`),
+    );
     p.identity = identity;
     p.logFile = join(work, `${identity}.log`);
     return p;

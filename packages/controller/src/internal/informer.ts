@@ -2,7 +2,7 @@ import { HttpError, type KubeClient, kubeFailure, RetryTimer, type WatchEvent } 
 
 /** The metadata an informer needs of every object. */
 export interface KubeObject {
-  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; managedFields?: unknown };
 }
 
 export interface InformerOptions<T extends KubeObject> {
@@ -19,6 +19,14 @@ export interface InformerOptions<T extends KubeObject> {
   onSynced?(): void;
   /** A failed list or watch (the informer retries by itself). */
   onFailure?(message: string, notFound: boolean): void;
+}
+
+/**
+ * Drops what no draingate code reads and the cache would hold for every object: `metadata.managedFields` (the
+ * server-side-apply bookkeeping, often the largest part of a pod), as client-go informers' transforms commonly do.
+ */
+function lighten(o: KubeObject): void {
+  if (o.metadata?.managedFields !== undefined) delete o.metadata.managedFields;
 }
 
 /**
@@ -78,6 +86,7 @@ export class Informer<T extends KubeObject> {
   }
 
   #upsert(o: T): void {
+    lighten(o);
     const key = this.#key(o);
     const old = this.#items.get(key) ?? null;
     if (this.#o.filter && !this.#o.filter(o)) {
