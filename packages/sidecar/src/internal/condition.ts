@@ -1,7 +1,7 @@
 import type { V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { type ErrorReport, type Failure, kubeFailure } from './failures.js';
 import { type PodRef, podPath } from './kube.js';
-import type { KubeClient } from './kubeclient.js';
+import { HttpError, type KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
 import type { EngineMetrics } from './metrics.js';
 import { RetryTimer } from './retry-timer.js';
@@ -18,7 +18,8 @@ export interface DesiredCondition {
   message: string;
 }
 
-export type WriteResult = 'written' | 'unchanged' | 'stopped';
+/** `conflict`: a guarded False write refused (409) because the pod changed since it was seen: retried soon. */
+export type WriteResult = 'written' | 'unchanged' | 'stopped' | 'conflict';
 
 /**
  * Writes the readiness-gate condition of one pod: a strategic merge patch on `pods/status` (conditions merge by
@@ -47,7 +48,7 @@ export class ConditionWriter {
     /**
      * Writes of False carry the resourceVersion of the pod last observed, so the API server refuses them (409) when the
      * pod changed since: a writer whose view may lag (a controller replica that just took over) never writes False
-     * over a True it has not seen yet. After a 409 the write is retried on its backoff, from a newer observation.
+     * over a True it has not seen yet. After a 409 the write is retried 250 ms later (no backoff), from a newer observation.
      */
     private readonly options: { guardFalse?: boolean } = {},
   ) {}
@@ -82,12 +83,13 @@ export class ConditionWriter {
     if ((!cur || cur.status !== desired.status) && this.lastWritten !== desired.status) {
       condition.lastTransitionTime = `${now.toISOString().slice(0, 19)}Z`;
     }
+    const guarded = this.options.guardFalse === true && desired.status === 'False' && this.seenVersion !== undefined;
     try {
       const pod = await this.api.request<V1Pod>('PATCH', `${podPath(this.pod)}/status`, {
         body: {
           metadata: {
             uid: this.pod.uid,
-            ...(this.options.guardFalse && desired.status === 'False' && this.seenVersion ? { resourceVersion: this.seenVersion } : {}),
+            ...(guarded ? { resourceVersion: this.seenVersion } : {}),
           },
           status: { conditions: [condition] },
         },
@@ -98,6 +100,8 @@ export class ConditionWriter {
       this.observe(pod);
       return 'written';
     } catch (e) {
+      // The watch lags the write: not an error, and no reason to back off; the next observation says more.
+      if (guarded && e instanceof HttpError && e.code === 409) return 'conflict';
       const f = kubeFailure(e, 'patch pods/status', this.pod.namespace);
       if (f.kind === 'not-found' || f.kind === 'uid-mismatch') {
         this.stopped =
@@ -119,6 +123,9 @@ export class ConditionWriter {
  * it (they used to cancel the backoff and patch again at once). Nothing is written before the pod was read and
  * something was wished.
  */
+/** After a guarded write's 409: time for the watch to deliver the newer pod. */
+const CONFLICT_RETRY_MS = 250;
+
 export class ConditionSync {
   #wish: DesiredCondition | null = null;
   #podSeen = false;
@@ -193,6 +200,10 @@ export class ConditionSync {
         if (r === 'stopped' && this.writer.stopped !== null) this.errors.record({ kind: 'not-found', message: this.writer.stopped });
         if (r === 'written') this.log.info(`gate ${this.writer.conditionType}=${d.status} (${d.reason}: ${d.message})`);
         this.#retry.reset();
+        if (r === 'conflict') {
+          this.#retry.runIn(CONFLICT_RETRY_MS);
+          break;
+        }
         if (!this.#again && this.#wish === d) break;
       }
       this.metrics.conditionStatus.set(this.writer.current?.status === 'True' ? 1 : 0);
