@@ -143,6 +143,10 @@ export class FakeElbv2 {
           );
       });
     });
+    // Like AWS's endpoints, idle keep-alive connections stay open longer than a poll interval: with Node's default
+    // 5 s, a client polling every 5 s (±20 %) reuses a socket just as the server closes it (socket hang up /
+    // ECONNRESET), a failure AWS does not cause.
+    this.server.keepAliveTimeout = 65_000;
   }
 
   /**
