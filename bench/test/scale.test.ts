@@ -17,7 +17,7 @@ describe('scale (short): 100 pods in controller mode, leader killed mid-rollout'
       pods: 100,
       sidecars: 0,
       killLeader: true,
-      hcIntervalMs: 5000,
+      hcIntervalMs: 10_000,
       deregistrationDelayMs: 30_000,
       graceSeconds: 60,
       terminationDelayMs: 40_000,
