@@ -35,7 +35,7 @@ describe('paced condition writes', () => {
       new ErrorReport(log),
       () => true,
       async (wish) => {
-        paced.push(`${wish.status}/${wish.reason}`);
+        paced.push(`${wish().status}/${wish().reason}`);
         await held;
       },
     );
@@ -62,5 +62,21 @@ describe('paced condition writes', () => {
     await Promise.all(waits);
     bucket.close();
     expect(order).toEqual(['high2', 'high5', 'normal1', 'normal3', 'low0', 'low4']);
+  });
+
+  it('a waiter whose priority rises while it waits (a False wish that turned True) goes before the others', async () => {
+    const bucket = new TokenBucket(20, 1);
+    await bucket.take();
+    const order: string[] = [];
+    let third: 'normal' | 'high' = 'normal';
+    const waits = [
+      bucket.take('normal').then(() => order.push('a')),
+      bucket.take('normal').then(() => order.push('b')),
+      bucket.take(() => third).then(() => order.push('c')),
+    ];
+    third = 'high';
+    await Promise.all(waits);
+    bucket.close();
+    expect(order).toEqual(['c', 'a', 'b']);
   });
 });

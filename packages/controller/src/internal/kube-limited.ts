@@ -18,8 +18,9 @@ export class LimitedKubeClient extends KubeClient {
     qps: number,
     burst: number,
     private readonly count: (verb: string) => void = () => {},
+    maxSockets = 4,
   ) {
-    super(auth);
+    super(auth, { maxSockets });
     this.bucket = new TokenBucket(qps, burst);
   }
 

@@ -81,7 +81,7 @@ export interface PodRegistryOptions {
   leading: () => boolean;
   leader: () => string | null;
   /** Waits for an API-server write slot before each pod condition write (gates and records opening first). */
-  pace?: (wish: DesiredCondition) => Promise<void>;
+  pace?: (wish: () => DesiredCondition) => Promise<void>;
 }
 
 /**

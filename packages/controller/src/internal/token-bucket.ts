@@ -5,13 +5,17 @@
  * `normal` before `low`; {@link pause} holds every caller until a moment (a ThrottlingException means the account's bucket is empty
  * for everybody, so no call of ours should go out before the backoff).
  */
+export type Priority = 'high' | 'normal' | 'low';
+const RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
+
 export class TokenBucket {
   readonly ratePerSecond: number;
   readonly burst: number;
   #tokens: number;
   #at = Date.now();
   #pausedUntil = 0;
-  readonly #queues: { high: (() => void)[]; normal: (() => void)[]; low: (() => void)[] } = { high: [], normal: [], low: [] };
+  /** Waiters in arrival order; each one's priority is read when a token is free (it may change while it waits). */
+  readonly #waiters: { priority: () => Priority; go: () => void }[] = [];
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   /** Calls that had to wait for a token, and how long in total (ms): for metrics. */
@@ -34,21 +38,25 @@ export class TokenBucket {
 
   /** Callers waiting for a token. */
   get queued(): number {
-    return this.#queues.high.length + this.#queues.normal.length + this.#queues.low.length;
+    return this.#waiters.length;
   }
 
   /** Resolves when the caller may make one call. Rejects once the bucket is closed. */
-  take(priority: 'high' | 'normal' | 'low' = 'high'): Promise<void> {
+  take(priority: Priority | (() => Priority) = 'high'): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('TokenBucket closed'));
     const begun = Date.now();
     return new Promise<void>((resolve) => {
-      this.#queues[priority].push(() => {
-        const ms = Date.now() - begun;
-        if (ms > 0) {
-          this.waited++;
-          this.waitedMs += ms;
-        }
-        resolve();
+      const p = typeof priority === 'function' ? priority : () => priority;
+      this.#waiters.push({
+        priority: p,
+        go: () => {
+          const ms = Date.now() - begun;
+          if (ms > 0) {
+            this.waited++;
+            this.waitedMs += ms;
+          }
+          resolve();
+        },
       });
       this.#drain();
     });
@@ -67,9 +75,7 @@ export class TokenBucket {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#queues.high.length = 0;
-    this.#queues.normal.length = 0;
-    this.#queues.low.length = 0;
+    this.#waiters.length = 0;
   }
 
   #refill(): void {
@@ -88,12 +94,25 @@ export class TokenBucket {
     this.#refill();
     while (this.queued > 0 && this.#tokens >= 1 && Date.now() >= this.#pausedUntil) {
       this.#tokens -= 1;
-      const next = this.#queues.high.shift() ?? this.#queues.normal.shift() ?? this.#queues.low.shift();
-      next?.();
+      this.#next()?.go();
     }
     if (this.queued === 0) return;
     const untilToken = Math.ceil(((1 - this.#tokens) / this.ratePerSecond) * 1000);
     this.#arm(Math.max(untilToken, this.#pausedUntil - Date.now(), 1));
+  }
+
+  /** The first waiter of the highest priority now, taken off the queue. */
+  #next(): { go: () => void } | undefined {
+    let best = -1;
+    let rank = 3;
+    for (let i = 0; i < this.#waiters.length && rank > 0; i++) {
+      const r = RANK[(this.#waiters[i] as { priority: () => Priority }).priority()];
+      if (r < rank) {
+        rank = r;
+        best = i;
+      }
+    }
+    return best < 0 ? undefined : this.#waiters.splice(best, 1)[0];
   }
 
   #arm(ms: number): void {

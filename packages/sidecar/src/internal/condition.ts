@@ -145,10 +145,11 @@ export class ConditionSync {
      */
     private readonly active: () => boolean = () => true,
     /**
-     * Waits for a write slot before each write (a controller's API-server budget, `True` first). The wish is read
-     * after the wait: wishes that changed meanwhile cost one write, the last one, not one each.
+     * Waits for a write slot before each write (a controller's API-server budget, `True` first: it gets the current
+     * wish, which may change while it waits). The wish is read after the wait: wishes that changed meanwhile cost
+     * one write, the last one, not one each.
      */
-    private readonly pace: ((wish: DesiredCondition) => Promise<void>) | null = null,
+    private readonly pace: ((wish: () => DesiredCondition) => Promise<void>) | null = null,
   ) {}
 
   /** What was last wished, or null. */
@@ -191,7 +192,7 @@ export class ConditionSync {
       for (let i = 0; i < 10; i++) {
         this.#again = false;
         const paced = this.#wish;
-        if (this.pace && paced !== null && this.writer.wouldWrite(paced)) await this.pace(paced);
+        if (this.pace && paced !== null && this.writer.wouldWrite(paced)) await this.pace(() => this.#wish ?? paced);
         if (this.#closed) break;
         const d: DesiredCondition | null = this.#wish;
         if (d === null || !this.active()) break;

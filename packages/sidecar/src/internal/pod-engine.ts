@@ -49,7 +49,7 @@ export interface PodEngineDeps {
   /** Writes of False only over the pod version last seen (ConditionWriter `guardFalse`): for a view that may lag. */
   guardFalseWrites?: boolean;
   /** Waits for a write slot before each condition write (ConditionSync `pace`): a controller's API budget. */
-  paceWrites?: (wish: DesiredCondition) => Promise<void>;
+  paceWrites?: (wish: () => DesiredCondition) => Promise<void>;
   /** Once per drain, when the API first showed every target gone (a controller records it for its followers). */
   onDeregistrationStarted?: (record: RecordedDeregistration) => void;
 }
