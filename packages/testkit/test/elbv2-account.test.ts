@@ -20,17 +20,20 @@ describe('FakeElbv2 at account scale', () => {
   it('one token bucket for every caller: the burst, then the refill rate, then Throttling; counted per access key', async () => {
     const elb = await new FakeElbv2().start();
     elb.group(TG);
-    const bucket = elb.throttleLikeAws(5, 10);
+    const bucket = elb.throttleLikeAws(5, 2);
     const answers = [];
+    const t0 = performance.now();
     for (let i = 0; i < 8; i++) answers.push(await describe_(elb.url, i % 2 ? 'AKIDB' : 'AKIDA', TG));
+    const refilled = Math.floor(((performance.now() - t0) / 1000) * 2); // what came back meanwhile (a loaded machine is slow)
     expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(5);
-    expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(6); // 5 + what refilled meanwhile
+    expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(5 + refilled);
     const throttled = answers.filter((a) => a.status === 400);
-    expect(throttled.length).toBeGreaterThanOrEqual(2);
+    expect(throttled.length).toBeGreaterThanOrEqual(1);
+    expect(throttled.length + answers.filter((a) => a.status === 200).length).toBe(8);
     expect(throttled[0]?.body).toMatch(/<Code>Throttling<\/Code><Message>Rate exceeded<\/Message>/);
     // An in-process caller draws from the same bucket.
     expect(elb.describeAs('albc')).toBe(false);
-    await new Promise((r) => setTimeout(r, 350)); // ~3 tokens back at 10/s
+    await new Promise((r) => setTimeout(r, 600)); // a token back at 2/s
     expect(elb.describeAs('albc')).toBe(true);
     expect(bucket.byCaller.get('AKIDA')?.calls).toBe(4);
     expect(bucket.total().calls).toBe(10);
