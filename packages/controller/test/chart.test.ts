@@ -91,9 +91,11 @@ describe('Helm chart', () => {
     const known = new Set([...CONTROLLER_SETTINGS.map((s) => s.env), 'DRAINGATE_LOG_LEVEL']);
     const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: '10.0.0.1', POD_NAME: 'dg-0', POD_NAMESPACE: 'draingate-system' };
     for (const e of c?.env ?? []) {
-      expect(known.has(e.name) || e.name === 'POD_NAME' || e.name === 'POD_NAMESPACE', e.name).toBe(true);
+      expect(known.has(e.name) || ['POD_NAME', 'POD_NAMESPACE', 'NODE_OPTIONS'].includes(e.name), e.name).toBe(true);
       if (e.value !== undefined) env[e.name] = e.value;
     }
+    // Node's own: the heap limits bench/scale measured with (values.yaml controller.nodeOptions).
+    expect(env.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
     const config = resolveControllerConfig([], env);
     expect(config).toMatchObject({
       listenPort: 9901,
