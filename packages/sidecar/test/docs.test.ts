@@ -79,8 +79,32 @@ describe('exports', () => {
     );
   });
 
-  it("src/internal.ts (@draingate/sidecar/internal) exports the Kubernetes client for draingate's own packages, and nothing else", async () => {
-    expect(Object.keys(internal).sort()).toEqual(['HttpError', 'KubeClient', 'authFromKubeConfig']);
+  it("src/internal.ts (@draingate/sidecar/internal) exports the Kubernetes client and the pod engine for draingate's own packages, and nothing else", async () => {
+    // The controller holds one PodEngine per pod and feeds it (issue 14); the test kit uses the Kubernetes client.
+    expect(Object.keys(internal).sort()).toEqual(
+      [
+        'Backoff',
+        'ConditionSync',
+        'ConditionWriter',
+        'ErrorReport',
+        'Failure',
+        'HttpError',
+        'KubeClient',
+        'PodEngine',
+        'RetryTimer',
+        'authFromKubeConfig',
+        'awsFailure',
+        'inClusterAuth',
+        'jitter',
+        'kubeFailure',
+        'lbTypeOfGroups',
+        'matchBinding',
+        'observationOf',
+        'parseRetryAfter',
+        'podPath',
+        'targetReport',
+      ].sort(),
+    );
     expect(Object.keys(internal).filter((k) => k in api)).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(here, '../package.json'), 'utf8'));
     expect(Object.keys(pkg.exports)).toEqual(['.', './internal', './package.json']);

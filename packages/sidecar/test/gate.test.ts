@@ -83,6 +83,32 @@ describe('ConditionWriter against kube-apiserver', () => {
     expect(condition(await readPod(kc, 'gate', 'monotonic'), GATE)?.status).toBe('True');
   });
 
+  it('guardFalse: a False write over a pod that changed since the writer saw it is refused (409, `conflict`): a True it has not seen stays', async () => {
+    const kc = cluster.admin();
+    const pod = await createPod(kc, 'gate', 'guarded');
+    const api = new KubeClient(authFromKubeConfig(kc));
+    const ref = { name: 'guarded', namespace: 'gate', uid: pod.metadata?.uid as string };
+    const lagging = new ConditionWriter(api, ref, GATE, { guardFalse: true });
+    lagging.observe(pod); // its view: no condition yet
+    // Another replica (the old leader) wrote True meanwhile; this writer has not seen it.
+    await new ConditionWriter(api, ref, GATE).write({ status: 'True', reason: 'TargetHealthy', message: 'old leader' });
+    // Refused with 409: not an error, the writer's view lags (the sync retries 250 ms later, no backoff).
+    expect(await lagging.write({ status: 'False', reason: 'TargetNotHealthy', message: 'stale view' })).toBe('conflict');
+    expect(lagging.writes).toBe(0);
+    expect(condition(await readPod(kc, 'gate', 'guarded'), GATE)).toMatchObject({ status: 'True', message: 'old leader' });
+    // Once it has seen the pod as it is, it knows True and writes nothing.
+    lagging.observe(await readPod(kc, 'gate', 'guarded'));
+    expect(await lagging.write({ status: 'False', reason: 'TargetNotHealthy', message: 'stale view' })).toBe('unchanged');
+    // A False write over the version it saw goes through.
+    const other = await createPod(kc, 'gate', 'guarded-ok');
+    const w = new ConditionWriter(api, { name: 'guarded-ok', namespace: 'gate', uid: other.metadata?.uid as string }, GATE, {
+      guardFalse: true,
+    });
+    w.observe(other);
+    expect(await w.write({ status: 'False', reason: 'TargetNotRegistered', message: 'x' })).toBe('written');
+    api.close();
+  });
+
   it('does not write to a pod recreated with the same name (uid precondition → 422) and stops writing', async () => {
     const kc = cluster.admin();
     const w = await writerFor('gate', 'recreated');

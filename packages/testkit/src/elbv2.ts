@@ -1,5 +1,13 @@
 // `@draingate/testkit/elbv2`: a fake ELBv2 endpoint speaking the real Query protocol, for the AWS SDK the sidecar
 // uses, with scripted target states and errors. Plain Node: benchmarks can import it.
+
+export {
+  AccountBucket,
+  type CallerStats,
+  type LifecycleOptions,
+  type TargetHistory,
+  TargetLifecycle,
+} from './elbv2/account.js';
 export {
   ACCESS_DENIED,
   type FakeCall,

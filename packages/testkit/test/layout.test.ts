@@ -90,7 +90,14 @@ describe('@draingate/testkit entries', () => {
       'startControllerManager',
       'until',
     ]);
-    expect(Object.keys(elbv2).sort()).toEqual(['ACCESS_DENIED', 'FakeElbv2', 'TEST_CREDENTIALS', 'THROTTLING']);
+    expect(Object.keys(elbv2).sort()).toEqual([
+      'ACCESS_DENIED',
+      'AccountBucket',
+      'FakeElbv2',
+      'TEST_CREDENTIALS',
+      'THROTTLING',
+      'TargetLifecycle',
+    ]);
   });
 
   it('package.json: private, ESM, one export per entry with types first, built by tsc -b', () => {

@@ -186,7 +186,7 @@ const TABLE = {
     default: null,
     shown: 'none',
     example: '"http://127.0.0.1:9901"',
-    doc: 'base URL of the draingate sidecar ([contract](../../docs/sidecar-contract.md))',
+    doc: "base URL of the draingate sidecar, or a URL ending in `/status` used as is (the controller's per-pod URL) ([contract](../../docs/sidecar-contract.md))",
   },
   sidecarPollInterval: {
     key: 'sidecarPollInterval',

@@ -6,11 +6,21 @@ import type { StatusReport } from './types.js';
 import { monotonicNow } from './util.js';
 
 /**
- * Reads the sidecar's `GET <url>/v1/status` (docs/sidecar-contract.md) and keeps the last answer. It never
- * rejects: errors are logged when they change and shown on `/status`; the last good answer is kept.
+ * Where the contract's body is: a base URL (the sidecar, `http://127.0.0.1:9901`) gets `/v1/status` appended; a URL
+ * whose path ends in `/status` is the body's own address, used as is (the controller serves one per pod:
+ * `http://draingate-controller.draingate-system:9901/v1/pods/<namespace>/<pod>/status`).
+ */
+export function sidecarStatusUrl(url: string): string {
+  return /\/status$/.test(new URL(url).pathname) ? url : `${url}/v1/status`;
+}
+
+/**
+ * Reads the sidecar's (or the controller's) status body (docs/sidecar-contract.md) and keeps the last answer. It
+ * never rejects: errors are logged when they change and shown on `/status`; the last good answer is kept.
  */
 export class SidecarClient {
   readonly url: string;
+  readonly #statusUrl: string;
   readonly #timeout: number;
   readonly #logger: Logger;
   /** `fetchedAt`: epoch ms of the last good answer (shown on `/status`; the drain watch compares it with its start). */
@@ -21,6 +31,7 @@ export class SidecarClient {
 
   constructor(url: string, pollInterval: number, logger: Logger) {
     this.url = url;
+    this.#statusUrl = sidecarStatusUrl(url);
     this.#timeout = Math.min(1000, Math.max(200, pollInterval * 2));
     this.#logger = logger;
   }
@@ -53,7 +64,7 @@ export class SidecarClient {
       const shown = redactSecrets(url);
       this.#inflight = (async () => {
         try {
-          const status = await this.#get(url);
+          const status = await this.#get(this.#statusUrl);
           if (this.#last.error) this.#logger.info({ url: shown }, 'sidecar reachable again');
           this.#last = { status, error: null, fetchedAt: monotonicNow() };
           this.#fetchedAtMs = monotonicNow();
@@ -70,11 +81,11 @@ export class SidecarClient {
     return this.#inflight;
   }
 
-  /** One `GET <url>/v1/status`: the answer if it is a status core understands, else an error that says why. */
+  /** One `GET` of the status body's URL: the answer if it is a status core understands, else an error that says why. */
   async #get(url: string): Promise<SidecarStatus> {
     let res: Response;
     try {
-      res = await fetch(`${url}/v1/status`, { signal: AbortSignal.timeout(this.#timeout) });
+      res = await fetch(url, { signal: AbortSignal.timeout(this.#timeout) });
     } catch (error) {
       if ((error as Error)?.name === 'TimeoutError') throw new Error(`no answer within ${this.#timeout}ms`);
       // fetch says "fetch failed"; why is in its cause: ECONNREFUSED, ENOTFOUND, "bad port", ...

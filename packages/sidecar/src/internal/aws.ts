@@ -5,12 +5,14 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LbType } from '@draingate/core';
-import { LB_TYPES, lbTypeOfProtocol } from '@draingate/core/internal';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { SidecarConfig, TargetType } from './config.js';
 import { awsFailure, Failure, kubeFailure } from './failures.js';
 import type { KubeClient } from './kubeclient.js';
 import type { Observation, Source, SourceContext, TargetReport } from './sources.js';
+import { lbTypeOfGroups, matchBinding, type OwnTarget, observationOf, type TargetGroupBinding, targetReport } from './targets.js';
+
+export type { OwnTarget } from './targets.js';
 
 export const IAM_ACTION = 'elasticloadbalancing:DescribeTargetHealth';
 /** For `--lb-type auto` only: the target groups' protocol tells ALB from NLB. */
@@ -20,20 +22,6 @@ export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-}
-
-/** This pod's target in one target group. */
-export interface OwnTarget {
-  targetGroupArn: string;
-  id: string;
-  port: number;
-  /** Where the target group came from: `config` or `TargetGroupBinding <name>`. */
-  from: string;
-}
-
-interface TargetGroupBinding {
-  metadata?: { name?: string };
-  spec?: { targetGroupARN?: string; targetType?: string; serviceRef?: { name?: string; port?: number | string } };
 }
 
 /**
@@ -97,53 +85,9 @@ export class AwsSource implements Source {
         this.onCall(f.kind);
         throw f;
       }
-      const descs = (out.TargetHealthDescriptions ?? []) as {
-        Target?: { Id?: string; Port?: number };
-        TargetHealth?: { State?: string; Reason?: string; Description?: string };
-      }[];
-      const d = descs.find((x) => x.Target?.Id === t.id && (x.Target?.Port === undefined || x.Target.Port === t.port));
-      const raw = d?.TargetHealth?.State;
-      const reason = d?.TargetHealth?.Reason ?? null;
-      let state: TargetReport['state'];
-      if (!d || reason === 'Target.NotRegistered') state = 'notRegistered';
-      // An unhealthy target that is still registered (NLB `target_health_state.unhealthy.draining_interval_seconds`),
-      // not a deregistered one (ELBv2 API reference, TargetGroupAttribute): it never counts as gone.
-      else if (raw === 'unhealthy.draining') state = 'unhealthy';
-      else if (
-        raw === 'initial' ||
-        raw === 'healthy' ||
-        raw === 'unhealthy' ||
-        raw === 'unused' ||
-        raw === 'draining' ||
-        raw === 'unavailable'
-      )
-        state = raw;
-      else state = 'unhealthy';
-      reports.push({
-        targetGroupArn: t.targetGroupArn,
-        id: t.id,
-        port: t.port,
-        state,
-        reason,
-        description: d?.TargetHealth?.Description ?? (raw === 'unhealthy.draining' ? 'unhealthy.draining' : null),
-      });
+      reports.push(targetReport(t, out.TargetHealthDescriptions ?? []));
     }
-    const healthyCount = reports.filter((r) => r.state === 'healthy').length;
-    const goneStates = new Set(['draining', 'unused', 'notRegistered']);
-    const notHealthy = reports.find((r) => r.state !== 'healthy');
-    return {
-      targets: reports,
-      registered: reports.some((r) => r.state !== 'notRegistered'),
-      healthy: reports.length > 0 && healthyCount === reports.length,
-      draining: reports.some((r) => r.state === 'draining'),
-      gone: reports.every((r) => goneStates.has(r.state)),
-      lbType: this.lbType,
-      detail:
-        `healthy in ${healthyCount}/${reports.length} target groups` +
-        (notHealthy
-          ? `; ${notHealthy.id}:${notHealthy.port} is ${notHealthy.state}${notHealthy.reason ? ` (${notHealthy.reason})` : ''}`
-          : ''),
-    };
+    return observationOf(reports, this.lbType);
   }
 
   /**
@@ -161,12 +105,12 @@ export class AwsSource implements Source {
         abortSignal: AbortSignal.timeout(10_000),
       });
       this.onCall('ok');
-      const types = (out.TargetGroups ?? []).map((g) => lbTypeOfProtocol(g.Protocol));
-      if (types.length === 0 || types.some((t) => t === null)) {
-        this.lbTypeProblem = `DescribeTargetGroups did not name an ALB or NLB protocol for ${arns.join(', ')}`;
-        return;
-      }
-      this.lbType = (types as LbType[]).reduce((a, b) => (LB_TYPES[b].propagationBoundMs > LB_TYPES[a].propagationBoundMs ? b : a));
+      const type = lbTypeOfGroups(
+        (out.TargetGroups ?? []).map((g) => g.Protocol),
+        arns,
+      );
+      if (type === 'alb' || type === 'nlb') this.lbType = type;
+      else this.lbTypeProblem = type;
     } catch (e) {
       const f = awsFailure(e, IAM_ACTION_TARGET_GROUPS);
       this.onCall(f.kind);
@@ -201,12 +145,10 @@ export class AwsSource implements Source {
         }
         throw f;
       }
-      const labels = pod.metadata?.labels ?? {};
       found = [];
       for (const tgb of tgbs) {
-        const arn = tgb.spec?.targetGroupARN;
         const svcName = tgb.spec?.serviceRef?.name;
-        if (!arn || !svcName) continue;
+        if (!tgb.spec?.targetGroupARN || !svcName) continue;
         let svc: V1Service;
         try {
           svc = await this.kube.request<V1Service>(
@@ -218,34 +160,8 @@ export class AwsSource implements Source {
           if (f.kind === 'not-found') continue;
           throw f;
         }
-        const selector = svc.spec?.selector ?? {};
-        if (Object.keys(selector).length === 0 || !Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
-        const type: TargetType = tgb.spec?.targetType === 'instance' ? 'instance' : tgb.spec?.targetType === 'ip' ? 'ip' : c.aws.targetType;
-        const ref = tgb.spec?.serviceRef?.port;
-        const sp = svc.spec?.ports?.find((p) => (typeof ref === 'number' ? p.port === ref : p.name === ref || String(p.port) === ref));
-        if (!sp) continue;
-        let port: number | null = c.aws.targetPort;
-        if (port === null) {
-          if (type === 'instance') port = sp.nodePort ?? null;
-          else {
-            const tp = sp.targetPort ?? sp.port;
-            if (typeof tp === 'number') port = tp;
-            else if (/^\d+$/.test(tp)) port = Number(tp);
-            else {
-              for (const ctr of pod.spec?.containers ?? []) {
-                const p = ctr.ports?.find((x) => x.name === tp);
-                if (p) port = p.containerPort;
-              }
-            }
-          }
-        }
-        if (port === null) {
-          throw new Failure(
-            'other',
-            `cannot tell the target port of TargetGroupBinding ${tgb.metadata?.name} (Service ${svcName}): pass --target-port`,
-          );
-        }
-        found.push({ targetGroupArn: arn, id: await this.targetId(type), port, from: `TargetGroupBinding ${tgb.metadata?.name}` });
+        const m = matchBinding(tgb, svc, pod, c.aws);
+        if (m) found.push({ targetGroupArn: m.targetGroupArn, id: await this.targetId(m.targetType), port: m.port, from: m.from });
       }
       if (found.length === 0) {
         throw new Failure(

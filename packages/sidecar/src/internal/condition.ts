@@ -1,9 +1,9 @@
 import type { V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { type ErrorReport, type Failure, kubeFailure } from './failures.js';
 import { type PodRef, podPath } from './kube.js';
-import type { KubeClient } from './kubeclient.js';
+import { HttpError, type KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
-import type { SidecarMetrics } from './metrics.js';
+import type { EngineMetrics } from './metrics.js';
 import { RetryTimer } from './retry-timer.js';
 
 // The pod's readiness-gate condition (`draingate.io/lb-ready`): what the sidecar wants it to say, and the writes.
@@ -18,7 +18,8 @@ export interface DesiredCondition {
   message: string;
 }
 
-export type WriteResult = 'written' | 'unchanged' | 'stopped';
+/** `conflict`: a guarded False write refused (409) because the pod changed since it was seen: retried soon. */
+export type WriteResult = 'written' | 'unchanged' | 'stopped' | 'conflict';
 
 /**
  * Writes the readiness-gate condition of one pod: a strategic merge patch on `pods/status` (conditions merge by
@@ -37,25 +38,41 @@ export class ConditionWriter {
    * after the write's answer): this keeps True from being overwritten with False, and the time it turned True.
    */
   private lastWritten: ConditionStatus | null = null;
+  /** The resourceVersion of the pod object `current` was taken from. */
+  private seenVersion: string | undefined;
 
   constructor(
     private readonly api: KubeClient,
     readonly pod: PodRef,
     readonly conditionType: string,
+    /**
+     * Writes of False carry the resourceVersion of the pod last observed, so the API server refuses them (409) when the
+     * pod changed since: a writer whose view may lag (a controller replica that just took over) never writes False
+     * over a True it has not seen yet. After a 409 the write is retried 250 ms later (no backoff), from a newer observation.
+     */
+    private readonly options: { guardFalse?: boolean } = {},
   ) {}
 
   /** Takes the condition from a pod object read or watched elsewhere. */
   observe(pod: V1Pod): void {
     if (pod.metadata?.uid !== this.pod.uid) return;
     this.current = pod.status?.conditions?.find((c) => c.type === this.conditionType) ?? null;
+    this.seenVersion = pod.metadata?.resourceVersion;
+  }
+
+  /** Whether {@link write} of `desired` would send a request now (false: it would answer `unchanged` or `stopped`). */
+  wouldWrite(desired: DesiredCondition): boolean {
+    if (this.stopped !== null) return false;
+    const cur = this.current;
+    if ((cur?.status === 'True' || this.lastWritten === 'True') && desired.status !== 'True') return false;
+    return !(cur && cur.status === desired.status && cur.reason === desired.reason && cur.message === desired.message);
   }
 
   /** Throws a classified {@link Failure} when the write failed and may be retried. */
   async write(desired: DesiredCondition, now: Date = new Date()): Promise<WriteResult> {
     if (this.stopped !== null) return 'stopped';
     const cur = this.current;
-    if ((cur?.status === 'True' || this.lastWritten === 'True') && desired.status !== 'True') return 'unchanged';
-    if (cur && cur.status === desired.status && cur.reason === desired.reason && cur.message === desired.message) return 'unchanged';
+    if (!this.wouldWrite(desired)) return 'unchanged';
     const condition: Record<string, string> = {
       type: this.conditionType,
       status: desired.status,
@@ -66,9 +83,16 @@ export class ConditionWriter {
     if ((!cur || cur.status !== desired.status) && this.lastWritten !== desired.status) {
       condition.lastTransitionTime = `${now.toISOString().slice(0, 19)}Z`;
     }
+    const guarded = this.options.guardFalse === true && desired.status === 'False' && this.seenVersion !== undefined;
     try {
       const pod = await this.api.request<V1Pod>('PATCH', `${podPath(this.pod)}/status`, {
-        body: { metadata: { uid: this.pod.uid }, status: { conditions: [condition] } },
+        body: {
+          metadata: {
+            uid: this.pod.uid,
+            ...(guarded ? { resourceVersion: this.seenVersion } : {}),
+          },
+          status: { conditions: [condition] },
+        },
         contentType: 'application/strategic-merge-patch+json',
       });
       this.writes++;
@@ -76,6 +100,8 @@ export class ConditionWriter {
       this.observe(pod);
       return 'written';
     } catch (e) {
+      // The watch lags the write: not an error, and no reason to back off; the next observation says more.
+      if (guarded && e instanceof HttpError && e.code === 409) return 'conflict';
       const f = kubeFailure(e, 'patch pods/status', this.pod.namespace);
       if (f.kind === 'not-found' || f.kind === 'uid-mismatch') {
         this.stopped =
@@ -97,6 +123,9 @@ export class ConditionWriter {
  * it (they used to cancel the backoff and patch again at once). Nothing is written before the pod was read and
  * something was wished.
  */
+/** After a guarded write's 409: time for the watch to deliver the newer pod. */
+const CONFLICT_RETRY_MS = 250;
+
 export class ConditionSync {
   #wish: DesiredCondition | null = null;
   #podSeen = false;
@@ -107,9 +136,20 @@ export class ConditionSync {
 
   constructor(
     readonly writer: ConditionWriter,
-    private readonly metrics: SidecarMetrics,
+    private readonly metrics: EngineMetrics,
     private readonly log: Logger,
     private readonly errors: ErrorReport,
+    /**
+     * Whether writing is allowed now (default always). A controller replica that is not the leader only observes;
+     * once it leads, {@link reconcile} writes what it wishes.
+     */
+    private readonly active: () => boolean = () => true,
+    /**
+     * Waits for a write slot before each write (a controller's API-server budget, `True` first: it gets the current
+     * wish, which may change while it waits). The wish is read after the wait: wishes that changed meanwhile cost
+     * one write, the last one, not one each.
+     */
+    private readonly pace: ((wish: () => DesiredCondition) => Promise<void>) | null = null,
   ) {}
 
   /** What was last wished, or null. */
@@ -132,7 +172,7 @@ export class ConditionSync {
 
   /** Writes the wish if the pod does not say it yet, now or when a failed write's backoff ends. */
   reconcile(): void {
-    if (this.#closed || !this.#podSeen || this.#wish === null) return;
+    if (this.#closed || !this.#podSeen || this.#wish === null || !this.active()) return;
     if (this.#writing) {
       this.#again = true;
       return;
@@ -146,18 +186,25 @@ export class ConditionSync {
   }
 
   async #write(): Promise<void> {
-    if (this.#closed || this.#writing || this.#wish === null) return;
+    if (this.#closed || this.#writing || this.#wish === null || !this.active()) return;
     this.#writing = true;
     try {
       for (let i = 0; i < 10; i++) {
         this.#again = false;
+        const paced = this.#wish;
+        if (this.pace && paced !== null && this.writer.wouldWrite(paced)) await this.pace(() => this.#wish ?? paced);
+        if (this.#closed) break;
         const d: DesiredCondition | null = this.#wish;
-        if (d === null) break;
+        if (d === null || !this.active()) break;
         const r = await this.writer.write(d);
         this.metrics.conditionWrites.inc({ outcome: r });
         if (r === 'stopped' && this.writer.stopped !== null) this.errors.record({ kind: 'not-found', message: this.writer.stopped });
         if (r === 'written') this.log.info(`gate ${this.writer.conditionType}=${d.status} (${d.reason}: ${d.message})`);
         this.#retry.reset();
+        if (r === 'conflict') {
+          this.#retry.runIn(CONFLICT_RETRY_MS);
+          break;
+        }
         if (!this.#again && this.#wish === d) break;
       }
       this.metrics.conditionStatus.set(this.writer.current?.status === 'True' ? 1 : 0);

@@ -10,6 +10,24 @@ export interface PodRef {
   uid: string;
 }
 
+/** Who records the Events: the sidecar (the default) or a controller replica. */
+export interface EventSource {
+  /** `source.component`, e.g. `draingate-sidecar`. */
+  component: string;
+  /** `reportingComponent`, e.g. `draingate.io/sidecar`. */
+  reportingComponent: string;
+  /** `reportingInstance`; default the pod's name (a sidecar reports as its own pod). */
+  instance?: string;
+  /**
+   * Whether Events are sent now (default always). A controller replica that is not the leader keeps quiet: the
+   * leader records them. A reason passed to {@link EventRecorder.once} meanwhile counts as recorded, so a follower
+   * that takes over does not repeat what the old leader already said.
+   */
+  active?: () => boolean;
+}
+
+const SIDECAR_EVENTS: EventSource = { component: 'draingate-sidecar', reportingComponent: 'draingate.io/sidecar' };
+
 /**
  * Records core/v1 Events on the pod (what `kubectl describe pod` shows). Failures are logged once per reason, never
  * thrown. {@link once} records a reason at most once per sidecar run (until {@link forget}).
@@ -26,12 +44,14 @@ export class EventRecorder {
     private readonly log: Logger,
     /** Called for each event recorded by {@link once} (the events metric). */
     private readonly onRecord: (reason: string) => void = () => {},
+    private readonly source: EventSource = SIDECAR_EVENTS,
   ) {}
 
   /** Records `reason` unless it was already recorded in this run. */
   once(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): void {
     if (this.recorded.has(reason)) return;
     this.recorded.add(reason);
+    if (this.source.active && !this.source.active()) return;
     this.onRecord(reason);
     void this.emit(reason, message, type);
   }
@@ -53,9 +73,9 @@ export class EventRecorder {
       count: 1,
       firstTimestamp: now,
       lastTimestamp: now,
-      source: { component: 'draingate-sidecar', ...(this.host ? { host: this.host } : {}) },
-      reportingComponent: 'draingate.io/sidecar',
-      reportingInstance: this.pod.name,
+      source: { component: this.source.component, ...(this.host ? { host: this.host } : {}) },
+      reportingComponent: this.source.reportingComponent,
+      reportingInstance: this.source.instance ?? this.pod.name,
     };
     try {
       await this.api.request('POST', `/api/v1/namespaces/${encodeURIComponent(this.pod.namespace)}/events`, { body });
@@ -70,6 +90,32 @@ export class EventRecorder {
   }
 }
 
+/**
+ * Where a pod's engine gets its pod from: the sidecar's own {@link PodWatcher} (one GET + watch of its pod), or a
+ * controller's shared informer (one watch for every pod). The engine reads these fields and calls `read()` only
+ * to look again before it takes a drain back.
+ */
+export interface PodFeed {
+  /** The pod as last seen (null before the first read, or while it cannot be read). */
+  readonly pod: V1Pod | null;
+  /** Why the last read failed, or null. */
+  readonly lastFailure: Failure | null;
+  /** A `deletionTimestamp` was seen. */
+  readonly deleting: boolean;
+  /** Set when the pod is gone or replaced. */
+  readonly gone: string | null;
+  start(): void;
+  /** A fresh look at the pod (passes it on like any other version); null when it cannot be read. */
+  read(): Promise<V1Pod | null>;
+  stop(): void;
+}
+
+/** Each version of the pod and what is new about it; failures to read it. */
+export interface PodFeedHooks {
+  onPod(pod: V1Pod, news: PodNews): void;
+  onFailure(f: Failure): void;
+}
+
 /** What is new in a version of the pod the watcher passes on. */
 export interface PodNews {
   /** The first read of the pod. */
@@ -82,7 +128,7 @@ export interface PodNews {
  * Follows the own pod: a GET, then a watch on `metadata.name=<pod>` from that resourceVersion; on any error or end,
  * a jittered exponential backoff and again. Keeps the last pod it saw while the API server is unreachable.
  */
-export class PodWatcher {
+export class PodWatcher implements PodFeed {
   pod: V1Pod | null = null;
   lastFailure: Failure | null = null;
   /** A `deletionTimestamp` was seen: the pod is being deleted (Kubernetes never takes that back). */

@@ -143,9 +143,15 @@ export interface RequestParams {
 export type WatchEvent = { type: string; object: unknown };
 
 export class KubeClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly agent: Agent;
 
-  constructor(readonly auth: KubeAuth) {}
+  /** `maxSockets`: requests at once (default 4, a sidecar's; a controller writing for many pods needs more). */
+  constructor(
+    readonly auth: KubeAuth,
+    options: { maxSockets?: number } = {},
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 4 });
+  }
 
   private async options(method: string, path: string, p: RequestParams): Promise<{ url: URL; opts: RequestOptions }> {
     const url = new URL(path, this.auth.server);

@@ -1,5 +1,18 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * What a pod's engine updates: the sidecar's metrics fit it as they are; a controller, which holds one engine per
+ * pod, passes counters shared by every pod and keeps its per-pod gauges elsewhere.
+ */
+export interface EngineMetrics {
+  conditionStatus: { set(value: number): void };
+  deregistered: { set(value: number): void };
+  draining: { set(value: number): void };
+  conditionWrites: { inc(labels: { outcome: string }): void };
+  events: { inc(labels: { reason: string }): void };
+  prestopSeconds: { observe(labels: { ended: string }, value: number): void };
+}
+
 /** The sidecar's metrics, in its own prom-client Registry (served on `/metrics`). */
 export interface SidecarMetrics {
   registry: Registry;

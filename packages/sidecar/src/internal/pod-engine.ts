@@ -1,35 +1,58 @@
-import type { SidecarDeregistration } from '@draingate/core';
-import { formatDuration, LB_TYPES } from '@draingate/core/internal';
+import { formatDuration } from '@draingate/core/internal';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ConditionSync, ConditionWriter, type DesiredCondition } from './condition.js';
 import type { SidecarConfig } from './config.js';
+import { Deregistration, type RecordedDeregistration } from './deregistration.js';
 import { ErrorReport, type Failure } from './failures.js';
-import { EventRecorder, type PodNews, PodWatcher } from './kube.js';
+import { EventRecorder, type EventSource, type PodFeed, type PodFeedHooks, type PodNews, PodWatcher } from './kube.js';
 import type { KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
-import type { SidecarMetrics } from './metrics.js';
+import type { EngineMetrics } from './metrics.js';
 import { type Draining, type DrainTrigger, type PhaseChange, PhaseMachine } from './phases.js';
-import { MonotonicDeadline, type PrestopEnd, type PrestopResult, PrestopWaits, prestopDeadline, prestopDetail } from './prestop.js';
+import {
+  drainBudgetWarning,
+  MonotonicDeadline,
+  type PrestopEnd,
+  type PrestopResult,
+  PrestopWaits,
+  prestopDeadline,
+  prestopDetail,
+  prestopEnd,
+} from './prestop.js';
 import { REGISTRATION_STALL_POLLS, RegistrationWatch } from './registration-watch.js';
-import { SourcePoller } from './source-poller.js';
+import { type Poller, type PollerHooks, SourcePoller } from './source-poller.js';
 import type { Observation, Source } from './sources.js';
 import { iso, type SidecarStatusBody, statusBody } from './status.js';
 
-/** The process-wide things a pod's engine uses; it owns none of them (the wiring closes them). */
+/**
+ * The process-wide things a pod's engine uses; it owns none of them (the wiring closes them). The sidecar gives a
+ * `source` (polled by the engine's own SourcePoller) and lets the engine watch its pod; a controller, which holds
+ * one engine per pod, gives a `poller` and a `feed` instead: views onto one informer and one poll per target group.
+ */
 export interface PodEngineDeps {
   config: SidecarConfig;
   kube: KubeClient;
-  /** This pod's source of target health. */
-  source: Source;
+  /** This pod's source of target health, polled every `config.pollIntervalMs` (the sidecar). */
+  source?: Source;
+  /** Or where the observations come from, made with the engine's hooks (a controller). */
+  poller?: (hooks: PollerHooks) => Poller;
+  /** Where the pod comes from; default: a {@link PodWatcher} of its own (GET + watch of this one pod). */
+  feed?: (hooks: PodFeedHooks) => PodFeed;
   log: Logger;
-  metrics: SidecarMetrics;
+  metrics: EngineMetrics;
+  /** Fail-open counts from here (epoch ms); default: when the engine was made (a sidecar starts with its pod). */
+  startedAt?: number;
+  /** Who records the Events; default the sidecar. */
+  events?: EventSource;
+  /** Whether the engine may write the pod's condition now; default always (a controller: only while it leads). */
+  active?: () => boolean;
+  /** Writes of False only over the pod version last seen (ConditionWriter `guardFalse`): for a view that may lag. */
+  guardFalseWrites?: boolean;
+  /** Waits for a write slot before each condition write (ConditionSync `pace`): a controller's API budget. */
+  paceWrites?: (wish: () => DesiredCondition) => Promise<void>;
+  /** Once per drain, when the API first showed every target gone (a controller records it for its followers). */
+  onDeregistrationStarted?: (record: RecordedDeregistration) => void;
 }
-
-/**
- * The app source's `gone` is the app's own LB nodes failing their health checks (core's evidence, read back), not
- * the LB's API: it gets the short margin it always had, not a load balancer type's propagation bound.
- */
-const APP_SOURCE_MARGIN_MS = 5000;
 
 const WAITING: DesiredCondition = { status: 'False', reason: 'WaitingForTarget', message: 'the sidecar has not observed the target yet' };
 
@@ -42,38 +65,38 @@ const WAITING: DesiredCondition = { status: 'False', reason: 'WaitingForTarget',
 export class PodEngine {
   readonly #c: SidecarConfig;
   readonly #log: Logger;
-  readonly #metrics: SidecarMetrics;
+  readonly #metrics: EngineMetrics;
   readonly #phases = new PhaseMachine((change) => this.#onPhaseChange(change));
   readonly #errors: ErrorReport;
   readonly #recorder: EventRecorder;
-  readonly #watcher: PodWatcher;
+  readonly #watcher: PodFeed;
   readonly #condition: ConditionSync;
-  readonly #poller: SourcePoller;
+  readonly #poller: Poller;
   readonly #waits: PrestopWaits;
   readonly #registration: RegistrationWatch;
-  /** When the sidecar started, on the monotonic clock (fail-open counts from it). */
-  readonly #startedAtMs = performance.now();
+  readonly #deregistration: Deregistration;
+  /** When the engine's pod started, on the monotonic clock (fail-open counts from it). */
+  readonly #startedAtMs: number;
   readonly #deadlineClock = new MonotonicDeadline();
   /** What the condition should say; written once there is something to say (an observation, a failure, ...). */
   #desired: DesiredCondition = WAITING;
   #closed = false;
 
-  constructor({ config: c, kube, source, log, metrics }: PodEngineDeps) {
+  constructor(deps: PodEngineDeps) {
+    const { config: c, kube, log, metrics } = deps;
     this.#c = c;
     this.#log = log;
     this.#metrics = metrics;
+    this.#startedAtMs = performance.now() - (deps.startedAt === undefined ? 0 : Math.max(0, Date.now() - deps.startedAt));
     this.#errors = new ErrorReport(log);
     const ref = { name: c.pod.name, namespace: c.pod.namespace, uid: c.pod.uid };
-    this.#recorder = new EventRecorder(kube, ref, c.pod.nodeName, log, (reason) => metrics.events.inc({ reason }));
-    this.#watcher = new PodWatcher(
-      kube,
-      ref,
-      (pod, news) => this.#onPod(pod, news),
-      (f) => this.#onKubeFailure(f),
-    );
-    this.#condition = new ConditionSync(new ConditionWriter(kube, ref, c.conditionType), metrics, log, this.#errors);
-    this.#registration = new RegistrationWatch(source.kind, REGISTRATION_STALL_POLLS * c.pollIntervalMs, log, this.#recorder);
-    this.#poller = new SourcePoller(source, c.pollIntervalMs, {
+    const onEvent = (reason: string): void => metrics.events.inc({ reason });
+    this.#recorder = new EventRecorder(kube, ref, c.pod.nodeName, log, onEvent, deps.events);
+    const feedHooks: PodFeedHooks = { onPod: (pod, news) => this.#onPod(pod, news), onFailure: (f) => this.#onKubeFailure(f) };
+    this.#watcher = deps.feed?.(feedHooks) ?? new PodWatcher(kube, ref, feedHooks.onPod, feedHooks.onFailure);
+    const writer = new ConditionWriter(kube, ref, c.conditionType, { guardFalse: deps.guardFalseWrites ?? false });
+    this.#condition = new ConditionSync(writer, metrics, log, this.#errors, deps.active, deps.paceWrites ?? null);
+    const hooks: PollerHooks = {
       wanted: () => this.#wantsPolling(),
       context: () => ({
         pod: this.#watcher.pod,
@@ -82,12 +105,33 @@ export class PodEngine {
       }),
       onObservation: (o) => this.#onObservation(o),
       onFailure: (f) => this.#onSourceFailure(f),
+    };
+    const source = deps.source;
+    if (deps.poller) this.#poller = deps.poller(hooks);
+    else if (source) this.#poller = new SourcePoller(source, c.pollIntervalMs, hooks);
+    else throw new Error('draingate: a pod engine needs a source or a poller');
+    const kind = this.#poller.source.kind;
+    this.#deregistration = new Deregistration({
+      config: c,
+      poller: () => this.#poller,
+      phases: this.#phases,
+      recorder: this.#recorder,
+      log,
+      metrics,
+      onDeregistered: () => this.#waits.end('deregistered'),
+      onStarted: deps.onDeregistrationStarted ?? (() => {}),
     });
+    this.#registration = new RegistrationWatch(kind, REGISTRATION_STALL_POLLS * c.pollIntervalMs, log, this.#recorder);
     this.#waits = new PrestopWaits({
-      check: (begun) => this.#prestopEnd(begun),
+      check: (begun) =>
+        prestopEnd(this.#phases.draining, begun, {
+          deadline: this.#deadlineClock.at(this.#deadline(), this.#watcher.deleting, this.#phases.draining),
+          evidenceAvailable: this.#evidenceAvailable(),
+          fallbackDelayMs: c.fallbackDelayMs,
+        }),
       detail: (ended) =>
         prestopDetail(ended, {
-          noEvidence: this.#poller.forbidden ?? this.#errors.last?.message ?? `${source.kind} cannot tell deregistration`,
+          noEvidence: this.#poller.forbidden ?? this.#errors.last?.message ?? `${kind} cannot tell deregistration`,
           fallbackDelayMs: c.fallbackDelayMs,
           appDrainBudgetMs: c.appDrainBudgetMs,
         }),
@@ -101,12 +145,7 @@ export class PodEngine {
 
   start(): void {
     this.#watcher.start();
-    if (this.#c.failOpenAfterMs !== null) {
-      this.#log.warn(
-        `fail-open is ON: the gate turns True after ${formatDuration(this.#c.failOpenAfterMs)} even without evidence that the load balancer routes here`,
-      );
-      this.#armFailOpen();
-    }
+    this.#armFailOpen();
     this.#poller.request();
   }
 
@@ -157,8 +196,24 @@ export class PodEngine {
       evidenceAvailable: this.#evidenceAvailable(),
       writesStopped: this.#condition.writer.stopped,
       registrationStalled: this.#registration.stall,
-      deregistration: this.#deregistration(),
+      deregistration: this.#deregistration.contract(this.#phases.draining, this.#evidenceAvailable()),
     });
+  }
+
+  /** Writes what the engine wishes and polls if it wants to: after a controller replica became the leader. */
+  resume(): void {
+    this.#condition.reconcile();
+    this.#poller.request();
+  }
+
+  /**
+   * A deregistration start recorded outside this engine (a controller's leader writes it on the pod, so that its
+   * followers, and the replica that takes over, count the propagation bound from the same moment). Taken while the
+   * pod is draining when this engine saw no start, or a later one.
+   */
+  adoptDeregistration(record: RecordedDeregistration): void {
+    const d = this.#phases.draining;
+    if (!this.#closed && d) this.#deregistration.adopt(d, record);
   }
 
   close(): void {
@@ -169,7 +224,6 @@ export class PodEngine {
     this.#poller.close();
     this.#condition.close();
     this.#waits.close();
-    this.#poller.source.close?.();
   }
 
   // ------------------------------------------------------------------------------------------- phase side effects
@@ -228,61 +282,7 @@ export class PodEngine {
     this.#say();
     if (phase.name !== 'draining') return;
     if (o.draining) this.#recorder.once('TargetDraining', `the load balancer is draining this target: ${o.detail}`);
-    if (o.gone && phase.goneSince === null) {
-      phase.goneSince = Date.now();
-      const bound = this.#propagationBound();
-      if (!bound.typeKnown) {
-        const problem = (this.#poller.source as { lbTypeProblem?: string | null }).lbTypeProblem ?? 'no answer';
-        this.#recorder.once(
-          'LoadBalancerTypeUnknown',
-          `cannot tell ALB from NLB (${problem}): assuming the longest propagation bound, ${formatDuration(bound.ms)}; set --lb-type, or allow elasticloadbalancing:DescribeTargetGroups`,
-          'Warning',
-        );
-      }
-      this.#log.info(
-        { lbType: o.lbType ?? null, propagationBoundMs: bound.ms },
-        `every target is draining/unused/gone (${o.detail}): deregistration started; deregistered once the ${formatDuration(bound.ms)} propagation bound has passed`,
-      );
-      this.#phases.after(bound.ms, () => this.#markDeregistered());
-    }
-  }
-
-  /**
-   * How long after the API first showed every target gone LB nodes may still route here: `--propagation-bound`, else
-   * the load balancer type's (core's LB_TYPES); an unknown type gets the longest bound (`typeKnown: false`).
-   */
-  #propagationBound(): { ms: number; typeKnown: boolean } {
-    if (this.#c.propagationBoundMs !== null) return { ms: this.#c.propagationBoundMs, typeKnown: true };
-    if (!this.#poller.source.readsLbApi) return { ms: APP_SOURCE_MARGIN_MS, typeKnown: true };
-    const type = this.#c.lbType ?? this.#poller.last?.lbType ?? null;
-    if (type !== null) return { ms: LB_TYPES[type].propagationBoundMs, typeKnown: true };
-    return { ms: Math.max(...Object.values(LB_TYPES).map((t) => t.propagationBoundMs)), typeKnown: false };
-  }
-
-  /** What the API told about this pod's deregistration, for core (docs/sidecar-contract.md). */
-  #deregistration(): SidecarDeregistration {
-    const goneSince = this.#phases.draining?.goneSince ?? null;
-    const readsLbApi = this.#poller.source.readsLbApi;
-    return {
-      observable: readsLbApi && this.#evidenceAvailable(),
-      // To the millisecond: core adds the bound to it (the seconds-only iso() would shorten it by up to 1 s).
-      startedAt: readsLbApi && goneSince !== null ? new Date(goneSince).toISOString() : null,
-      lbType: this.#c.lbType ?? this.#poller.last?.lbType ?? null,
-      propagationBoundMs: this.#propagationBound().ms,
-    };
-  }
-
-  #markDeregistered(): void {
-    const d = this.#phases.draining;
-    if (!d || d.deregisteredAt !== null) return;
-    d.deregisteredAt = Date.now();
-    this.#metrics.deregistered.set(1);
-    this.#recorder.once(
-      'Deregistered',
-      `target deregistered from every target group and the ${formatDuration(this.#propagationBound().ms)} propagation bound passed (${this.#poller.last?.detail ?? ''})`,
-    );
-    this.#log.info('deregistered: the load balancer no longer sends new requests here');
-    this.#waits.end('deregistered');
+    if (o.gone) this.#deregistration.started(phase, o);
   }
 
   #onSourceFailure(f: Failure): void {
@@ -312,7 +312,10 @@ export class PodEngine {
   #onPod(pod: V1Pod, { first, deletion }: PodNews): void {
     this.#condition.observe(pod);
     this.#registration.pod(pod);
-    if (first) this.#checkBudget(pod);
+    if (first) {
+      const warning = drainBudgetWarning(pod, this.#c.appDrainBudgetMs);
+      if (warning) this.#log.warn(warning);
+    }
     const cur = this.#condition.writer.current;
     let found: DesiredCondition | null = null;
     // A restarted sidecar finds the condition already True: never back to False, no polling.
@@ -335,28 +338,10 @@ export class PodEngine {
     if (!this.#poller.polledOnce) this.#poller.request();
   }
 
-  /** Once, on the first read of the pod: a drain budget that eats the whole grace period makes /v1/prestop useless. */
-  #checkBudget(pod: V1Pod): void {
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-    if (grace * 1000 > this.#c.appDrainBudgetMs) return;
-    this.#log.warn(
-      `--app-drain-budget (${formatDuration(this.#c.appDrainBudgetMs)}) is not below the pod's terminationGracePeriodSeconds (${formatDuration(grace * 1000)}): /v1/prestop will answer at once, without waiting for the load balancer; raise terminationGracePeriodSeconds or lower --app-drain-budget`,
-    );
-  }
-
   // -------------------------------------------------------------------------------------------------- /v1/prestop
 
   #deadline(): number {
     return prestopDeadline(this.#watcher.pod, this.#phases.draining?.startedAt ?? Date.now(), this.#c.appDrainBudgetMs);
-  }
-
-  #prestopEnd(begun: number): Exclude<PrestopEnd, 'closed'> | null {
-    const d = this.#phases.draining;
-    const now = performance.now();
-    if (d !== null && d.deregisteredAt !== null) return 'deregistered';
-    if (now >= this.#deadlineClock.at(this.#deadline(), this.#watcher.deleting, d)) return 'deadline';
-    if (!this.#evidenceAvailable() && now - (d?.startedAtMs ?? begun) >= this.#c.fallbackDelayMs) return 'fallback-delay';
-    return null;
   }
 
   #onPrestopAnswered({ ended, waitedMs }: PrestopResult): void {

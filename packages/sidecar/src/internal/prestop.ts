@@ -1,5 +1,6 @@
 import { formatDuration } from '@draingate/core/internal';
 import type { V1Pod } from '@kubernetes/client-node';
+import type { Draining } from './phases.js';
 import { RetryTimer } from './retry-timer.js';
 
 /** What ended a `/v1/prestop` wait. */
@@ -119,6 +120,29 @@ export class MonotonicDeadline {
     if (this.#seen?.wall !== wall) this.#seen = { wall, at: performance.now() + (wall - Date.now()) };
     return this.#seen.at;
   }
+}
+
+/**
+ * What ends a wait that began at `begun` now (the engine's rules), or null to keep waiting. `begun` and `deadline`
+ * are on the monotonic clock (`performance.now()` ms; the deadline from {@link MonotonicDeadline}).
+ */
+export function prestopEnd(
+  d: Draining | null,
+  begun: number,
+  s: { deadline: number; evidenceAvailable: boolean; fallbackDelayMs: number },
+): Exclude<PrestopEnd, 'closed'> | null {
+  const now = performance.now();
+  if (d !== null && d.deregisteredAt !== null) return 'deregistered';
+  if (now >= s.deadline) return 'deadline';
+  if (!s.evidenceAvailable && now - (d?.startedAtMs ?? begun) >= s.fallbackDelayMs) return 'fallback-delay';
+  return null;
+}
+
+/** On the first read of the pod: a drain budget that eats the whole grace period makes /v1/prestop useless. */
+export function drainBudgetWarning(pod: V1Pod, appDrainBudgetMs: number): string | null {
+  const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+  if (grace * 1000 > appDrainBudgetMs) return null;
+  return `--app-drain-budget (${formatDuration(appDrainBudgetMs)}) is not below the pod's terminationGracePeriodSeconds (${formatDuration(grace * 1000)}): /v1/prestop will answer at once, without waiting for the load balancer; raise terminationGracePeriodSeconds or lower --app-drain-budget`;
 }
 
 /** The `detail` of an answer. `noEvidence`: why no evidence is available (for `fallback-delay`). */

@@ -1,3 +1,4 @@
+import { formatDuration } from '@draingate/core/internal';
 import type { Registry } from 'prom-client';
 import type { AwsCredentials } from './aws.js';
 import { describeConfig, type SidecarConfig } from './config.js';
@@ -86,6 +87,11 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     throw e;
   }
   log.info({ config: describeConfig(config), source: describeSource(config) }, `draingate-sidecar listening on ${url}`);
+  if (config.failOpenAfterMs !== null) {
+    log.warn(
+      `fail-open is ON: the gate turns True after ${formatDuration(config.failOpenAfterMs)} even without evidence that the load balancer routes here`,
+    );
+  }
   pod.start();
   let closing: Promise<void> | null = null;
   return {

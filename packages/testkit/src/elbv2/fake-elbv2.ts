@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { AccountBucket, type LifecycleOptions, TargetLifecycle } from './account.js';
 
 export type State = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable' | 'unhealthy.draining';
 
@@ -48,6 +49,10 @@ export class FakeElbv2 {
   private targetGroupsError: ScriptedError | null = null;
   /** arn → target group protocol (DescribeTargetGroups); HTTP (an ALB's) unless set. */
   private readonly protocols = new Map<string, string>();
+  /** The account's Describe* token bucket, once {@link throttleLikeAws} was called. */
+  bucket: AccountBucket | null = null;
+  /** Targets that move on their own, once {@link lifecycle} was called. */
+  targets: TargetLifecycle | null = null;
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -83,6 +88,8 @@ export class FakeElbv2 {
         if (req.method !== 'POST' || !call.authorization.startsWith('AWS4-HMAC-SHA256 ')) {
           return fail({ code: 'MissingAuthenticationToken', status: 403, message: 'Request is missing Authentication Token' });
         }
+        const caller = /Credential=([^/]+)\//.exec(call.authorization)?.[1] ?? 'unknown';
+        if (this.bucket && call.action?.startsWith('Describe') && !this.bucket.take(caller, call.action)) return fail(THROTTLING);
         if (call.action === 'DescribeTargetGroups' && form.get('Version') === '2015-12-01') {
           if (this.targetGroupsError) return fail(this.targetGroupsError);
           const arns: string[] = [];
@@ -136,6 +143,34 @@ export class FakeElbv2 {
           );
       });
     });
+    // Like AWS's endpoints, idle keep-alive connections stay open longer than a poll interval: with Node's default
+    // 5 s, a client polling every 5 s (±20 %) reuses a socket just as the server closes it (socket hang up /
+    // ECONNRESET), a failure AWS does not cause.
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  /**
+   * From now on every Describe* call takes a token of the account's bucket (shared by every caller: AWS's documented
+   * example, 40 and 10/s refill) and is answered `Throttling` when none is left.
+   */
+  throttleLikeAws(burst = 40, refillPerSecond = 10): AccountBucket {
+    this.bucket = new AccountBucket(burst, refillPerSecond);
+    return this.bucket;
+  }
+
+  /** From now on {@link TargetLifecycle.register}/`deregister` move targets on their own (initial → healthy, draining → gone). */
+  lifecycle(options: LifecycleOptions): TargetLifecycle {
+    this.targets?.stop();
+    this.targets = new TargetLifecycle(
+      { set: (arn, id, port, state) => this.set(arn, id, port, state), remove: (arn, id, port) => this.remove(arn, id, port) },
+      options,
+    );
+    return this.targets;
+  }
+
+  /** A caller in this process (an emulated load balancer controller) makes a Describe* call: false when throttled. */
+  describeAs(caller: string, action = 'DescribeTargetHealth'): boolean {
+    return this.bucket ? this.bucket.take(caller, action) : true;
   }
 
   async start(): Promise<this> {
@@ -204,6 +239,7 @@ export class FakeElbv2 {
   }
 
   async stop(): Promise<void> {
+    this.targets?.stop();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }

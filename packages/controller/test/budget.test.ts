@@ -1,0 +1,96 @@
+import { THROTTLING } from '@draingate/testkit/elbv2';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Controller } from '../src/internal/controller.js';
+import { condition, GATE, readPod, useCluster, waitFor } from './helpers/cluster.js';
+import { createPods, leaderOf, podIp, runController } from './helpers/controllers.js';
+
+// The ELBv2 budget: the client-side token bucket, and a ThrottlingException holding every call of the process.
+const cluster = useCluster();
+let running: Controller[] = [];
+afterEach(async () => {
+  for (const c of running) await c.close();
+  running = [];
+});
+
+const tg = (i: number): string => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/g${i}/00000000000000${i}0`;
+
+/** `n` apps (Service + TargetGroupBinding + one pod each) in namespace `ns`, targets `initial` in the fake. */
+async function apps(ns: string, n: number): Promise<void> {
+  const kc = cluster.admin();
+  for (let i = 0; i < n; i++) {
+    await createPods(kc, ns, `app${i}`, 1);
+    await kc.makeApiClient(CoreV1Api).createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: `app${i}` }, spec: { selector: { app: `app${i}` }, ports: [{ port: 80, targetPort: 8080 }] } },
+    });
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'elbv2.k8s.aws',
+      version: 'v1beta1',
+      namespace: ns,
+      plural: 'targetgroupbindings',
+      body: {
+        apiVersion: 'elbv2.k8s.aws/v1beta1',
+        kind: 'TargetGroupBinding',
+        metadata: { name: `app${i}` },
+        spec: { targetGroupARN: tg(i), targetType: 'ip', serviceRef: { name: `app${i}`, port: 80 } },
+      },
+    });
+    cluster.elb.set(tg(i), podIp(0), 8080, 'initial');
+  }
+}
+
+describe('ELBv2 budget', () => {
+  it('the token bucket paces calls across target groups (--aws-rate 2, --aws-burst 2)', async () => {
+    await apps('budget-rate', 6);
+    const before = cluster.elb.calls.length;
+    const c = await runController(cluster.admin(), cluster.elb.url, 'rate', [
+      '--namespace=budget-rate',
+      '--lease-name=rate',
+      '--aws-rate=2',
+      '--aws-burst=2',
+      '--lb-type=alb',
+    ]);
+    running.push(c);
+    await leaderOf([c]);
+    await new Promise((r) => setTimeout(r, 6000));
+    const calls = cluster.elb.calls.slice(before);
+    // Six groups at a 1 s interval would make ~6 calls/s; the bucket allows 2/s after a burst of 2.
+    const span = (calls.at(-1)?.at ?? 0) - (calls[0]?.at ?? 0);
+    expect(calls.length).toBeGreaterThanOrEqual(6);
+    expect(calls.length).toBeLessThanOrEqual(2 + Math.ceil((span / 1000) * 2) + 1);
+    for (let i = 0; i + 4 < calls.length; i++) expect((calls[i + 4]?.at ?? 0) - (calls[i]?.at ?? 0)).toBeGreaterThanOrEqual(1400);
+    // Every group got its turn.
+    expect(new Set(calls.map((x) => x.targetGroupArn)).size).toBe(6);
+  });
+
+  it('a ThrottlingException with Retry-After holds every call of the controller, then polling resumes and gates turn True', async () => {
+    await apps('budget-throttle', 3);
+    cluster.elb.failNext(1, { ...THROTTLING, retryAfterSeconds: 3 });
+    const before = cluster.elb.calls.length;
+    const c = await runController(cluster.admin(), cluster.elb.url, 'throttle', [
+      '--namespace=budget-throttle',
+      '--lease-name=throttle',
+      '--lb-type=alb',
+    ]);
+    running.push(c);
+    await leaderOf([c]);
+    const throttled = await waitFor('the throttled call', () => cluster.elb.calls.slice(before).find((x) => x.error === 'Throttling'));
+    for (let i = 0; i < 3; i++) cluster.elb.set(tg(i), podIp(0), 8080, 'healthy');
+    await waitFor(
+      'gates True',
+      async () => {
+        for (let i = 0; i < 3; i++)
+          if (condition(await readPod(cluster.admin(), 'budget-throttle', `app${i}-0`), GATE)?.status !== 'True') return false;
+        return true;
+      },
+      30_000,
+    );
+    const after = cluster.elb.calls.slice(before).filter((x) => x.at > throttled.at);
+    expect(after.length).toBeGreaterThan(0);
+    // No call of any group within the Retry-After (3 s) of the throttled one.
+    expect((after[0]?.at ?? 0) - throttled.at).toBeGreaterThanOrEqual(2900);
+    const metrics = await (await fetch(`${c.url}/metrics`)).text();
+    expect(metrics).toMatch(/draingate_controller_aws_calls_total\{action="DescribeTargetHealth",outcome="throttled"\} 1/);
+  });
+});
