@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    name: 'next',
+    include: ['test/**/*.test.ts'],
+    // The first test builds examples/next (cached outside the clone: examples/next/build.mjs), ~30 s on a miss.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+    sequence: { groupOrder: 1 },
+  },
+});
