@@ -4,13 +4,13 @@
 // (bench/overhead.mjs, autocannon, with the bare-vs-bare noise floor).
 //
 //   node bench/overhead-table.mjs [--requests 3000] [--warmup 20000] [--repeats 1]
-//                                 [--cpu-requests 30000] [--cpu-warmup 10000] [--rounds 5] [--only node,express,fastify]
+//                                 [--cpu-requests 30000] [--cpu-warmup 10000] [--rounds 5] [--only node,express,fastify,hono,koa]
 //   (needs valgrind; ~45 min on 2 busy cores)
 
 import { measureCpu, median, spread } from './overhead.mjs';
 import { FRAMEWORK_NAMES, intFlag, listFlag, measureInstructions, variantsOf } from './overhead-instructions.mjs';
 
-const frameworks = listFlag('only', ['node', 'express', 'fastify']);
+const frameworks = listFlag('only', ['node', 'express', 'fastify', 'hono', 'koa']);
 const requests = intFlag('requests', 3000);
 const warmup = intFlag('warmup', 20_000);
 const repeats = intFlag('repeats', 1);
