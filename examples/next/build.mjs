@@ -5,10 +5,11 @@
 //
 // <key> = first 16 hex chars of sha256 over: this script, next.config.mjs, package.json, every file under app/,
 // the installed next, react and react-dom versions, and this directory's absolute path (.next's
-// required-server-files.json records it). A hit copies the cached .next here (well under a second); a miss runs
-// `next build` (~30 s on 2 cores), then stores .next (without its build cache) under the key with one rename.
+// required-server-files.json records it). A hit copies the cached .next here (a few seconds at most); a miss runs
+// `next build` (~35 s of CPU), then stores .next (without its build cache) under the key with one rename.
 // `.next/draingate-build-key` records which key the .next here was made from: nothing is done when it matches.
-// Prints the key as the last stdout line; progress goes to stderr.
+// The build has standalone output too (.next/standalone/examples/next/server.js, with .next/static copied next
+// to it). Prints the key as the last stdout line; progress goes to stderr.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,12 +44,17 @@ const stamp = join(dist, 'draingate-build-key');
 const cacheRoot = process.env.DRAINGATE_NEXT_CACHE || join(homedir(), '.cache', 'draingate', 'next');
 const cached = join(cacheRoot, key, '.next');
 
+/** `cp -a` where there is one (10× faster than cpSync on the standalone output's ~1,300 files), else cpSync. */
+function copyDir(from, to) {
+  if (spawnSync('cp', ['-a', from, to]).status !== 0) cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+}
+
 if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) {
   log(`.next is up to date (key ${key})`);
 } else if (existsSync(cached)) {
   const t0 = performance.now();
   rmSync(dist, { recursive: true, force: true });
-  cpSync(cached, dist, { recursive: true });
+  copyDir(cached, dist);
   log(`.next copied from ${cached} in ${Math.round(performance.now() - t0)} ms`);
 } else {
   log(`no cached build for key ${key}: next build`);
@@ -62,13 +68,17 @@ if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) {
     log(`next build failed (exit ${build.status ?? build.signal})`);
     process.exit(1);
   }
+  // As Next's docs say for standalone output: the static assets go next to its server.js (public/ too, if any).
+  const standaloneApp = join(dist, 'standalone', relative(join(here, '..', '..'), here));
+  cpSync(join(dist, 'static'), join(standaloneApp, '.next', 'static'), { recursive: true });
   writeFileSync(stamp, key);
   log(`next build took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   // Store it without .next/cache (the build cache, not needed to serve): into a temp dir, then one rename.
   const tmp = join(cacheRoot, `${key}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  cpSync(dist, join(tmp, '.next'), { recursive: true, filter: (src) => src !== join(dist, 'cache') });
+  copyDir(dist, join(tmp, '.next'));
+  rmSync(join(tmp, '.next', 'cache'), { recursive: true, force: true });
   try {
     renameSync(tmp, join(cacheRoot, key));
   } catch {

@@ -5,7 +5,8 @@ export default defineConfig({
     name: 'next',
     include: ['test/**/*.test.ts'],
     // The first test builds examples/next (cached outside the clone: examples/next/build.mjs), ~30 s on a miss.
-    testTimeout: 60_000,
+    // Next starts in 1-3 s on an idle machine; the forked ones get 60 s to listen when the shared cores are busy.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
     sequence: { groupOrder: 1 },

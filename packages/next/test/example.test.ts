@@ -15,9 +15,13 @@ beforeAll(buildExample);
 
 describe('examples/next under SIGTERM', () => {
   it('503 at once, 200 + Connection: close while draining, in-flight /work?ms=1500 completes, exit 0 (like examples/node-http)', async () => {
-    const f = await expectAcceptance(exampleServer, (forked) => {
-      children.push(forked);
-    });
+    const f = await expectAcceptance(
+      exampleServer,
+      (forked) => {
+        children.push(forked);
+      },
+      60_000,
+    );
     expect(f.events.filter((e) => e.event === 'state').map((e) => `${e.from}->${e.to}`)).toEqual([
       'starting->ready',
       'ready->draining',
@@ -30,7 +34,7 @@ describe('examples/next under SIGTERM', () => {
   });
 
   it('serves the page at /, the route handler at /work and a JSON 404, through Next', async () => {
-    const f = await fork(exampleServer, { PORT: '0', HOST: '127.0.0.1' });
+    const f = await fork(exampleServer, { PORT: '0', HOST: '127.0.0.1' }, 60_000);
     children.push(f);
     const page = await fetchOnce('http1', f.port, '/');
     expect(page.status).toBe(200);
@@ -46,7 +50,7 @@ describe('examples/next under SIGTERM', () => {
 
   it("awaits Next's after() callbacks in the stop hooks: a callback that outlives draining finishes before exit 0", async () => {
     // Draining ends at 1 s; the request ends at 2 s; its after() callback runs 800 ms more, during the hooks.
-    const f = await fork(exampleServer, { ...ACCEPTANCE_ENV, DRAINGATE_MAX_DELAY: '1s' });
+    const f = await fork(exampleServer, { ...ACCEPTANCE_ENV, DRAINGATE_MAX_DELAY: '1s' }, 60_000);
     children.push(f);
     const slow = connect('http1', f.port)
       .request('/work?ms=2000&after=800')

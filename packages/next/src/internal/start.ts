@@ -97,10 +97,17 @@ export async function startNext(options: DraingateNextOptions = {}): Promise<Dra
   // Next's own server (next start, a standalone server.js) exits on SIGTERM unless this is set.
   process.env.NEXT_MANUAL_SIG_HANDLE ??= 'true';
   if (!dev) process.env.NODE_ENV ??= 'production';
-  const standalone = standaloneConfig(dir);
-  if (standalone !== null) process.env.__NEXT_PRIVATE_STANDALONE_CONFIG ??= standalone;
-  const createNext = loadNext(dir);
+  // The gate first: invalid DRAINGATE_* settings fail before Next (seconds of loading) is touched.
   const gate = options.gate ?? createGate(options.draingate);
+  let createNext: ReturnType<typeof loadNext>;
+  try {
+    const standalone = standaloneConfig(dir);
+    if (standalone !== null) process.env.__NEXT_PRIVATE_STANDALONE_CONFIG ??= standalone;
+    createNext = loadNext(dir);
+  } catch (error) {
+    if (!options.gate) await gate.dispose();
+    throw error;
+  }
   const logger = gate.config.logger;
 
   let handle: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;

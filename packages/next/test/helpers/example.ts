@@ -20,14 +20,15 @@ export function buildExample(): void {
 }
 
 /**
- * A copy of the built example in a temp directory (its .next without the build cache; node_modules linked). Next
+ * A copy of the built example in a temp directory (its .next without the build cache and the standalone output;
+ * node_modules linked). Next
  * keeps one server per app directory and process (render-server.ts, `initializations[dir]`), and once closed
  * (`app.close()`, which awaits the after() callbacks) that server cannot serve again: every in-process start gets
  * its own directory, as every pod gets its own process.
  */
 export function copyOfExample(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'draingate-next-'));
-  const skip = new Set([join(exampleDir, '.next', 'cache'), join(exampleDir, 'node_modules')]);
+  const skip = new Set(['.next/cache', '.next/standalone', 'node_modules'].map((p) => join(exampleDir, p)));
   cpSync(exampleDir, dir, { recursive: true, filter: (src) => !skip.has(src.replace(/\/$/, '')) });
   symlinkSync(join(exampleDir, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
