@@ -188,6 +188,8 @@ export const FRAMEWORK_NAMES = {
   node: 'node:http',
   express: 'Express 5',
   fastify: 'Fastify 5',
+  'nest-express': 'Nest 11 on Express',
+  'nest-fastify': 'Nest 11 on Fastify',
   hono: 'Hono 4 (attach)',
   koa: 'Koa 3 (attach)',
 };

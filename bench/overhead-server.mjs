@@ -1,4 +1,4 @@
-// One server for bench/overhead*.mjs: FRAMEWORK (node|express|fastify|hono|koa) × VARIANT (bare|draingate), a trivial
+// One server for bench/overhead*.mjs: FRAMEWORK (node|express|fastify|nest-express|nest-fastify|hono|koa) × VARIANT (bare|draingate), a trivial
 // JSON route on 127.0.0.1, its port printed as the first stdout line; answers 'cpu' IPC messages with its
 // CPU time. Draingate runs with its defaults (metrics on when prom-client is installed, as in production;
 // METRICS=off sets metrics: false), logging off; Express as documented: dg.attach(server) without app.use(dg).
@@ -55,6 +55,31 @@ if (framework === 'node') {
   await app.listen({ port: 0, host: '127.0.0.1' });
   if (withGate) app.draingate.ready();
   server = app.server;
+} else if (framework === 'nest-express' || framework === 'nest-fastify') {
+  // NestJS on either platform, bare or with DraingateModule + attach(app) (the documented usage); the route is a
+  // controller method, decorators applied as functions (no build step).
+  const { Controller, Get, Module } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  class AppController {
+    root() {
+      return body;
+    }
+  }
+  Controller()(AppController);
+  Get()(AppController.prototype, 'root', Object.getOwnPropertyDescriptor(AppController.prototype, 'root'));
+  const nest = withGate ? await import('@draingate/nestjs') : null;
+  const imports = nest ? [nest.DraingateModule.forRoot(gateOptions)] : [];
+  class AppModule {}
+  Module({ imports, controllers: [AppController] })(AppModule);
+  const adapter = framework === 'nest-fastify' ? new (await import('@nestjs/platform-fastify')).FastifyAdapter() : undefined;
+  const app = adapter
+    ? await NestFactory.create(AppModule, adapter, { logger: false })
+    : await NestFactory.create(AppModule, { logger: false });
+  const dg = nest ? app.get(nest.DraingateService) : null;
+  dg?.attach(app);
+  await app.listen(0, '127.0.0.1');
+  dg?.gate.ready();
+  server = app.getHttpServer();
 } else if (framework === 'hono') {
   // Hono on @hono/node-server; draingate through core's attach() on the server serve() returns (no adapter).
   const [{ Hono }, { serve }] = await Promise.all([import('hono'), import('@hono/node-server')]);

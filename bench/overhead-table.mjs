@@ -1,16 +1,17 @@
-// The README's overhead table in one run: for node:http, Express 5 and Fastify 5, bare and with draingate
+// The README's overhead table in one run: for node:http, Express 5, Fastify 5 and Nest 11 on each, bare and with draingate
 // (metrics on, the default, and off), the instructions per request at 1 and at 50 connections
 // (bench/overhead-instructions.mjs, callgrind) and the CPU time per request at 50 connections
 // (bench/overhead.mjs, autocannon, with the bare-vs-bare noise floor).
 //
 //   node bench/overhead-table.mjs [--requests 3000] [--warmup 20000] [--repeats 1]
-//                                 [--cpu-requests 30000] [--cpu-warmup 10000] [--rounds 5] [--only node,express,fastify,hono,koa]
+//                                 [--cpu-requests 30000] [--cpu-warmup 10000] [--rounds 5]
+//                                 [--only node,express,fastify,nest-express,nest-fastify,hono,koa]
 //   (needs valgrind; ~45 min on 2 busy cores)
 
 import { measureCpu, median, spread } from './overhead.mjs';
 import { FRAMEWORK_NAMES, intFlag, listFlag, measureInstructions, variantsOf } from './overhead-instructions.mjs';
 
-const frameworks = listFlag('only', ['node', 'express', 'fastify', 'hono', 'koa']);
+const frameworks = listFlag('only', ['node', 'express', 'fastify', 'nest-express', 'nest-fastify', 'hono', 'koa']);
 const requests = intFlag('requests', 3000);
 const warmup = intFlag('warmup', 20_000);
 const repeats = intFlag('repeats', 1);

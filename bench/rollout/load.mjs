@@ -48,6 +48,10 @@ export function startLoad({ port, entryPoints, rate, connections = 64, timeout =
   let sent = 0; // requests due so far, sent or dropped
   let issued = 0;
   let stopped = false;
+  // Gaps of ≥ 1 s between ticks: this process's event loop stalled and sent nothing, so every LB node fell silent at
+  // once for that long (a client pause the app may take for nodes that stopped routing).
+  const stalls = [];
+  let lastTick = startedAt;
 
   const one = (slow) => {
     issued++;
@@ -72,7 +76,10 @@ export function startLoad({ port, entryPoints, rate, connections = 64, timeout =
   // Every 10 ms, send what the rate says is due since the start (no drift, no catch-up bursts beyond one tick).
   const ticker = setInterval(() => {
     if (stopped) return;
-    const due = Math.floor(((Date.now() - startedAt) * rate) / 1000);
+    const now = Date.now();
+    if (now - lastTick >= 1000) stalls.push({ at: lastTick, ms: now - lastTick });
+    lastTick = now;
+    const due = Math.floor(((now - startedAt) * rate) / 1000);
     for (let n = Math.min(due - sent, Math.ceil(rate / 50)); n > 0; n--) one(++sent % slowEvery === 0);
     sent = Math.max(sent, due - Math.ceil(rate / 50)); // a stalled event loop drops, rather than bursts
   }, 10);
@@ -83,6 +90,8 @@ export function startLoad({ port, entryPoints, rate, connections = 64, timeout =
     get sent() {
       return sent;
     },
+    /** Stalls of ≥ 1 s of this process's event loop: `{ at, ms }`, epoch ms. */
+    stalls,
     /** Requests the rate called for but never sent because this process's event loop stalled. */
     get dropped() {
       return sent - issued;

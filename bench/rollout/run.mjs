@@ -6,9 +6,9 @@
 // 2.5 s), or if a naive adapter (express-bare, express-close) lost none at a lag of 1 s or more (the harness did
 // not see failures).
 //
-//   node bench/rollout/run.mjs [--adapters a,b] [--scenarios rollout,scale-in] [--lags 2,7] [--rate 400]
+//   node bench/rollout/run.mjs [--adapters a,b] [--scenarios rollout,scale-in] [--lags 2,7] [--rate 200]
 //                              [--lb-model alb|nlb|single] [--shares 50,30,20] [--seed N]
-//                              [--min-requests 10000] [--without-readiness-gate] [--json file]
+//                              [--min-requests 0] [--without-readiness-gate] [--json file]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,10 +21,10 @@ import { killActiveRuns, overBound, runScenario, scenarios } from './scenarios.m
 import { randomSeed } from './seeded.mjs';
 
 const usage = `usage: node bench/rollout/run.mjs [--adapters ${adapters.map((a) => a.name).join(',')}]
-       [--scenarios ${scenarios.join(',')}] [--lags 2,7 (seconds)] [--rate 400 (requests/s)]
+       [--scenarios ${scenarios.join(',')}] [--lags 2,7 (seconds)] [--rate 200 (requests/s)]
        [--lb-model ${LB_MODEL_NAMES.join('|')} (default alb)] [--shares 50,30,20 (one per LB node)]
        [--seed N (the LB model's random draws; default: a new one, printed)]
-       [--min-requests 10000 (per run)] [--without-readiness-gate] [--json results.json]`;
+       [--min-requests 0 (per run; a run lasts until every LB node let go)] [--without-readiness-gate] [--json results.json]`;
 
 let args;
 try {
@@ -33,8 +33,8 @@ try {
       adapters: { type: 'string' },
       scenarios: { type: 'string' },
       lags: { type: 'string', default: '2,7' },
-      rate: { type: 'string', default: '400' },
-      'min-requests': { type: 'string', default: '10000' },
+      rate: { type: 'string', default: '200' },
+      'min-requests': { type: 'string', default: '0' },
       'without-readiness-gate': { type: 'boolean', default: false },
       'lb-model': { type: 'string', default: 'alb' },
       shares: { type: 'string' },
@@ -134,11 +134,14 @@ for (const [i, cell] of cells.entries()) {
     continue;
   }
   results.push(r);
+  const stalled = r.stalls.length
+    ? `; the harness stalled ${r.stalls.length}× ≥ 1 s, the longest ${fmtS(Math.max(...r.stalls.map((st) => st.ms)))} (at ${r.stalls.map((st) => fmtS(st.at)).join(', ')} after the change: every LB node silent at once)`
+    : '';
   process.stderr.write(
-    `${tag}: ${r.requests} requests${r.dropped ? ` (${r.dropped} more not sent: the harness stalled)` : ''}, ${r.failed} failed (${failureKinds(r.failures)}), max SIGTERM→exit ${fmtS(r.maxSigtermToExit)}, last LB node let go ${fmtS(r.maxLastStop)} after deletion, rollout ${fmtS(r.totalTime)}${cell.adapter.draingate ? `, draining ended on ${r.pods.map((p) => p.evidence).join(', ')}` : ''}, seed ${r.seed}\n`,
+    `${tag}: ${r.requests} requests${r.dropped ? ` (${r.dropped} more not sent: the harness stalled)` : ''}${stalled}, ${r.failed} failed (${failureKinds(r.failures)}), max SIGTERM→exit ${fmtS(r.maxSigtermToExit)}, last LB node let go ${fmtS(r.maxLastStop)} after deletion, rollout ${fmtS(r.totalTime)}${cell.adapter.draingate ? `, draining ended on ${r.pods.map((p) => p.evidence).join(', ')}` : ''}, seed ${r.seed}\n`,
   );
   if (cell.adapter.draingate) {
-    if (r.failed) problems.push(`${tag}: ${r.failed} failed requests (${failureKinds(r.failures)})`);
+    if (r.failed) problems.push(`${tag}: ${r.failed} failed requests (${failureKinds(r.failures)})${stalled}`);
     if (r.requests < minRequests) problems.push(`${tag}: only ${r.requests} requests (< ${minRequests})`);
     for (const p of overBound(r))
       problems.push(

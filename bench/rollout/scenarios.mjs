@@ -168,6 +168,8 @@ export async function runScenario(o) {
       seed,
       ...summary,
       dropped: load.dropped, // due at the fixed rate but not sent (the harness's event loop stalled)
+      // The harness's own stalls of ≥ 1 s, ms after the change: every LB node fell silent at once for that long.
+      stalls: load.stalls.map((st) => ({ at: st.at - changeAt, ms: st.ms })),
       events,
       pods,
       failOpen: lb.failOpenPeriods?.().filter((n) => n.periods.length) ?? [],

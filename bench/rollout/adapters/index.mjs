@@ -108,6 +108,14 @@ export const adapters = [
     draingate: true,
   },
   {
+    name: 'draingate-nestjs',
+    title: 'draingate, nestjs on express (defaults)',
+    script: example('nestjs/server.mjs'),
+    probe: { port: 'traffic', path: '/readyz' },
+    lbCheck: { port: 'traffic', path: '/readyz' },
+    draingate: true,
+  },
+  {
     name: 'draingate-hono',
     title: 'draingate, hono on core attach() (defaults)',
     script: example('hono/server.mjs'),

@@ -21,6 +21,7 @@ function inputs(o: Partial<NodesInputs> & { at: number }): NodesInputs {
     quietPeriod: 2000,
     quietMinRequests: 10,
     lbMargin: 500,
+    lbReaction: 500,
     silenceCounts: true,
     peers: [],
     lb: new LbHealthChecks(2),
@@ -148,7 +149,7 @@ describe('every node that routed here must have stopped', () => {
 describe("behind an NLB (L4): only failing health checks, after the NLB's reaction time", () => {
   // Clients keep their connections; once this pod answers Connection: close they move to connections elsewhere,
   // so the silence that follows says nothing about whether the NLB node would still open new ones here.
-  const nlb = { silenceCounts: false, lbMargin: 40_000 };
+  const nlb = { silenceCounts: false, lbReaction: 40_000 };
 
   it("a node's silence, its stopped checks and a quiet pool do not count", () => {
     const lb = checks(new LbHealthChecks(2), '10.0.1.1', 1000);
@@ -163,6 +164,26 @@ describe("behind an NLB (L4): only failing health checks, after the NLB's reacti
     const peers = [peer('10.0.1.1', 100, 3000), peer('10.0.1.2', 50, 3000)];
     expect(nodesVerdict(inputs({ at: 59_999, peers, lb, ...nlb })).stoppedAt).toBeNull(); // 10.0.1.1 failed at 20 s
     expect(nodesVerdict(inputs({ at: 60_000, peers, lb, ...nlb }))).toMatchObject({ stoppedAt: T0 + 60_000, kind: 'lb-health-checks' });
+  });
+});
+
+describe("the reaction time counts from the node's failing verdict; a later request adds only the margin", () => {
+  const nlb = { silenceCounts: false, lbReaction: 40_000 };
+
+  it('a request 29 s after the checks failed does not restart the 40 s reaction (it only shows the node routed then)', () => {
+    // Threshold reached at 20 s (2 failing checks 10 s apart); the last request at 49 s, on a connection the node opened
+    // within its reaction time. The node counts as stopped at max(20 + 40, 49 + 0.5) = 60 s, not 49 + 40 = 89 s.
+    const lb = checks(new LbHealthChecks(2), '10.0.1.1', 10_000, 2, 10_000);
+    const peers = [peer('10.0.1.1', 100, 49_000)];
+    expect(nodesVerdict(inputs({ at: 59_999, peers, lb, ...nlb })).stoppedAt).toBeNull();
+    expect(nodesVerdict(inputs({ at: 60_000, peers, lb, ...nlb }))).toMatchObject({ stoppedAt: T0 + 60_000, kind: 'lb-health-checks' });
+  });
+
+  it('a request after the reaction time shows the node still routes: stopped only lbMargin after it', () => {
+    const lb = checks(new LbHealthChecks(2), '10.0.1.1', 10_000, 2, 10_000);
+    const peers = [peer('10.0.1.1', 100, 70_000)];
+    expect(nodesVerdict(inputs({ at: 70_499, peers, lb, ...nlb })).stoppedAt).toBeNull();
+    expect(nodesVerdict(inputs({ at: 70_500, peers, lb, ...nlb }))).toMatchObject({ stoppedAt: T0 + 70_500 });
   });
 });
 

@@ -102,6 +102,23 @@ describe('LB health checks that stop (real sockets)', () => {
     expect(source.intervalMs).toBeLessThanOrEqual(INTERVAL * 1.5);
   });
 
+  it('behind an NLB (lbType nlb) the same stopped source proves nothing: draining lasts maxDelay', async () => {
+    const { gate, port } = await start({
+      minDelay: '200ms',
+      maxDelay: '2s',
+      lbType: 'nlb',
+      lbHealthCheck: { unhealthyThreshold: 2, margin: MARGIN },
+    });
+    const lb = healthChecker(port, INTERVAL);
+    await lb.answered(5);
+    const done = gate.shutdown();
+    lb.stop();
+    const result = await done;
+    expect(result.evidence?.kind).toBe('max-delay');
+    expect(result.evidence!.afterMs).toBeGreaterThanOrEqual(1990);
+    expect(gate.status().plan).toMatchObject({ lbType: 'nlb' });
+  });
+
   it('counts the silence from the last application request: a request after the checks stopped shows the LB still routes', async () => {
     const { gate, port } = await start({ minDelay: '200ms', maxDelay: '10s', lbHealthCheck: { unhealthyThreshold: 2, margin: MARGIN } });
     const lb = healthChecker(port, INTERVAL);
@@ -287,6 +304,7 @@ describe('evaluateEvidence with LB health checks that stopped', () => {
       quietPeriod: 2000,
       quietMinRequests: 10,
       lbMargin: 500,
+      lbReaction: 500,
       silenceCounts: true,
       peers: [peer],
       lb,

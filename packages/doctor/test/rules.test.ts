@@ -320,6 +320,20 @@ describe('where findings point', () => {
     expect(checkManifests(instance).units.flatMap((u) => u.findings)).toEqual([]);
   });
 
+  it('lb-type-mismatch: auto is enough when the sidecar tells the app the type, not without a sidecar', () => {
+    const withSidecar = readFileSync(join(dir, 'nlb-unhealthy-connection-termination.pass.yaml'), 'utf8');
+    expect(withSidecar).not.toContain('DRAINGATE_LB_TYPE');
+    expect(checkManifests(withSidecar).units.flatMap((u) => u.findings)).toEqual([]);
+    const noSidecarUrl = withSidecar.replace('            - { name: DRAINGATE_SIDECAR_URL, value: "http://127.0.0.1:9901" }\n', '');
+    expect(noSidecarUrl).not.toBe(withSidecar);
+    const findings = checkManifests(noSidecarUrl).units.flatMap((u) => u.findings);
+    expect(findings.map((f) => [f.rule, f.field])).toContainEqual([
+      'lb-type-mismatch',
+      'spec.template.spec.containers[name=api].env[name=DRAINGATE_LB_TYPE] (not set: auto)',
+    ]);
+    expect(findings.find((f) => f.rule === 'lb-type-mismatch')?.message).toContain('no sidecar tells the app the type');
+  });
+
   it('nlb-unhealthy-connection-termination: a draining interval shorter than the pod may serve', () => {
     const nlb = readFileSync(join(dir, 'nlb-unhealthy-connection-termination.pass.yaml'), 'utf8');
     const short = nlb.replace('draining_interval_seconds=180', 'draining_interval_seconds=60');

@@ -6,6 +6,7 @@ import { LB_TYPES, type LbType } from './lb-types.js';
 import type { SidecarClient } from './sidecar-client.js';
 import { type PeerTraffic, summarize, type TrafficSnapshot } from './traffic.js';
 import type { DrainReport, ShutdownTrigger } from './types.js';
+import { monotonicNow } from './util.js';
 
 const EVIDENCE_TICK_MS = 100;
 
@@ -74,7 +75,7 @@ export class DrainWatch {
    * right after (the caller moves the lifecycle to `draining` in between, in the same tick).
    */
   begin(trigger: ShutdownTrigger): Promise<DrainEvidence> {
-    const now = Date.now();
+    const now = monotonicNow();
     this.#startedAt = now;
     for (const [address, rate] of this.#traffic.peers()) {
       const counts = rate.counts(now);
@@ -111,7 +112,7 @@ export class DrainWatch {
   /** Ends draining when the evidence suffices. Called on the tick and whenever an input changed. */
   evaluate(): void {
     if (!this.#end) return;
-    const now = Date.now();
+    const now = monotonicNow();
     const c = this.#config;
     const sidecar = this.#sidecar?.evidenceSince(this.#startedAt) ?? null;
     const lb = LB_TYPES[this.lbType(sidecar)];
@@ -120,7 +121,8 @@ export class DrainWatch {
       drainStartedAt: this.#startedAt,
       quietPeriod: c.quietPeriod,
       quietMinRequests: c.quietMinRequests,
-      lbMargin: Math.max(c.lbMargin, lb.unhealthyReactionMs ?? 0),
+      lbMargin: c.lbMargin,
+      lbReaction: (lb.unhealthyReactionMs ?? 0) + c.lbMargin,
       silenceCounts: lb.silenceShowsStop,
       peers: this.#peers(),
       lb: this.#lb,

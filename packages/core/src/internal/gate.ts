@@ -27,6 +27,7 @@ import type {
   ShutdownTrigger,
   StatusReport,
 } from './types.js';
+import { monotonicNow } from './util.js';
 
 const unset = (): never => {
   throw new Error('draingate: gate.ts did not load');
@@ -76,7 +77,7 @@ export class Gate extends EventEmitter<GateEvents> {
     super();
     const config = resolveConfig(options);
     this.config = config;
-    const startedAt = Date.now();
+    const startedAt = monotonicNow();
     const [lifecycle, servers, traffic, readiness] = [this.#lifecycle, this.#servers, this.#traffic, this.#readiness];
     const lb = new LbHealthChecks(config.lbUnhealthyThreshold);
     const sidecar = config.sidecarUrl ? new SidecarClient(config.sidecarUrl, config.sidecarPollInterval, config.logger) : null;
@@ -206,7 +207,7 @@ export class Gate extends EventEmitter<GateEvents> {
     const tracked = new TrackedServer(server, {
       onRequest: handleRequests ? (req, res) => requests.handleRequest(req, res) : null,
       onChange: () => this.#shutdown.changed(),
-      onUpgrade: (req) => this.#traffic.record(Date.now(), req.socket?.remoteAddress),
+      onUpgrade: (req) => this.#traffic.record(monotonicNow(), req.socket?.remoteAddress),
     });
     this.#servers.add(tracked);
     if (this.state === 'stopping' || this.state === 'stopped') {

@@ -10,7 +10,7 @@ import { summarize, type TrafficSnapshot } from './traffic.js';
  * behind the silence of the others.
  *
  * - An **LB node** is a peer that sent the LB's health checks. It has stopped when its checks failed
- *   `unhealthyThreshold` times (and no request came from it since, + `lbMargin`), when its regular checks stopped
+ *   `unhealthyThreshold` times (+ its reaction time, and `lbMargin` after its last request), when its regular checks stopped
  *   (+ `lbMargin`), or when its own traffic has been silent for long enough given its own rate before draining.
  *   While none of these holds it blocks, however little traffic it carries.
  * - Any other **peer** (a client seen directly: in-cluster callers, an NLB preserving client IPs; or an LB node whose
@@ -74,8 +74,10 @@ export interface NodesInputs {
   drainStartedAt: number;
   quietPeriod: number;
   quietMinRequests: number;
-  /** Time for a node to act on its failing verdict (lbHealthCheck.margin, or the NLB's reaction time). */
+  /** Time after a node's last request, or after its checks stopped, before it counts as stopped (lbHealthCheck.margin). */
   lbMargin: number;
+  /** Time for a node to act on its failing verdict: the LB type's reaction time (NLB 40 s, ALB none) + lbHealthCheck.margin. */
+  lbReaction: number;
   /**
    * Whether a node's silence (of its requests or of its health checks) shows it stopped routing: behind an ALB;
    * not behind an NLB (L4), where only failing health checks count (LB_TYPES).
@@ -156,11 +158,12 @@ function lbNode(i: NodesInputs, peer: PeerInput, need: number | null, hc: LbVerd
   // Checks that stopped are a node's silence too: they count only where silence does.
   if (typeof hc === 'object' && (hc.stoppedSources === 0 || i.silenceCounts)) {
     const failed = hc.stoppedSources === 0;
-    // A request after the failing checks shows the node still routes: the margin counts from the later of the two.
-    const from = failed ? Math.max(hc.since, peer.lastRequestAt) : hc.since;
+    // The node acts on its failing verdict within the reaction time, counted from the verdict; a request after that
+    // shows it still routed then, and it counts as stopped only the margin after its last one.
+    const at = failed ? Math.max(hc.since + i.lbReaction, peer.lastRequestAt + i.lbMargin) : hc.since + i.lbMargin;
     candidates.push({
       by: failed ? 'lb-health-checks' : 'lb-health-checks-stopped',
-      at: from + i.lbMargin,
+      at,
       detail: hc.detail,
     });
   }
@@ -174,7 +177,7 @@ function lbNode(i: NodesInputs, peer: PeerInput, need: number | null, hc: LbVerd
     null,
     null,
     need,
-    typeof hc === 'object' ? 'its health checks failed; within lbMargin' : 'still health-checking here, not yet failed or stopped',
+    typeof hc === 'object' ? 'its health checks failed; within its reaction time' : 'still health-checking here, not yet failed or stopped',
   );
 }
 

@@ -6,7 +6,7 @@ import type { Lifecycle, LifecycleState } from './lifecycle.js';
 import { type AnyRequest, type AnyResponse, goawayAndClose, type ServerSet } from './servers.js';
 import type { PeerTraffic } from './traffic.js';
 import type { ReadinessResult } from './types.js';
-import { isHttp2, pathOf, sendJson } from './util.js';
+import { isHttp2, monotonicNow, pathOf, sendJson } from './util.js';
 
 /**
  * What a response in flight needs at close beyond itself, kept on the response only when there is any (HTTP/2
@@ -93,7 +93,7 @@ export class Requests {
   }
 
   #handle(req: AnyRequest, res: AnyResponse): boolean {
-    const now = Date.now();
+    const now = monotonicNow();
     const state = this.#lifecycle.state;
     const draining = this.#lifecycle.shuttingDown;
     const path = pathOf(req.url);
@@ -121,7 +121,7 @@ export class Requests {
     if (!this.#active.delete(res)) return;
     const extra = res[EXTRA];
     const shuttingDown = this.#lifecycle.shuttingDown;
-    if (extra?.lbSource) this.#lb.record(extra.lbSource, res.statusCode < 400, Date.now(), shuttingDown);
+    if (extra?.lbSource) this.#lb.record(extra.lbSource, res.statusCode < 400, monotonicNow(), shuttingDown);
     if (shuttingDown) this.#afterShutdownResponse(extra?.session ?? null);
   }
 
@@ -143,7 +143,7 @@ export class Requests {
 
   /** Answers `/livez` and `/readyz` as on the traffic port (for the management listener); `true` when it did. */
   answerProbe(req: AnyRequest, res: AnyResponse, path: string): boolean {
-    return this.#probe(req, res, path, false, Date.now(), this.#lifecycle.shuttingDown);
+    return this.#probe(req, res, path, false, monotonicNow(), this.#lifecycle.shuttingDown);
   }
 
   /** Answers `/livez`, `/readyz` and, while draining, LB health checks on any path. */
@@ -186,7 +186,7 @@ export class Requests {
     const state = this.#lifecycle.state;
     const ok = state === 'ready';
     const shuttingDown = this.#lifecycle.shuttingDown;
-    if (lbCheck) this.#lb.record(lbSource, ok, Date.now(), shuttingDown);
+    if (lbCheck) this.#lb.record(lbSource, ok, monotonicNow(), shuttingDown);
     if (res.writableEnded || res.destroyed) return;
     sendJson(res, ok ? 200 : 503, verbose ? { status: state, checks } : { status: state }, shuttingDown);
   }

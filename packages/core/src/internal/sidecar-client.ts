@@ -55,7 +55,7 @@ export class SidecarClient {
         try {
           const status = await this.#get(url);
           if (this.#last.error) this.#logger.info({ url: shown }, 'sidecar reachable again');
-          this.#last = { status, error: null, fetchedAt: Date.now() };
+          this.#last = { status, error: null, fetchedAt: monotonicNow() };
           this.#fetchedAtMs = monotonicNow();
         } catch (error) {
           // The message may carry the answer's text or the URL: nothing of either that looks like a credential.

@@ -9,6 +9,7 @@ import type { ServerSet } from './servers.js';
 import type { Shutdown } from './shutdown.js';
 import type { SidecarClient } from './sidecar-client.js';
 import type { PhaseDurations, StatusReport } from './types.js';
+import { monotonicNow } from './util.js';
 
 /** The rooms the status reads, read-only. */
 export interface StatusSources {
@@ -78,7 +79,7 @@ export class GateStatus implements MetricsSource {
     return {
       state: s.lifecycle.state,
       since: new Date(s.lifecycle.since).toISOString(),
-      uptimeSeconds: Math.round((Date.now() - s.startedAt) / 1000),
+      uptimeSeconds: Math.round((monotonicNow() - s.startedAt) / 1000),
       inflight: s.requests.inflight,
       connections: s.servers.connections,
       upgradedSockets: s.servers.upgradedCount,

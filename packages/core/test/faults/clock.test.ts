@@ -53,11 +53,9 @@ describe.each([
     expect(stopped?.phases.stopping).toBeLessThan(1000);
   });
 
-  // Draining's durations are the drain watch's (drain-watch.ts, evidence.ts, requests.ts: Date.now()), which
-  // another change owns. Until they use util.ts's monotonicNow(), +1 h ends draining at once (afterMs ≈ 3600000,
-  // while the load balancer may still route here) and -1 h holds it until the grace period's SIGKILL. `it.fails`
-  // records that defect: once the drain watch is monotonic this test passes, vitest reports it, and `.fails` goes.
-  it.fails('as draining begins: draining still lasts maxDelay (1s), then the process exits 0', async () => {
+  // Draining's durations (drain watch, evidence, request and health-check timestamps) use util.ts's monotonicNow():
+  // a jump of +1 h must not end draining at once, and -1 h must not hold it until the grace period's SIGKILL.
+  it('as draining begins: draining still lasts maxDelay (1s), then the process exits 0', async () => {
     const { exited, elapsedMs, stopped, f } = await sigterm(jumpMs, 'draining', 6000);
     expect(f.events.some((e) => e.event === 'clock-jumped')).toBe(true);
     expect(exited?.code).toBe(0);

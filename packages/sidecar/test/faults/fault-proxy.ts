@@ -4,43 +4,11 @@
  * as a misbehaving API server or an aggregated API would. It serves a throwaway certificate for 127.0.0.1 (`caPem`).
  */
 
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-/** A throwaway self-signed certificate for 127.0.0.1, made with openssl at test time (nothing secret in the repo). */
-function selfSigned(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'draingate-fault-proxy-'));
-  try {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-      ].concat(['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]),
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { testTls } from '@draingate/testkit/http';
 
 export interface FaultAnswer {
   status: number;
@@ -71,7 +39,7 @@ export class FaultProxy {
   readonly #upstreamCa: Buffer;
 
   constructor(upstream: { url: string; caData: string }) {
-    const tls = selfSigned();
+    const tls = testTls();
     this.caPem = tls.cert;
     this.#upstream = new URL(upstream.url);
     this.#upstreamCa = Buffer.from(upstream.caData, 'base64');

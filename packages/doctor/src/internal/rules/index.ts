@@ -10,6 +10,7 @@ import { draingateConfigInvalid } from './draingate-config-invalid.js';
 import { instanceModeGateDeadlock } from './instance-mode-gate-deadlock.js';
 import { kindIgnored } from './kind-ignored.js';
 import { lbDetectionSlow } from './lb-detection-slow.js';
+import { lbTypeMismatch } from './lb-type-mismatch.js';
 import { maxDelayTooShort } from './max-delay-too-short.js';
 import { namespaceLabelMissing } from './namespace-label-missing.js';
 import { nlbUnhealthyConnectionTermination } from './nlb-unhealthy-connection-termination.js';
@@ -40,6 +41,7 @@ export const RULE_DEFINITIONS: readonly RuleDefinition[] = [
   maxDelayTooShort,
   deregistrationDelayTooShort,
   nlbUnhealthyConnectionTermination,
+  lbTypeMismatch,
   lbDetectionSlow,
   unhealthyThresholdMismatch,
   prestopSleepTooLong,
