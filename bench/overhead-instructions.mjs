@@ -2,7 +2,7 @@
 // bare and with draingate (metrics on, the default, and off), at 1 and at 50 keep-alive connections.
 //
 //   node bench/overhead-instructions.mjs [--connections 1,50] [--requests 3000] [--warmup 20000] [--repeats 1]
-//                                        [--only node,express,fastify] [--no-predictable]
+//                                        [--only node,express,fastify,hono,koa] [--no-predictable]
 //   (needs valgrind: apt-get install valgrind)
 //
 // valgrind's callgrind counts the server process's instructions while autocannon drives it over real sockets from
@@ -202,11 +202,13 @@ export const FRAMEWORK_NAMES = {
   fastify: 'Fastify 5',
   'nest-express': 'Nest 11 on Express',
   'nest-fastify': 'Nest 11 on Fastify',
+  hono: 'Hono 4 (attach)',
+  koa: 'Koa 3 (attach)',
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const connections = listFlag('connections', ['1', '50']).map(Number);
-  const frameworks = listFlag('only', ['node', 'express', 'fastify']);
+  const frameworks = listFlag('only', ['node', 'express', 'fastify', 'hono', 'koa']);
   const requests = intFlag('requests', 3000);
   const warmup = intFlag('warmup', 20_000);
   const repeats = intFlag('repeats', 1);

@@ -1,4 +1,4 @@
-// One server for bench/overhead*.mjs: FRAMEWORK (node|express|fastify|nest-express|nest-fastify) × VARIANT (bare|draingate), a trivial
+// One server for bench/overhead*.mjs: FRAMEWORK (node|express|fastify|nest-express|nest-fastify|hono|koa) × VARIANT (bare|draingate), a trivial
 // JSON route on 127.0.0.1, its port printed as the first stdout line; answers 'cpu' IPC messages with its
 // CPU time. Draingate runs with its defaults (metrics on when prom-client is installed, as in production;
 // METRICS=off sets metrics: false), logging off; Express as documented: dg.attach(server) without app.use(dg).
@@ -80,6 +80,31 @@ if (framework === 'node') {
   await app.listen(0, '127.0.0.1');
   dg?.gate.ready();
   server = app.getHttpServer();
+} else if (framework === 'hono') {
+  // Hono on @hono/node-server; draingate through core's attach() on the server serve() returns (no adapter).
+  const [{ Hono }, { serve }] = await Promise.all([import('hono'), import('@hono/node-server')]);
+  const app = new Hono();
+  app.get('/', (c) => c.json(body));
+  server = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  if (withGate) {
+    const { createGate } = await import('@draingate/core');
+    createGate(gateOptions).attach(server).ready();
+  }
+} else if (framework === 'koa') {
+  // Koa's app.callback() on node:http; draingate through core's attach() (no adapter).
+  const { default: Koa } = await import('koa');
+  const app = new Koa();
+  app.use((ctx) => {
+    ctx.body = body;
+  });
+  server = http.createServer(app.callback());
+  if (withGate) {
+    const { createGate } = await import('@draingate/core');
+    createGate(gateOptions).attach(server).ready();
+  }
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
 } else {
   throw new Error(`unknown FRAMEWORK ${framework}`);
 }

@@ -5,13 +5,13 @@
 //
 //   node bench/overhead-table.mjs [--requests 3000] [--warmup 20000] [--repeats 1]
 //                                 [--cpu-requests 30000] [--cpu-warmup 10000] [--rounds 5]
-//                                 [--only node,express,fastify,nest-express,nest-fastify]
+//                                 [--only node,express,fastify,nest-express,nest-fastify,hono,koa]
 //   (needs valgrind; ~45 min on 2 busy cores)
 
 import { measureCpu, median, spread } from './overhead.mjs';
 import { FRAMEWORK_NAMES, intFlag, listFlag, measureInstructions, variantsOf } from './overhead-instructions.mjs';
 
-const frameworks = listFlag('only', ['node', 'express', 'fastify', 'nest-express', 'nest-fastify']);
+const frameworks = listFlag('only', ['node', 'express', 'fastify', 'nest-express', 'nest-fastify', 'hono', 'koa']);
 const requests = intFlag('requests', 3000);
 const warmup = intFlag('warmup', 20_000);
 const repeats = intFlag('repeats', 1);

@@ -1,7 +1,7 @@
 // CPU time per request that draingate adds to a trivial JSON route, measured the way users load a server:
 // node:http, Express 5 and Fastify 5, each bare and with draingate (metrics on, the default, and off).
 //
-//   node bench/overhead.mjs [--requests 50000] [--rounds 7] [--connections 50] [--only node,express,fastify]
+//   node bench/overhead.mjs [--requests 50000] [--rounds 7] [--connections 50] [--only node,express,fastify,hono,koa]
 //
 // Each server runs in its own fresh process (autocannon in this one), on 127.0.0.1, and serves a fixed number of
 // requests per round. The figure is the server's CPU time per request (process.cpuUsage() before and after, over
@@ -102,7 +102,7 @@ export async function measureCpu({ frameworks, connections, requests, warmup, ro
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const frameworks = listFlag('only', ['node', 'express', 'fastify']);
+  const frameworks = listFlag('only', ['node', 'express', 'fastify', 'hono', 'koa']);
   const requests = intFlag('requests', 50_000);
   const rounds = intFlag('rounds', 7);
   const connections = intFlag('connections', 50);

@@ -67,6 +67,7 @@ const number = (flag, s, min) => {
 let chosen;
 try {
   chosen = args.adapters ? findAdapters(list(args.adapters)) : adapters;
+  for (const a of chosen) a.prepare?.();
 } catch (error) {
   console.error(error.message);
   process.exit(2);

@@ -2,6 +2,7 @@
 // balancer health-checks, and its preStop hook. Peers use their documented set-ups; draingate runs the
 // repository's examples with their defaults (no DRAINGATE_* set: gracePeriod 30 s = the kubelet's default
 // terminationGracePeriodSeconds).
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -19,7 +20,14 @@ const demo = (file) => fileURLToPath(new URL(`../../demo/${file}`, import.meta.u
  * @property {boolean} [draingate]
  * @property {boolean} [naive]       expected to lose requests (the harness must see them)
  * @property {boolean} [sidecar]     runs the draingate-sidecar beside the app (a kube-apiserver and an ELBv2 fake per run)
+ * @property {() => void} [prepare]  run once before the first pod starts (examples/next: its cached build)
  */
+
+/** examples/next serves a `next build`: build.mjs makes it, or copies it from its cache outside the clone. */
+function buildNextExample() {
+  const r = spawnSync(process.execPath, [example('next/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`examples/next/build.mjs failed (exit ${r.status ?? r.signal})`);
+}
 
 /** @type {Adapter[]} */
 export const adapters = [
@@ -106,6 +114,31 @@ export const adapters = [
     probe: { port: 'traffic', path: '/readyz' },
     lbCheck: { port: 'traffic', path: '/readyz' },
     draingate: true,
+  },
+  {
+    name: 'draingate-hono',
+    title: 'draingate, hono on core attach() (defaults)',
+    script: example('hono/server.mjs'),
+    probe: { port: 'traffic', path: '/readyz' },
+    lbCheck: { port: 'traffic', path: '/readyz' },
+    draingate: true,
+  },
+  {
+    name: 'draingate-koa',
+    title: 'draingate, koa on core attach() (defaults)',
+    script: example('koa/server.mjs'),
+    probe: { port: 'traffic', path: '/readyz' },
+    lbCheck: { port: 'traffic', path: '/readyz' },
+    draingate: true,
+  },
+  {
+    name: 'draingate-next',
+    title: 'draingate, next.js custom server (defaults)',
+    script: example('next/server.mjs'),
+    probe: { port: 'traffic', path: '/readyz' },
+    lbCheck: { port: 'traffic', path: '/readyz' },
+    draingate: true,
+    prepare: buildNextExample,
   },
   {
     name: 'draingate-sidecar',

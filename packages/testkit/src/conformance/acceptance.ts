@@ -35,10 +35,11 @@ export async function untilNotReady(c: Conn, protocol: Protocol, port: number): 
  * Runs an example (`PORT`, `GET /`, `GET /work?ms=N`, JSON `state` lines on stdout) through SIGTERM with the
  * acceptance settings and asserts what issue 2 asks: /readyz 503 at once, requests keep getting 200 with
  * Connection: close until draining ends, an in-flight /work?ms=1500 completes, exit 0 within maxDelay + 2 s.
- * Returns the forked process for further checks.
+ * Returns the forked process for further checks. `startTimeoutMs`: how long the process may take to listen (a
+ * Next.js app reads far more from disk at start than a plain Node service).
  */
-export async function expectAcceptance(script: string, onStart?: (f: Forked) => void): Promise<Forked> {
-  const f = await fork(script, { ...ACCEPTANCE_ENV });
+export async function expectAcceptance(script: string, onStart?: (f: Forked) => void, startTimeoutMs = 10_000): Promise<Forked> {
+  const f = await fork(script, { ...ACCEPTANCE_ENV }, startTimeoutMs);
   onStart?.(f);
   const probe = connect('http1', f.port);
   try {
