@@ -25,10 +25,16 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The workspace package a file belongs to: the nearest directory above it with a package.json. */
+/**
+ * The workspace package a file belongs to: the nearest directory above it with a package.json. A package inside
+ * another package's test/ directory (a fixture package that pins other versions of a peer, e.g. Nest 10 beside 11)
+ * is that package's test code.
+ */
 function packageOf(file: string): string {
   for (let dir = dirname(file); dir.startsWith(repo) && dir !== repo; dir = dirname(dir)) {
-    if (statSync(join(dir, 'package.json'), { throwIfNoEntry: false })?.isFile()) return relative(repo, dir);
+    if (!statSync(join(dir, 'package.json'), { throwIfNoEntry: false })?.isFile()) continue;
+    const inTests = /^(.*?)\/test(\/|$)/.exec(relative(repo, dir));
+    return inTests ? (inTests[1] as string) : relative(repo, dir);
   }
   return '.';
 }

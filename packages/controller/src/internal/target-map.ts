@@ -25,6 +25,13 @@ export class TargetMap {
   ) {
     const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
     const changed = (o: { metadata?: { namespace?: string } }): void => onChange(o.metadata?.namespace ?? '');
+    // A list calls onUpsert before its informer counts as synced, and resolve() answers "waiting" until both are:
+    // once one syncs, every namespace with a binding is looked up again, or a pod registered before the list ended
+    // would wait for its targets until the next change to a binding or Service.
+    const synced = (): void => {
+      if (!this.synced) return;
+      for (const ns of new Set([...this.bindings.values()].map((b) => b.metadata?.namespace ?? ''))) onChange(ns);
+    };
     this.bindings = new Informer(kube, {
       path: `/apis/elbv2.k8s.aws/v1beta1${ns}/targetgroupbindings`,
       what: 'targetgroupbindings.elbv2.k8s.aws',
@@ -32,6 +39,7 @@ export class TargetMap {
       onDelete: changed,
       onSynced: () => {
         this.bindingsProblem = null;
+        synced();
       },
       onFailure: (message, notFound) => {
         this.bindingsProblem = notFound
@@ -45,6 +53,7 @@ export class TargetMap {
       what: 'services',
       onUpsert: changed,
       onDelete: changed,
+      onSynced: synced,
       onFailure: (message) => onProblem(message),
     });
   }
