@@ -78,7 +78,14 @@ describe('no package imports another package by relative path', () => {
 
 describe('@draingate/testkit entries', () => {
   it('each entry exports what it lists, and nothing else', () => {
-    expect(Object.keys(conformance).sort()).toEqual(['ACCEPTANCE_ENV', 'TEST_OPTIONS', 'conformance', 'expectAcceptance', 'untilNotReady']);
+    expect(Object.keys(conformance).sort()).toEqual([
+      'ACCEPTANCE_ENV',
+      'TEST_OPTIONS',
+      'conformance',
+      'exampleOutcome',
+      'expectAcceptance',
+      'untilNotReady',
+    ]);
     expect(Object.keys(http).sort()).toEqual(['connect', 'fetchOnce', 'fork', 'get', 'runToExit', 'sleep', 'testTls', 'waitFor']);
     expect(Object.keys(k8s).sort()).toEqual([
       'DEFAULT_CONTROLLERS',
