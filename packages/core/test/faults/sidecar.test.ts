@@ -111,7 +111,8 @@ describe('fault: the sidecar misbehaves while draining', () => {
     await new Promise((r) => closed.close(r));
     const { result, statuses, logger, report } = await drainWith(`http://127.0.0.1:${port}`);
     expect(result.evidence?.kind).toBe('fixed-delay');
-    expect(statuses.length).toBeGreaterThan(5);
+    // ~1 s of draining at one request per ~50 ms: ~15 on an idle machine, a few under heavy load; some must be sent.
+    expect(statuses.length).toBeGreaterThan(2);
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(report.sidecar?.error).toBe('unreachable (ECONNREFUSED)');
     expect(logger.lines.filter((l) => l.includes('sidecar status unavailable'))).toHaveLength(1);
