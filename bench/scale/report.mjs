@@ -58,6 +58,18 @@ export function table(result) {
       x ? 'worse (throttled polls)' : null,
     ],
     [
+      '… of which deletion → LB target draining (kcm + ALBC): p50 / p99',
+      `${s(c.deletionToLb.p50)} / ${s(c.deletionToLb.p99)}`,
+      sc ? `${s(sc.deletionToLb.p50)} / ${s(sc.deletionToLb.p99)}` : null,
+      x ? '—' : null,
+    ],
+    [
+      '… of which LB target draining → evidence (draingate): p50 / p99',
+      `${s(c.lbToEvidence.p50)} / ${s(c.lbToEvidence.p99)}`,
+      sc ? `${s(sc.lbToEvidence.p50)} / ${s(sc.lbToEvidence.p99)}` : null,
+      x ? 'worse (throttled polls)' : null,
+    ],
+    [
       'draining → deregistered: true (+ALB bound 30 s): p50 / p99',
       `${s(c.deregistered.p50)} / ${s(c.deregistered.p99)}`,
       sc ? `${s(sc.deregistered.p50)} / ${s(sc.deregistered.p99)}` : null,

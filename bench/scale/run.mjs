@@ -79,6 +79,12 @@ if (c.kill) {
     `\nLeader ${c.kill.identity} SIGKILLed with ${c.kill.updated}/${c.pods} pods updated; ${c.kill.newLeader ?? 'nobody'} took over after ${c.kill.takeoverMs === null ? '—' : `${(c.kill.takeoverMs / 1000).toFixed(1)} s`} (lease ${options.lease.duration}).`,
   );
 }
+if (c.late.n > 0) {
+  const sec = (ms) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+  console.log(
+    `Evidence too late for the grace period: ${c.late.n} pods (${c.late.duringTakeover} whose target began draining while no replica led); deletion → LB target draining median ${sec(c.late.toLb.p50)} (max ${sec(c.late.toLb.max)}), target draining → evidence median ${sec(c.late.toEvidence.p50)} (max ${sec(c.late.toEvidence.max)}).`,
+  );
+}
 console.log(
   `Apps' view: ${c.served.sampled} deleted pods polled at /v1/pods/{ns}/{name}/status every second over both replicas: ${c.served.answers} answers (${c.served.byFollower} by a follower), ${c.served.deregisteredSeen} saw deregistered: true, ${c.served.errors} failed requests.`,
 );

@@ -91,6 +91,15 @@ export function summarize({
   const apiEvidence = evidence.filter((e) => e.at !== null).map((e) => e.at - e.p.deletionSeenAt);
   const deregistered = apiEvidence.map((ms) => ms + ALB_BOUND_MS);
   const withinGrace = evidence.filter((e) => e.at !== null && e.at + ALB_BOUND_MS <= (e.p.deadline ?? 0)).length;
+  // Where a pod's evidence time went: the deletion reaching the load balancer (kube-controller-manager's
+  // EndpointSlices, then the AWS Load Balancer Controller: the environment, not draingate), and the target's
+  // draining reaching draingate's evidence (draingate's own part: poll, takeover).
+  const drainingAt = (p) => (p.ip ? (lifecycle.get(targetGroupArn, p.ip, 8080)?.drainingAt ?? null) : null);
+  const split = evidence
+    .filter((e) => e.at !== null && drainingAt(e.p) !== null)
+    .map((e) => ({ e, toLb: drainingAt(e.p) - e.p.deletionSeenAt, toEvidence: e.at - drainingAt(e.p) }));
+  const late = split.filter(({ e }) => e.at + ALB_BOUND_MS > (e.p.deadline ?? 0));
+  const duringTakeover = (p) => leaderless !== null && drainingAt(p) >= leaderless[0] && drainingAt(p) <= leaderless[1];
   const rss = procs.map((p) => p.peakRssBytes).filter((x) => x > 0);
   const cpuSeconds = procs.reduce((a, p) => a + p.cpuBetween(t0, t1).seconds, 0);
   const served = sampler ?? [];
@@ -120,6 +129,50 @@ export function summarize({
     apiEvidence: { n: apiEvidence.length, of: deleted.length, p50: pct(apiEvidence, 50), p99: pct(apiEvidence, 99) },
     deregistered: { p50: pct(deregistered, 50), p99: pct(deregistered, 99) },
     withinGrace: { n: withinGrace, of: deleted.length },
+    deletionToLb: {
+      p50: pct(
+        split.map((x) => x.toLb),
+        50,
+      ),
+      p99: pct(
+        split.map((x) => x.toLb),
+        99,
+      ),
+    },
+    lbToEvidence: {
+      p50: pct(
+        split.map((x) => x.toEvidence),
+        50,
+      ),
+      p99: pct(
+        split.map((x) => x.toEvidence),
+        99,
+      ),
+    },
+    late: {
+      n: late.length,
+      duringTakeover: late.filter((x) => duringTakeover(x.e.p)).length,
+      toLb: {
+        p50: pct(
+          late.map((x) => x.toLb),
+          50,
+        ),
+        max: pct(
+          late.map((x) => x.toLb),
+          100,
+        ),
+      },
+      toEvidence: {
+        p50: pct(
+          late.map((x) => x.toEvidence),
+          50,
+        ),
+        max: pct(
+          late.map((x) => x.toEvidence),
+          100,
+        ),
+      },
+    },
     rss: { perProcessPeak: rss, median: median(rss), max: pct(rss, 100) },
     cpu: { seconds: cpuSeconds, shareOfCore: cpuSeconds / seconds, processes: procs.length },
     apiRequests,
