@@ -46,7 +46,7 @@ export function table(result) {
       x ? 'worse (throttled polls)' : null,
     ],
     [
-      '… healthy while no replica led (leader killed): n, p99 / max',
+      '… turned healthy around the kill, left to the new leader: n, p99 / max',
       c.kill ? `${c.gateLatency.takeover.n} pods, ${s(c.gateLatency.takeover.p99)} / ${s(c.gateLatency.takeover.max)}` : '— (no kill)',
       sc ? '—' : null,
       x ? '—' : null,

@@ -82,7 +82,7 @@ if (c.kill) {
 if (c.late.n > 0) {
   const sec = (ms) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
   console.log(
-    `Evidence too late for the grace period: ${c.late.n} pods (${c.late.duringTakeover} whose target began draining while no replica led); deletion → LB target draining median ${sec(c.late.toLb.p50)} (max ${sec(c.late.toLb.max)}), target draining → evidence median ${sec(c.late.toEvidence.p50)} (max ${sec(c.late.toEvidence.max)}).`,
+    `Evidence too late for the grace period: ${c.late.n} pods (${c.late.duringTakeover} whose target began draining from one poll before the leader's kill to the new leader's first poll, left to the new leader); deletion → LB target draining median ${sec(c.late.toLb.p50)} (max ${sec(c.late.toLb.max)}), target draining → evidence median ${sec(c.late.toEvidence.p50)} (max ${sec(c.late.toEvidence.max)}).`,
   );
 }
 console.log(

@@ -67,13 +67,17 @@ export function summarize({
       return h?.healthyAt && p.gateTrueAt ? { ms: p.gateTrueAt - h.healthyAt, healthyAt: h.healthyAt } : null;
     })
     .filter((x) => x !== null);
-  // Targets that turned healthy while no replica led (from the kill until the new leader's first poll could see
-  // them) wait for the takeover by design: shown apart, not hidden.
+  // Targets whose change (healthy, draining) only the new leader could act on wait for the takeover by design: shown
+  // apart, not hidden. That is a change from one poll before the kill (the old leader's last poll may not have seen
+  // it, or its write was still queued when it died) until the new leader's first poll could see it, whose result
+  // (gate True, deregistration record) came after the kill.
   const pollMs = Number(/^(\d+)s$/.exec(o.pollInterval)?.[1] ?? 5) * 1000;
   const leaderless = kill
-    ? [kill.at, kill.takeoverMs === null ? Number.POSITIVE_INFINITY : kill.at + kill.takeoverMs + 1.2 * pollMs + 1000]
+    ? [kill.at - 1.2 * pollMs - 1000, kill.takeoverMs === null ? Number.POSITIVE_INFINITY : kill.at + kill.takeoverMs + 1.2 * pollMs + 1000]
     : null;
-  const inTakeover = (l) => leaderless !== null && l.healthyAt >= leaderless[0] && l.healthyAt <= leaderless[1];
+  const waitedForTakeover = (changedAt, resultAt) =>
+    leaderless !== null && changedAt >= leaderless[0] && changedAt <= leaderless[1] && resultAt >= kill.at;
+  const inTakeover = (l) => waitedForTakeover(l.healthyAt, l.healthyAt + l.ms);
   const gateLatency = latencies.filter((l) => !inTakeover(l)).map((l) => l.ms);
   const takeoverLatency = latencies.filter(inTakeover).map((l) => l.ms);
   const deleted = all.filter((p) => p.deletionSeenAt !== null && p.deletionSeenAt >= t0);
@@ -99,7 +103,7 @@ export function summarize({
     .filter((e) => e.at !== null && drainingAt(e.p) !== null)
     .map((e) => ({ e, toLb: drainingAt(e.p) - e.p.deletionSeenAt, toEvidence: e.at - drainingAt(e.p) }));
   const late = split.filter(({ e }) => e.at + ALB_BOUND_MS > (e.p.deadline ?? 0));
-  const duringTakeover = (p) => leaderless !== null && drainingAt(p) >= leaderless[0] && drainingAt(p) <= leaderless[1];
+  const duringTakeover = (p) => waitedForTakeover(drainingAt(p), p.recordStartedAt ?? Number.POSITIVE_INFINITY);
   const rss = procs.map((p) => p.peakRssBytes).filter((x) => x > 0);
   const cpuSeconds = procs.reduce((a, p) => a + p.cpuBetween(t0, t1).seconds, 0);
   const served = sampler ?? [];
@@ -148,6 +152,12 @@ export function summarize({
         split.map((x) => x.toEvidence),
         99,
       ),
+    },
+    // Per pod, for a look after the run (epoch ms): [healthy, gate True] and [deletion seen, LB draining, evidence, deadline].
+    detail: {
+      kill: kill ? { at: kill.at, takeoverMs: kill.takeoverMs } : null,
+      created: latencies.map((l) => [l.healthyAt, l.healthyAt + l.ms]),
+      deleted: evidence.map((e) => [e.p.deletionSeenAt, drainingAt(e.p), e.at, e.p.deadline]),
     },
     late: {
       n: late.length,
