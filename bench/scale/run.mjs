@@ -85,6 +85,13 @@ if (c.late.n > 0) {
     `Evidence too late for the grace period: ${c.late.n} pods (${c.late.duringTakeover} whose target began draining from one poll before the leader's kill to the new leader's first poll, left to the new leader); deletion → LB target draining median ${sec(c.late.toLb.p50)} (max ${sec(c.late.toLb.max)}), target draining → evidence median ${sec(c.late.toEvidence.p50)} (max ${sec(c.late.toEvidence.max)}).`,
   );
 }
+if (c.apiRequestsByVerb)
+  console.log(
+    `API-server requests by verb (both replicas): ${Object.entries(c.apiRequestsByVerb)
+      .sort((a, b) => b[1] - a[1])
+      .map(([v, n]) => `${v} ${n}`)
+      .join(', ')}.`,
+  );
 console.log(
   `Apps' view: ${c.served.sampled} deleted pods polled at /v1/pods/{ns}/{name}/status every second over both replicas: ${c.served.answers} answers (${c.served.byFollower} by a follower), ${c.served.deregisteredSeen} saw deregistered: true, ${c.served.errors} failed requests.`,
 );

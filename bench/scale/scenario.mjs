@@ -240,6 +240,7 @@ async function controllerMode(ctx) {
     procs,
     albc: albc.stats,
     apiRequests: apiRequests.total(),
+    apiRequestsByVerb: apiRequests.byVerb(),
     kill: kill ? { ...kill, takeoverMs: takeover ? takeover.at - kill.at : null, newLeader: takeover?.holder ?? null } : null,
     sampler: sampler.result(),
     elbCalls: elb.calls,
@@ -326,14 +327,23 @@ function scrapeKubeRequests(procs) {
       fetch(`${p.url}/metrics`, { signal: AbortSignal.timeout(2000) })
         .then((r) => r.text())
         .then((text) => {
-          let n = 0;
-          for (const m of text.matchAll(/^draingate_controller_kube_requests_total\{verb="[^"]+"\} (\d+)/gm)) n += Number(m[1]);
-          last.set(p.identity, n);
+          const byVerb = {};
+          for (const m of text.matchAll(/^draingate_controller_kube_requests_total\{verb="([^"]+)"\} (\d+)/gm)) byVerb[m[1]] = Number(m[2]);
+          last.set(p.identity, byVerb);
         })
         .catch(() => {});
     }
   }, 2000);
-  return { stop: () => clearInterval(t), total: () => [...last.values()].reduce((a, b) => a + b, 0) };
+  const byVerb = () => {
+    const sum = {};
+    for (const v of last.values()) for (const [verb, n] of Object.entries(v)) sum[verb] = (sum[verb] ?? 0) + n;
+    return sum;
+  };
+  return {
+    stop: () => clearInterval(t),
+    total: () => Object.values(byVerb()).reduce((a, b) => a + b, 0),
+    byVerb,
+  };
 }
 
 /**

@@ -51,6 +51,7 @@ export function summarize({
   procs,
   albc,
   apiRequests,
+  apiRequestsByVerb = null,
   kill,
   sampler,
   elbCalls,
@@ -186,6 +187,7 @@ export function summarize({
     rss: { perProcessPeak: rss, median: median(rss), max: pct(rss, 100) },
     cpu: { seconds: cpuSeconds, shareOfCore: cpuSeconds / seconds, processes: procs.length },
     apiRequests,
+    apiRequestsByVerb,
     falseAfterTrue: pods.falseAfterTrue().map((p) => p.name),
     kill,
     served: {
