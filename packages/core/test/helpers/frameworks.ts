@@ -2,14 +2,8 @@
 // core README's Hono and Koa sections show. Same routes as the examples: GET /, GET /work?ms=N, JSON 404.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  acceptUpgrades,
-  type ConformanceDriver,
-  releaseGate,
-  type Started,
-  type StartOptions,
-  TEST_OPTIONS,
-} from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import Koa from 'koa';

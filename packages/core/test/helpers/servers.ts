@@ -2,14 +2,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import {
-  acceptUpgrades,
-  type ConformanceDriver,
-  releaseGate,
-  type Started,
-  type StartOptions,
-  TEST_OPTIONS,
-} from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { testTls } from '@draingate/testkit/http';
 import { createGate, type GateOptions } from '../../src/index.js';
 

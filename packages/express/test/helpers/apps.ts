@@ -1,13 +1,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  acceptUpgrades,
-  type ConformanceDriver,
-  releaseGate,
-  type Started,
-  type StartOptions,
-  TEST_OPTIONS,
-} from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import type { Express, NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';

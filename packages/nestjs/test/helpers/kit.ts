@@ -4,14 +4,8 @@
 // no decorator transform is needed.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  acceptUpgrades,
-  type ConformanceDriver,
-  releaseGate,
-  type Started,
-  type StartOptions,
-  TEST_OPTIONS,
-} from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import type * as NestCommon from '@nestjs/common';
 import type { ArgumentsHost, DynamicModule, INestApplication, ModuleMetadata, Provider } from '@nestjs/common';
 import type { HttpAdapterHost, NestFactory } from '@nestjs/core';

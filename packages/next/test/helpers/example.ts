@@ -5,14 +5,8 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  acceptUpgrades,
-  type ConformanceDriver,
-  releaseGate,
-  type Started,
-  type StartOptions,
-  TEST_OPTIONS,
-} from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { type DraingateNext, type GateOptions, startNext } from '../../src/index.js';
 
 export const exampleDir: string = fileURLToPath(new URL('../../../../examples/next/', import.meta.url));
