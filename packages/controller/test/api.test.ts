@@ -1,6 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createGate } from '@draingate/core';
+import { startGatedApp } from '@draingate/testkit/cluster';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Controller } from '../src/internal/controller.js';
@@ -56,22 +54,9 @@ describe('controller API', () => {
     await waitFor('gate True', async () => condition(await readPod(kc, ns, 'web-0'), GATE)?.status === 'True');
 
     // The app asks the follower (any replica behind the Service may answer).
-    const gate = createGate({
-      signals: false,
-      exit: false,
-      logger: false,
-      metrics: false,
-      minDelay: '200ms',
-      maxDelay: '20s',
-      gracePeriod: '60s',
-      sidecarUrl: `${follower.url}/v1/pods/${ns}/web-0/status`,
-      sidecarPollInterval: '100ms',
-    });
-    const server = http.createServer((_req, res) => res.end('ok'));
-    gate.attach(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    await gate.ready();
-    expect((await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`)).status).toBe(200);
+    const app = await startGatedApp(`${follower.url}/v1/pods/${ns}/web-0/status`);
+    const { gate } = app;
+    expect((await fetch(`http://127.0.0.1:${app.port}/readyz`)).status).toBe(200);
 
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'web-0', namespace: ns, gracePeriodSeconds: 60 });
     const drained = gate.shutdown('SIGTERM');
@@ -82,7 +67,6 @@ describe('controller API', () => {
     expect(result.evidence).toMatchObject({ kind: 'sidecar', strength: 'strong' });
     expect(gate.status().sidecar?.last?.deregistered).toBe(true);
     expect(gate.status().sidecar?.error).toBeNull();
-    await gate.dispose();
-    server.close();
+    await app.close();
   });
 });

@@ -1,8 +1,7 @@
 import { THROTTLING } from '@draingate/testkit/elbv2';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Controller } from '../src/internal/controller.js';
-import { condition, GATE, readPod, useCluster, waitFor } from './helpers/cluster.js';
+import { condition, GATE, readPod, serviceAndBinding, useCluster, waitFor } from './helpers/cluster.js';
 import { createPods, leaderOf, podIp, runController } from './helpers/controllers.js';
 
 // The ELBv2 budget: the client-side token bucket, and a ThrottlingException holding every call of the process.
@@ -20,22 +19,7 @@ async function apps(ns: string, n: number): Promise<void> {
   const kc = cluster.admin();
   for (let i = 0; i < n; i++) {
     await createPods(kc, ns, `app${i}`, 1);
-    await kc.makeApiClient(CoreV1Api).createNamespacedService({
-      namespace: ns,
-      body: { metadata: { name: `app${i}` }, spec: { selector: { app: `app${i}` }, ports: [{ port: 80, targetPort: 8080 }] } },
-    });
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'elbv2.k8s.aws',
-      version: 'v1beta1',
-      namespace: ns,
-      plural: 'targetgroupbindings',
-      body: {
-        apiVersion: 'elbv2.k8s.aws/v1beta1',
-        kind: 'TargetGroupBinding',
-        metadata: { name: `app${i}` },
-        spec: { targetGroupARN: tg(i), targetType: 'ip', serviceRef: { name: `app${i}`, port: 80 } },
-      },
-    });
+    await serviceAndBinding(kc, ns, `app${i}`, tg(i), { targetPort: 8080 });
     cluster.elb.set(tg(i), podIp(0), 8080, 'initial');
   }
 }

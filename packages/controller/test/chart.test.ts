@@ -23,19 +23,14 @@ afterAll(async () => {
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 
+/** `helm template` of the chart in draingate-system, for the test apiserver's version, with `set` (`--set` each). */
+function template(...set: string[]): string[] {
+  const base = ['template', 'dg', CHART, '--namespace', 'draingate-system', '--kube-version', '1.37.1', '--set', 'aws.region=eu-west-1'];
+  return [...base, ...set.flatMap((s) => ['--set', s])];
+}
+
 function render(...set: string[]): Obj[] {
-  const r = helm([
-    'template',
-    'dg',
-    CHART,
-    '--namespace',
-    'draingate-system',
-    '--kube-version',
-    '1.37.1',
-    '--set',
-    'aws.region=eu-west-1',
-    ...set.flatMap((s) => ['--set', s]),
-  ]);
+  const r = helm(template(...set));
   expect(r.err).toBe('');
   return parseAllDocuments(r.out)
     .map((d) => d.toJS() as Obj | null)
@@ -108,19 +103,7 @@ describe('Helm chart', () => {
   });
 
   it('the rendered chart is accepted by a server-side dry-run on the real kube-apiserver', async () => {
-    const text = helm([
-      'template',
-      'dg',
-      CHART,
-      '--namespace',
-      'draingate-system',
-      '--kube-version',
-      '1.37.1',
-      '--set',
-      'aws.region=eu-west-1',
-      '--set',
-      'grafanaDashboard.enabled=true',
-    ]).out;
+    const text = helm(template('grafanaDashboard.enabled=true')).out;
     const results = await dryRunApply(cluster.admin(), text, { defaultNamespace: 'draingate-system' });
     expect(results.length).toBe(10);
     expect(results.filter((r) => r.error !== null)).toEqual([]);

@@ -26,23 +26,7 @@ describe('controller', () => {
     const ns = 'ctl-life';
     await serviceAndBinding(kc, ns, 'web', TG1, { targetPort: 'http' });
     // A second Service + binding selecting the same pods (an app behind an ALB and an NLB): two target groups.
-    await kc.makeApiClient(CoreV1Api).createNamespacedService({
-      namespace: ns,
-      body: { metadata: { name: 'web-nlb' }, spec: { selector: { app: 'web' }, ports: [{ name: 'tcp', port: 80, targetPort: 8080 }] } },
-    });
-    const { CustomObjectsApi } = await import('@kubernetes/client-node');
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'elbv2.k8s.aws',
-      version: 'v1beta1',
-      namespace: ns,
-      plural: 'targetgroupbindings',
-      body: {
-        apiVersion: 'elbv2.k8s.aws/v1beta1',
-        kind: 'TargetGroupBinding',
-        metadata: { name: 'web-nlb' },
-        spec: { targetGroupARN: TG2, targetType: 'ip', serviceRef: { name: 'web-nlb', port: 80 } },
-      },
-    });
+    await serviceAndBinding(kc, ns, 'web', TG2, { targetPort: 8080, name: 'web-nlb' });
     elb.protocol(TG2, 'TCP');
     const n = 6;
     for (let i = 0; i < n; i++) {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSidecarStatus } from '@draingate/core/internal';
 import { TEST_CREDENTIALS } from '@draingate/testkit/elbv2';
-import { ensureNamespace } from '@draingate/testkit/k8s';
+import { dockerfileInstructions, ensureNamespace } from '@draingate/testkit/k8s';
 import { afterAll, describe, expect, it } from 'vitest';
 import { condition, GATE, readPod, serviceAndBinding, useCluster, waitFor } from './helpers/cluster.js';
 import { createPods, podIp, TG1 } from './helpers/controllers.js';
@@ -18,22 +18,9 @@ const root = join(pkg, '..', '..');
 const read = (p: string): string => readFileSync(join(pkg, p), 'utf8');
 const cluster = useCluster();
 
-/** Dockerfile instructions (continuation lines joined, comments dropped). */
-function instructions(text: string): { op: string; args: string }[] {
-  return text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const [op, ...rest] = l.split(/\s+/);
-      return { op: (op as string).toUpperCase(), args: rest.join(' ') };
-    });
-}
-
 describe('Dockerfile', () => {
   it('multi-stage from the workspace: pnpm deploy --prod of @draingate/controller, distroless, numeric non-root user, entrypoint = the bin', () => {
-    const ins = instructions(read('Dockerfile'));
+    const ins = dockerfileInstructions(read('Dockerfile'));
     const froms = ins.map((i, n) => ({ ...i, n })).filter((i) => i.op === 'FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
     const final = ins.slice((froms.at(-1) as { n: number }).n);

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { GateOptions } from '@draingate/core';
-import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import { acceptUpgrades, type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import type { FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
 import fastify5 from 'fastify5';
@@ -31,12 +30,7 @@ export async function buildApp(make: FastifyFactory, options: GateOptions, fasti
 
 async function start(make: FastifyFactory, options: GateOptions, startOptions: StartOptions = {}): Promise<Started> {
   const app = await buildApp(make, options);
-  if (startOptions.upgrades) {
-    app.server.on('upgrade', (_req: unknown, socket: Duplex) => {
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
-      socket.on('data', () => {});
-    });
-  }
+  if (startOptions.upgrades) acceptUpgrades(app.server);
   await app.listen({ port: 0, host: '127.0.0.1' });
   if (startOptions.ready !== false) app.draingate.ready();
   return {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dryRunApply, ensureNamespace } from '@draingate/testkit/k8s';
+import { dockerfileInstructions, dryRunApply, ensureNamespace } from '@draingate/testkit/k8s';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -16,21 +16,8 @@ const read = (p: string): string => readFileSync(join(pkg, p), 'utf8');
 
 const cluster = useCluster({ elb: true, targetGroupBindings: true });
 
-/** Dockerfile instructions (continuation lines joined, comments dropped). */
-function instructions(text: string): { op: string; args: string }[] {
-  return text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const [op, ...rest] = l.split(/\s+/);
-      return { op: (op as string).toUpperCase(), args: rest.join(' ') };
-    });
-}
-
 describe('Dockerfile', () => {
-  const ins = instructions(read('Dockerfile'));
+  const ins = dockerfileInstructions(read('Dockerfile'));
   const froms = ins.map((i, n) => ({ ...i, n })).filter((i) => i.op === 'FROM');
   const final = ins.slice((froms.at(-1) as { n: number }).n);
 

@@ -80,9 +80,15 @@ describe('exports', () => {
   });
 
   it("src/internal.ts (@draingate/sidecar/internal) exports the Kubernetes client and the pod engine for draingate's own packages, and nothing else", async () => {
-    // The controller holds one PodEngine per pod and feeds it (issue 14); the test kit uses the Kubernetes client.
+    // The controller holds one PodEngine per pod and feeds it (issue 14), and its binary and HTTP API start and stop
+    // as the sidecar's do; the test kit uses the Kubernetes client.
     expect(Object.keys(internal).sort()).toEqual(
       [
+        'cliStart',
+        'closeHttp',
+        'exitOnStartFailure',
+        'listenHttp',
+        'onStopSignals',
         'Backoff',
         'ConditionSync',
         'ConditionWriter',

@@ -1,6 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createGate } from '@draingate/core';
+import { startGatedApp } from '@draingate/testkit/cluster';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { serviceAndBinding, useCluster } from './helpers/cluster.js';
@@ -22,23 +20,9 @@ describe('core + sidecar + kube-apiserver + ELBv2', () => {
     });
 
     // The app: a real core gate on a real server, reading the sidecar while draining.
-    const gate = createGate({
-      signals: false,
-      exit: false,
-      logger: false,
-      metrics: false,
-      minDelay: '200ms',
-      maxDelay: '20s',
-      gracePeriod: '60s',
-      sidecarUrl: sidecar.url,
-      sidecarPollInterval: '100ms',
-    });
-    const server = http.createServer((_req, res) => res.end('ok'));
-    gate.attach(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    await gate.ready();
-    const port = (server.address() as AddressInfo).port;
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    const app = await startGatedApp(sidecar.url);
+    const { gate } = app;
+    expect((await fetch(`http://127.0.0.1:${app.port}/readyz`)).status).toBe(200);
 
     // Kubernetes readiness = the app's probe AND the gate: the gate stays False while the LB says `initial`.
     await waitForGate(kc, ns, 'web', 'the gate written False', (c) => c.reason === 'TargetNotHealthy');
@@ -63,7 +47,6 @@ describe('core + sidecar + kube-apiserver + ELBv2', () => {
     expect(result.evidence?.afterMs).toBeGreaterThanOrEqual(1500 + 300 - 100); // draining seen + 300 ms margin
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(gate.status().sidecar?.last?.deregistered).toBe(true);
-    await gate.dispose();
-    server.close();
+    await app.close();
   }, 90_000);
 });

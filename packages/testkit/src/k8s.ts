@@ -7,6 +7,7 @@ export {
   type StartControllerManagerOptions,
   startControllerManager,
 } from './k8s/controller-manager.js';
+export { dockerfileInstructions } from './k8s/dockerfile.js';
 export { KubeletSim, type KubeletSimOptions, type KubeletSimStats } from './k8s/kubelet-sim.js';
 export { type ConditionJson, containersReadyCondition, kubeletConditions, type PodJson, podReady } from './k8s/kubelet-status.js';
 export { type DryRunResult, dryRunApply, installTargetGroupBindingCrd } from './k8s/manifests.js';

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as cluster from '../src/cluster.js';
 import * as conformance from '../src/conformance.js';
 import * as elbv2 from '../src/elbv2.js';
 import * as http from '../src/http.js';
@@ -81,9 +82,11 @@ describe('@draingate/testkit entries', () => {
     expect(Object.keys(conformance).sort()).toEqual([
       'ACCEPTANCE_ENV',
       'TEST_OPTIONS',
+      'acceptUpgrades',
       'conformance',
       'exampleOutcome',
       'expectAcceptance',
+      'releaseGate',
       'untilNotReady',
     ]);
     expect(Object.keys(http).sort()).toEqual(['connect', 'fetchOnce', 'fork', 'get', 'runToExit', 'sleep', 'testTls', 'waitFor']);
@@ -92,6 +95,7 @@ describe('@draingate/testkit entries', () => {
       'KubeletSim',
       'Proc',
       'containersReadyCondition',
+      'dockerfileInstructions',
       'dryRunApply',
       'ensureNamespace',
       'freePort',
@@ -111,14 +115,24 @@ describe('@draingate/testkit entries', () => {
       'THROTTLING',
       'TargetLifecycle',
     ]);
+    expect(Object.keys(cluster).sort()).toEqual([
+      'GATE',
+      'condition',
+      'podEvents',
+      'readPod',
+      'serviceAndBinding',
+      'startGatedApp',
+      'useCluster',
+      'waitFor',
+    ]);
   });
 
   it('package.json: private, ESM, one export per entry with types first, built by tsc -b', () => {
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
     expect(pkg.private).toBe(true);
     expect(pkg.type).toBe('module');
-    expect(Object.keys(pkg.exports)).toEqual(['./conformance', './http', './k8s', './elbv2', './package.json']);
-    for (const entry of ['conformance', 'http', 'k8s', 'elbv2']) {
+    expect(Object.keys(pkg.exports)).toEqual(['./conformance', './http', './k8s', './elbv2', './cluster', './package.json']);
+    for (const entry of ['conformance', 'http', 'k8s', 'elbv2', 'cluster']) {
       expect(pkg.exports[`./${entry}`]).toEqual({ types: `./dist/${entry}.d.ts`, default: `./dist/${entry}.js` });
     }
     const root = JSON.parse(readFileSync(join(repo, 'tsconfig.json'), 'utf8'));
@@ -144,8 +158,8 @@ describe('@draingate/testkit entries', () => {
     expect(r.status).toBe(0);
   });
 
-  it('conformance needs vitest (the same check refuses it)', () => {
-    const r = loadWithoutVitest('conformance');
+  it.each(['conformance', 'cluster'])('%s needs vitest (the same check refuses it)', (entry) => {
+    const r = loadWithoutVitest(entry);
     expect(r.stderr).toContain('imported vitest');
     expect(r.status).not.toBe(0);
   });

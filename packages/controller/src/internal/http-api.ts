@@ -1,5 +1,5 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeHttp, listenHttp } from '@draingate/sidecar/internal';
 import type { Registry } from 'prom-client';
 import { allowed, type Cidr } from './cidr.js';
 import type { ControllerStatusBody } from './pods.js';
@@ -34,20 +34,13 @@ export class ControllerApi {
   }
 
   async listen(port: number, host: string): Promise<string> {
-    this.#server.listen(port, host);
-    await once(this.#server, 'listening');
-    const a = this.#server.address();
-    const bound = typeof a === 'object' && a ? a.port : port;
-    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    this.url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${bound}`;
+    // A wildcard address is named by loopback in the URL.
+    this.url = await listenHttp(this.#server, port, host, host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
     return this.url;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((r) => {
-      this.#server.close(() => r());
-      this.#server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return closeHttp(this.#server);
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

@@ -1,6 +1,7 @@
 // The entry points of framework adapters, exported by `@draingate/core/internal` only: the public `Gate` type does
-// not advertise them. They reach the gate through `gateAccess`, which `Gate`'s static block fills in.
-import { type Gate, gateAccess } from './gate.js';
+// not advertise them. They reach the gate through `gateAccess` (gate-access.ts), which `Gate`'s static block fills in.
+import type { Gate } from './gate.js';
+import { gateAccess } from './gate-access.js';
 import type { AnyRequest, AnyResponse, AnyServer } from './servers.js';
 
 export interface AttachOptions {
@@ -32,7 +33,8 @@ export function attachServer(gate: Gate, server: AnyServer, options: AttachOptio
       `draingate: attachServer() option "handleRequests" must be true or false, got ${JSON.stringify(handleRequests) ?? String(handleRequests)}.`,
     );
   }
-  return gateAccess.attach(gate, server, handleRequests);
+  gateAccess.attach(gate, server, handleRequests);
+  return gate;
 }
 
 /**

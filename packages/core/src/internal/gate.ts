@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type GateOptions, type ResolvedConfig, resolveConfig, sourceOf } from './config.js';
 import { DrainWatch } from './drain-watch.js';
+import { announceTransition, guardedEmit } from './events.js';
 import type { DrainEvidence } from './evidence.js';
+import { gateAccess } from './gate-access.js';
 import { LbHealthChecks } from './lb-health-checks.js';
-import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.js';
+import { Lifecycle, type LifecycleState } from './lifecycle.js';
 import { Management } from './management.js';
 import { createMetrics, type GateMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
@@ -27,34 +29,21 @@ import type {
 } from './types.js';
 import { monotonicNow } from './util.js';
 
-const unset = (): never => {
-  throw new Error('draingate: gate.ts did not load');
-};
-
-/**
- * Module-private access to a gate's internals for the internal entry's adapter functions (adapter.ts), set by
- * `Gate`'s static block: adapters reach the hot path without the public `Gate` type advertising it.
- */
-export const gateAccess: {
-  isGate(value: unknown): value is Gate;
-  requests(gate: Gate): Requests;
-  attach(gate: Gate, server: AnyServer, handleRequests: boolean): Gate;
-} = { isGate: (_value): _value is Gate => unset(), requests: unset, attach: unset };
-
 /**
  * The lifecycle engine (DESIGN §2-4). One per process: it owns the signal handlers and, by default, the exit.
  * It wires the rooms together: requests.ts (the hot path), readiness.ts, drain-watch.ts (evidence),
- * shutdown.ts (the stop sequence), management.ts (the management listener) and status.ts (`/status`, metrics).
+ * shutdown.ts (the stop sequence), management.ts (the management listener), status.ts (`/status`, metrics) and
+ * events.ts (the events below, and the log line of each state change).
  *
  * Events: `state` ({@link StateChange}), `draining`, `stopping` ({ deadline }), `drain` ({ sockets, deadline }:
  * upgraded sockets to close before the deadline), `stopped` ({@link ShutdownResult}), `forced` (second signal).
  */
 export class Gate extends EventEmitter<GateEvents> {
   readonly config: ResolvedConfig;
-  readonly #lifecycle = new Lifecycle((change) => this.#onTransition(change));
+  readonly #lifecycle: Lifecycle;
   readonly #servers = new ServerSet();
   readonly #traffic = new PeerTraffic();
-  readonly #readiness = new Readiness(this.#lifecycle);
+  readonly #readiness: Readiness;
   readonly #requests: Requests;
   readonly #drainWatch: DrainWatch;
   readonly #shutdown: Shutdown;
@@ -64,10 +53,10 @@ export class Gate extends EventEmitter<GateEvents> {
   readonly #signals: SignalListeners;
 
   static {
-    // What the internal entry's adapter functions reach (adapter.ts); not part of the Gate type.
+    // What the internal entry's adapter functions reach (gate-access.ts, adapter.ts); not part of the Gate type.
     gateAccess.isGate = (value) => typeof value === 'object' && value !== null && #requests in value;
-    gateAccess.requests = (gate) => gate.#requests;
-    gateAccess.attach = (gate, server, handleRequests) => gate.#attach(server, handleRequests);
+    gateAccess.requests = (gate) => (gate as Gate).#requests;
+    gateAccess.attach = (gate, server, handleRequests) => (gate as Gate).#attach(server, handleRequests);
   }
 
   constructor(options: GateOptions = {}) {
@@ -75,7 +64,10 @@ export class Gate extends EventEmitter<GateEvents> {
     const config = resolveConfig(options);
     this.config = config;
     const startedAt = monotonicNow();
-    const [lifecycle, servers, traffic, readiness] = [this.#lifecycle, this.#servers, this.#traffic, this.#readiness];
+    const emit = guardedEmit(this, config.logger);
+    const lifecycle = new Lifecycle(announceTransition(config.logger, emit));
+    const readiness = new Readiness(lifecycle);
+    const [servers, traffic] = [this.#servers, this.#traffic];
     const lb = new LbHealthChecks(config.lbUnhealthyThreshold);
     const sidecar = config.sidecarUrl ? new SidecarClient(config.sidecarUrl, config.sidecarPollInterval, config.logger) : null;
     const drainWatch = new DrainWatch({ config, traffic, lb, sidecar });
@@ -95,14 +87,13 @@ export class Gate extends EventEmitter<GateEvents> {
       servers,
       requests,
       drainWatch,
-      emit: (event, ...args) => this.#emit(event, ...args),
+      emit,
       release: () => {
         void this.#management.close();
         this.#signals.remove();
       },
     });
-    this.#drainWatch = drainWatch;
-    this.#requests = requests;
+    [this.#lifecycle, this.#readiness, this.#drainWatch, this.#requests] = [lifecycle, readiness, drainWatch, requests];
     this.#shutdown = shutdown;
     this.#status = new GateStatus({ config, lifecycle, startedAt, servers, readiness, lb, sidecar, requests, drainWatch, shutdown });
     this.#metrics = createMetrics(config.metrics, this.#status);
@@ -110,7 +101,7 @@ export class Gate extends EventEmitter<GateEvents> {
       config,
       metrics: this.#metrics,
       probe: (req, res, path) => requests.answerProbe(req, res, path),
-      status: () => (sidecar?.fetchIfStale() ?? Promise.resolve()).then(() => this.status()),
+      status: () => this.#status.fresh(),
       prestop: () => {
         void this.shutdown('prestop');
         return this.drained;
@@ -120,7 +111,7 @@ export class Gate extends EventEmitter<GateEvents> {
     });
     this.#signals = new SignalListeners(config, {
       shutdown: (signal) => void this.shutdown(signal),
-      forced: (signal) => this.#emit('forced', { signal }),
+      forced: (signal) => emit('forced', { signal }),
       state: () => this.state,
     });
   }
@@ -204,13 +195,7 @@ export class Gate extends EventEmitter<GateEvents> {
       onChange: () => this.#shutdown.changed(),
       onUpgrade: (req) => this.#traffic.record(monotonicNow(), req.socket?.remoteAddress),
     });
-    this.#servers.add(tracked);
-    if (this.state === 'stopping' || this.state === 'stopped') {
-      // A signal came during a slow start-up: this server is no longer wanted.
-      this.config.logger.warn({ state: this.state }, 'attach() while stopping: closing the server at once');
-      void tracked.stopAccepting();
-      return this;
-    }
+    if (!this.#shutdown.adopt(tracked)) return this;
     if (this.config.readyOnListen) {
       // Nobody awaits these: a management listener that cannot listen is an unhandled rejection, which ends the
       // process (start-up must not pass silently). Apps that want to handle it call `gate.ready()` themselves.
@@ -251,21 +236,6 @@ export class Gate extends EventEmitter<GateEvents> {
     this.#drainWatch.dispose();
     this.#signals.remove();
     await this.#management.dispose();
-  }
-
-  #onTransition(change: StateChange): void {
-    const level = change.to === 'unready' ? 'warn' : 'info';
-    this.config.logger[level]({ from: change.from, to: change.to, reason: change.reason }, `state ${change.from} -> ${change.to}`);
-    this.#emit('state', change);
-  }
-
-  /** A throwing listener must not derail shutdown: it is logged and the sequence goes on. */
-  #emit<K extends keyof GateEvents>(event: K, ...args: GateEvents[K]): void {
-    try {
-      (this.emit as (event: K, ...args: GateEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.config.logger.error({ event, error: (error as Error)?.message ?? String(error) }, `a "${event}" listener threw`);
-    }
   }
 }
 

@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from './duration.js';
 import { DraingateConfigError } from './errors.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Requests } from './requests.js';
-import type { ServerSet } from './servers.js';
+import type { ServerSet, TrackedServer } from './servers.js';
 import type { CheckOptions, EmitFn, PhaseDurations, ShutdownHookFn, ShutdownResult, ShutdownTrigger } from './types.js';
 import { monotonicNow, withTimeout } from './util.js';
 
@@ -94,6 +94,19 @@ export class Shutdown {
       );
     }
     this.#hooks.push({ name, fn, timeout });
+  }
+
+  /**
+   * Adds a server that `attach()` tracks; one attached once stopping has begun (a signal came during a slow
+   * start-up) is no longer wanted: it stops accepting at once, and `false` says so.
+   */
+  adopt(server: TrackedServer): boolean {
+    this.#servers.add(server);
+    const state = this.#lifecycle.state;
+    if (state !== 'stopping' && state !== 'stopped') return true;
+    this.#config.logger.warn({ state }, 'attach() while stopping: closing the server at once');
+    void server.stopAccepting();
+    return false;
   }
 
   /** Starts the sequence once; every call returns the same promise (the first trigger wins). */

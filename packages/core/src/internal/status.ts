@@ -21,7 +21,7 @@ export interface StatusSources {
   servers: Pick<ServerSet, 'connections' | 'upgradedCount'>;
   readiness: Pick<Readiness, 'last'>;
   lb: LbHealthChecks;
-  sidecar: Pick<SidecarClient, 'report'> | null;
+  sidecar: Pick<SidecarClient, 'report' | 'fetchIfStale'> | null;
   drainWatch: Pick<DrainWatch, 'report' | 'durationMs' | 'evidenceKind'>;
   shutdown: Pick<Shutdown, 'phaseDurations' | 'forcedSocketCloses'>;
 }
@@ -71,6 +71,12 @@ export class GateStatus implements MetricsSource {
 
   get drainEvidenceKind(): string | null {
     return this.#s.drainWatch.evidenceKind;
+  }
+
+  /** The body of `GET /status`: the report, with the sidecar's answer refreshed first when it is stale. */
+  async fresh(): Promise<StatusReport> {
+    await this.#s.sidecar?.fetchIfStale();
+    return this.report();
   }
 
   /** A snapshot of everything `/status` shows. */

@@ -2,38 +2,15 @@
 // core README's Hono and Koa sections show. Same routes as the examples: GET /, GET /work?ms=N, JSON 404.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import Koa from 'koa';
 import { createGate, type Gate, type GateOptions } from '../../src/index.js';
 
-/** A stand-in for a WebSocket server on the same server (neither framework handles upgrades itself). */
-function acceptUpgrades(server: http.Server): void {
-  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
-    socket.on('data', () => {});
-  });
-}
-
 function startedFor(gate: Gate, server: http.Server): Started {
-  return {
-    gate,
-    port: (server.address() as AddressInfo).port,
-    async cleanup() {
-      if (gate.state === 'starting' || gate.state === 'ready' || gate.state === 'unready') {
-        await gate.dispose();
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        });
-      } else {
-        await gate.shutdown();
-        await gate.dispose();
-      }
-    },
-  };
+  return { gate, port: (server.address() as AddressInfo).port, cleanup: () => releaseGate(gate, server) };
 }
 
 export function honoApp(): Hono {

@@ -2,7 +2,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { testTls } from '@draingate/testkit/http';
 import { createGate, type GateOptions } from '../../src/index.js';
 
@@ -38,31 +39,11 @@ async function startNode(
 ): Promise<Started> {
   const gate = createGate({ ...TEST_OPTIONS, ...options });
   const server = make();
-  if (start.upgrades) {
-    server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
-      socket.on('data', () => {});
-    });
-  }
+  if (start.upgrades) acceptUpgrades(server);
   gate.attach(server);
   const port = await listen(server);
   if (start.ready !== false) await gate.ready();
-  return {
-    gate,
-    port,
-    async cleanup() {
-      if (gate.state === 'starting' || gate.state === 'ready' || gate.state === 'unready') {
-        await gate.dispose();
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          (server as http.Server).closeAllConnections?.();
-        });
-      } else {
-        await gate.shutdown();
-        await gate.dispose();
-      }
-    },
-  };
+  return { gate, port, cleanup: () => releaseGate(gate, server as http.Server) };
 }
 
 export const nodeHttp: ConformanceDriver = {

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import type { Express, NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
@@ -86,13 +86,7 @@ export async function startExpress(
   const server = await new Promise<http.Server>((resolve, reject) => {
     const s: http.Server = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(s)));
     dg.attach(s);
-    if (start.upgrades) {
-      // Express does not handle upgrades: a stand-in for a WebSocket server on the same http.Server.
-      s.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
-        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
-        socket.on('data', () => {});
-      });
-    }
+    if (start.upgrades) acceptUpgrades(s); // Express does not handle upgrades
   });
   if (start.ready !== false) await gate.ready();
   return {
@@ -100,18 +94,7 @@ export async function startExpress(
     server,
     gate,
     port: (server.address() as AddressInfo).port,
-    async cleanup() {
-      if (gate.state === 'starting' || gate.state === 'ready' || gate.state === 'unready') {
-        await gate.dispose();
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        });
-      } else {
-        await gate.shutdown();
-        await gate.dispose();
-      }
-    },
+    cleanup: () => releaseGate(gate, server),
   };
 }
 

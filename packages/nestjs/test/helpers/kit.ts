@@ -4,8 +4,8 @@
 // no decorator transform is needed.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import type * as NestCommon from '@nestjs/common';
 import type { ArgumentsHost, DynamicModule, INestApplication, ModuleMetadata, Provider } from '@nestjs/common';
 import type { HttpAdapterHost, NestFactory } from '@nestjs/core';
@@ -106,13 +106,7 @@ export function nestKit(nest: Nest): NestKit {
     start.afterAttach?.(app);
     app.useGlobalFilters(new NotFoundFilter(app.get(HttpAdapterHost)));
     const server = app.getHttpServer() as http.Server;
-    if (start.upgrades) {
-      // Neither platform handles upgrades here: a stand-in for a WebSocket server on the same server.
-      server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
-        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
-        socket.on('data', () => {});
-      });
-    }
+    if (start.upgrades) acceptUpgrades(server); // neither platform handles upgrades here
     await app.listen(0, '127.0.0.1');
     const { gate } = draingate;
     if (start.ready !== false) await gate.ready();
@@ -122,20 +116,8 @@ export function nestKit(nest: Nest): NestKit {
       server,
       gate,
       port: (server.address() as AddressInfo).port,
-      async cleanup() {
-        if (gate.state === 'starting' || gate.state === 'ready' || gate.state === 'unready') {
-          // Not shut down by the test: release without waiting for a drain.
-          await gate.dispose();
-          await new Promise<void>((r) => {
-            server.close(() => r());
-            server.closeAllConnections();
-          });
-        } else {
-          // app.close(): the gate's shutdown (already running or done), then Nest's close, once.
-          await app.close();
-          await gate.dispose();
-        }
-      },
+      // Once shut down, app.close(): the gate's shutdown (already running or done), then Nest's close, once.
+      cleanup: () => releaseGate(gate, server, { shutdown: () => app.close() }),
     };
   }
 

@@ -2,12 +2,11 @@
 // .next build under ~/.cache/draingate/next), and a conformance driver that serves it through startNext().
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { type ConformanceDriver, type Started, type StartOptions, TEST_OPTIONS } from '@draingate/testkit/conformance';
+import type { ConformanceDriver, Started, StartOptions } from '@draingate/testkit/conformance';
+import { acceptUpgrades, releaseGate, TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { type DraingateNext, type GateOptions, startNext } from '../../src/index.js';
 
 export const exampleDir: string = fileURLToPath(new URL('../../../../examples/next/', import.meta.url));
@@ -53,27 +52,14 @@ export async function startExample(options: GateOptions, start: StartOptions = {
     // A stand-in for a WebSocket server on the same server. Next adds its own upgrade listener on the first request
     // it handles (NextCustomServer.setupWebSocketHandler) and ends upgrades on paths its routes match; the test's
     // upgrades come before any request, as a WebSocket server's own clients would on a path Next does not serve.
-    server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => {
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
-      socket.on('data', () => {});
-    });
+    acceptUpgrades(server);
   }
   return {
     next,
     gate,
     port: next.port,
     async cleanup() {
-      if (gate.state === 'starting' || gate.state === 'ready' || gate.state === 'unready') {
-        await gate.dispose();
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        });
-        await app.close();
-      } else {
-        await gate.shutdown();
-        await gate.dispose();
-      }
+      await releaseGate(gate, server, { afterClose: () => app.close() });
       copy.remove();
     },
   };

@@ -1,6 +1,6 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { closeHttp, listenHttp } from './http-listen.js';
 import type { PrestopResult } from './prestop.js';
 import type { SidecarStatusBody } from './status.js';
 
@@ -27,20 +27,13 @@ export class HttpApi {
   }
 
   async listen(port: number, host: string): Promise<string> {
-    this.#server.listen(port, host);
-    await once(this.#server, 'listening');
-    const a = this.#server.address();
-    const bound = typeof a === 'object' && a ? a.port : port;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    this.url = await listenHttp(this.#server, port, host);
     return this.url;
   }
 
   /** Stops listening and cuts the connections still open. */
-  async close(): Promise<void> {
-    await new Promise<void>((r) => {
-      this.#server.close(() => r());
-      this.#server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return closeHttp(this.#server);
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

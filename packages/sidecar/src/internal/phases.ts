@@ -29,6 +29,20 @@ export interface Draining {
 
 export type PhaseState = { readonly name: 'starting' } | { readonly name: 'ready' } | Draining;
 
+/** The draining phase entered now from `from` (a drain from draining is not a new one: the caller keeps the old). */
+export function newDraining(from: Phase, trigger: DrainTrigger): Draining {
+  return {
+    name: 'draining',
+    startedAt: Date.now(),
+    startedAtMs: performance.now(),
+    trigger,
+    before: from === 'ready' ? 'ready' : 'starting',
+    signalled: trigger === 'signal',
+    goneSince: null,
+    deregisteredAt: null,
+  };
+}
+
 /**
  * The only transitions the sidecar makes. Never from ready back to starting: the condition never goes back to False
  * while the pod runs. Out of draining only to the phase the drain came from, when a `/v1/prestop` wait ended on a

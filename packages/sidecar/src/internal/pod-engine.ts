@@ -8,17 +8,9 @@ import { EventRecorder, type EventSource, type PodFeed, type PodFeedHooks, type 
 import type { KubeClient } from './kubeclient.js';
 import type { Logger } from './logger.js';
 import type { EngineMetrics } from './metrics.js';
-import { type Draining, type DrainTrigger, type PhaseChange, PhaseMachine } from './phases.js';
-import {
-  drainBudgetWarning,
-  MonotonicDeadline,
-  type PrestopEnd,
-  type PrestopResult,
-  PrestopWaits,
-  prestopDeadline,
-  prestopDetail,
-  prestopEnd,
-} from './prestop.js';
+import { type DrainTrigger, newDraining, type PhaseChange, PhaseMachine } from './phases.js';
+import { drainBudgetWarning, type PrestopResult } from './prestop.js';
+import { PrestopAnswers } from './prestop-answers.js';
 import { REGISTRATION_STALL_POLLS, RegistrationWatch } from './registration-watch.js';
 import { type Poller, type PollerHooks, SourcePoller } from './source-poller.js';
 import type { Observation, Source } from './sources.js';
@@ -59,7 +51,7 @@ const WAITING: DesiredCondition = { status: 'False', reason: 'WaitingForTarget',
 /**
  * Everything the sidecar keeps for one pod, and the rules that move it between phases (phases.ts): it follows the
  * pod (PodWatcher), looks at the source (SourcePoller), says what the readiness-gate condition should be
- * (ConditionSync) and answers `/v1/prestop` (PrestopWaits). One instance per pod: the sidecar has one, a
+ * (ConditionSync) and answers `/v1/prestop` (PrestopAnswers). One instance per pod: the sidecar has one, a
  * controller would hold one per pod.
  */
 export class PodEngine {
@@ -72,12 +64,11 @@ export class PodEngine {
   readonly #watcher: PodFeed;
   readonly #condition: ConditionSync;
   readonly #poller: Poller;
-  readonly #waits: PrestopWaits;
+  readonly #prestop: PrestopAnswers;
   readonly #registration: RegistrationWatch;
   readonly #deregistration: Deregistration;
   /** When the engine's pod started, on the monotonic clock (fail-open counts from it). */
   readonly #startedAtMs: number;
-  readonly #deadlineClock = new MonotonicDeadline();
   /** What the condition should say; written once there is something to say (an observation, a failure, ...). */
   #desired: DesiredCondition = WAITING;
   #closed = false;
@@ -118,24 +109,21 @@ export class PodEngine {
       recorder: this.#recorder,
       log,
       metrics,
-      onDeregistered: () => this.#waits.end('deregistered'),
+      onDeregistered: () => this.#prestop.end('deregistered'),
       onStarted: deps.onDeregistrationStarted ?? (() => {}),
     });
     this.#registration = new RegistrationWatch(kind, REGISTRATION_STALL_POLLS * c.pollIntervalMs, log, this.#recorder);
-    this.#waits = new PrestopWaits({
-      check: (begun) =>
-        prestopEnd(this.#phases.draining, begun, {
-          deadline: this.#deadlineClock.at(this.#deadline(), this.#watcher.deleting, this.#phases.draining),
-          evidenceAvailable: this.#evidenceAvailable(),
-          fallbackDelayMs: c.fallbackDelayMs,
-        }),
-      detail: (ended) =>
-        prestopDetail(ended, {
-          noEvidence: this.#poller.forbidden ?? this.#errors.last?.message ?? `${kind} cannot tell deregistration`,
-          fallbackDelayMs: c.fallbackDelayMs,
-          appDrainBudgetMs: c.appDrainBudgetMs,
-        }),
-      answered: (r) => this.#onPrestopAnswered(r),
+    this.#prestop = new PrestopAnswers({
+      config: c,
+      phases: this.#phases,
+      feed: this.#watcher,
+      poller: () => this.#poller,
+      errors: this.#errors,
+      recorder: this.#recorder,
+      log,
+      metrics,
+      evidenceAvailable: () => this.#evidenceAvailable(),
+      closed: () => this.#closed,
     });
   }
 
@@ -157,31 +145,21 @@ export class PodEngine {
       if (trigger === 'signal') d.signalled = true;
       return;
     }
-    const drain: Draining = {
-      name: 'draining',
-      startedAt: Date.now(),
-      startedAtMs: performance.now(),
-      trigger,
-      before: this.#phases.name === 'ready' ? 'ready' : 'starting',
-      signalled: trigger === 'signal',
-      goneSince: null,
-      deregisteredAt: null,
-    };
-    this.#phases.enter(drain, `draining (${trigger})`);
-    this.#log.info({ deadline: iso(this.#deadline()) }, `draining (${trigger}): watching the target until it is deregistered`);
+    this.#phases.enter(newDraining(this.#phases.name, trigger), `draining (${trigger})`);
+    this.#log.info({ deadline: iso(this.#prestop.deadline()) }, `draining (${trigger}): watching the target until it is deregistered`);
     this.#poller.request();
   }
 
   /** `GET /v1/prestop`: enters draining and resolves when the wait ends. */
   waitPrestop(): Promise<PrestopResult> {
     this.startDraining('prestop');
-    const p = this.#waits.wait();
+    const p = this.#prestop.wait();
     this.#poller.request(); // a wait in progress is a reason to poll
     return p;
   }
 
   settled(): Promise<void> {
-    return this.#waits.settled();
+    return this.#prestop.settled();
   }
 
   status(): SidecarStatusBody {
@@ -190,7 +168,7 @@ export class PodEngine {
       conditionType: this.#c.conditionType,
       condition: this.#condition.writer.current,
       phase: this.#phases.state,
-      deadline: () => this.#deadline(),
+      deadline: () => this.#prestop.deadline(),
       observation: this.#poller.last,
       lastError: this.#errors.last,
       evidenceAvailable: this.#evidenceAvailable(),
@@ -223,7 +201,7 @@ export class PodEngine {
     this.#watcher.stop();
     this.#poller.close();
     this.#condition.close();
-    this.#waits.close();
+    this.#prestop.close();
   }
 
   // ------------------------------------------------------------------------------------------- phase side effects
@@ -261,7 +239,7 @@ export class PodEngine {
     if (phase.name === 'starting') return true;
     if (phase.name !== 'draining' || phase.goneSince !== null || !this.#poller.source.tellsDeregistration) return false;
     // A stray /v1/prestop on a pod nobody deletes must not poll AWS forever: only while a call waits.
-    return this.#watcher.deleting || this.#waits.count > 0 || phase.trigger === 'signal';
+    return this.#watcher.deleting || this.#prestop.count > 0 || phase.trigger === 'signal';
   }
 
   #onObservation(o: Observation): void {
@@ -336,44 +314,5 @@ export class PodEngine {
   #onKubeFailure(f: Failure): void {
     this.#errors.record(f);
     if (!this.#poller.polledOnce) this.#poller.request();
-  }
-
-  // -------------------------------------------------------------------------------------------------- /v1/prestop
-
-  #deadline(): number {
-    return prestopDeadline(this.#watcher.pod, this.#phases.draining?.startedAt ?? Date.now(), this.#c.appDrainBudgetMs);
-  }
-
-  #onPrestopAnswered({ ended, waitedMs }: PrestopResult): void {
-    this.#metrics.prestopSeconds.observe({ ended }, waitedMs / 1000);
-    this.#log.info(`/v1/prestop answered after ${formatDuration(waitedMs)}: ${ended}`);
-    if (ended !== 'closed') void this.#endDrainWithoutDeletion(ended);
-  }
-
-  /**
-   * After the last /v1/prestop wait ended: if the pod is still not being deleted (a stray call, or the kubelet
-   * running preStop before it restarts the app container, e.g. after a failed liveness probe), go back to the phase
-   * before draining. Otherwise the gate could never turn True, and `deregistered` (evidence of a wait nobody follows
-   * with a deletion) would end the restarted app's next drain at once. The pod is read afresh first: the watch may
-   * lag behind a real deletion. A failed read keeps what the watch saw (going back only makes core wait longer).
-   */
-  async #endDrainWithoutDeletion(ended: PrestopEnd): Promise<void> {
-    const d = this.#phases.draining;
-    const stray = (): boolean =>
-      d !== null &&
-      this.#phases.state === d &&
-      d.trigger === 'prestop' &&
-      !d.signalled &&
-      this.#waits.count === 0 &&
-      !this.#watcher.deleting &&
-      !this.#closed;
-    if (!stray() || this.#watcher.gone !== null) return;
-    await this.#watcher.read(); // #onPod sees a deletionTimestamp, if any
-    if (!d || !stray() || this.#watcher.gone !== null) return;
-    this.#phases.enter({ name: d.before }, `a /v1/prestop wait ended (${ended}) on a pod that is not being deleted`);
-    const message = `a /v1/prestop wait ended (${ended}) but the pod is not being deleted (no deletionTimestamp): back to ${d.before}, deregistered reset to false (a stray call, or the kubelet ran preStop to restart the app container, e.g. after a failed liveness probe)`;
-    this.#log.warn(message);
-    this.#recorder.once('PrestopWithoutDeletion', message, 'Warning');
-    this.#poller.request(); // back in starting: polls again, once a failed poll's backoff has passed
   }
 }

@@ -1,7 +1,8 @@
+import { condition, GATE, readPod, waitFor } from '@draingate/testkit/cluster';
 import { ensureNamespace } from '@draingate/testkit/k8s';
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1PodCondition } from '@kubernetes/client-node';
 
-export const GATE = 'draingate.io/lb-ready';
+export { condition, GATE, readPod, waitFor };
 
 export interface PodOptions {
   labels?: Record<string, string>;
@@ -44,14 +45,6 @@ export async function writeConditions(
   );
 }
 
-export async function readPod(kc: KubeConfig, namespace: string, name: string): Promise<V1Pod> {
-  return kc.makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace });
-}
-
-export function condition(pod: V1Pod, type: string): V1PodCondition | undefined {
-  return pod.status?.conditions?.find((c) => c.type === type);
-}
-
 /** Polls the pod until its draingate gate condition exists and passes `ok`; returns the condition. */
 export async function waitForGate(
   kc: KubeConfig,
@@ -69,20 +62,4 @@ export async function waitForGate(
     },
     timeoutMs,
   );
-}
-
-/** Polls `fn` every 50 ms until it returns a truthy value; fails after `timeoutMs` (bounded). */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }

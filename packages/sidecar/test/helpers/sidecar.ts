@@ -1,11 +1,13 @@
+import { podEvents } from '@draingate/testkit/cluster';
 import { TEST_CREDENTIALS } from '@draingate/testkit/elbv2';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { resolveConfig } from '../../src/internal/config.js';
 import { createJsonLogger, type Logger } from '../../src/internal/logger.js';
 import type { PrestopResult } from '../../src/internal/prestop.js';
 import { type Sidecar, startSidecar } from '../../src/internal/sidecar.js';
 import { waitFor } from './pods.js';
+
+export { podEvents };
 
 export const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
 export const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-b/fedcba9876543210';
@@ -52,16 +54,6 @@ export async function runSidecar(
 export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
   return { status: res.status, body: (await res.json()) as T };
-}
-
-/** Events recorded for a pod, oldest first. */
-export async function podEvents(
-  kc: KubeConfig,
-  namespace: string,
-  name: string,
-): Promise<{ reason: string; message: string; type: string }[]> {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
-  return list.items.map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? '' }));
 }
 
 /** Waits until at least `count` events were recorded for the pod; returns them. */

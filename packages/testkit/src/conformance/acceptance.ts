@@ -31,6 +31,41 @@ export async function untilNotReady(c: Conn, protocol: Protocol, port: number): 
   throw new Error('/readyz never turned 503');
 }
 
+/** What a client saw of a forked example from SIGTERM on (the requests sent while it drained), and its exit. */
+export interface SigtermObserved {
+  exit: { code: number | null; at: number };
+  whileDraining: { at: number; r: Resp | Error }[];
+}
+
+/**
+ * Sends SIGTERM to `f` (listening, with a request in flight) and watches it as the LB would, with the acceptance
+ * settings' bounds: `/readyz` (on `probe`) turns 503 within 500 ms, one fresh connection every 100 ms until the
+ * process has exited (bounded) gets an answer while draining (at least 15 of them), and the exit comes at maxDelay
+ * (3 s: no evidence here) + at most 2 s.
+ */
+export async function observeSigterm(f: Forked, probe: Conn): Promise<SigtermObserved> {
+  const killedAt = Date.now();
+  f.child.kill('SIGTERM');
+  const flipMs = (await untilNotReady(probe, 'http1', f.port)) - killedAt;
+  const seen: { at: number; r: Resp | Error }[] = [];
+  for (let i = 0; i < 100 && f.child.exitCode === null; i++) {
+    const at = Date.now();
+    seen.push({ at, r: await fetchOnce('http1', f.port, '/').catch((e: Error) => e) });
+    await sleep(100);
+  }
+  const exit = await f.exited;
+  const stoppingAt = f.stateAt('stopping');
+  expect(stoppingAt).toBeDefined();
+  const whileDraining = seen.filter((s) => s.at < (stoppingAt as number) - 50);
+  expect(whileDraining.length).toBeGreaterThanOrEqual(15);
+  for (const s of whileDraining) expect(s.r).not.toBeInstanceOf(Error);
+  const exitMs = exit.at - killedAt;
+  expect(exitMs).toBeGreaterThanOrEqual(2900); // no evidence here: maxDelay (3 s) ends draining
+  expect(exitMs).toBeLessThan(5000); // maxDelay + 2 s
+  expect(flipMs).toBeLessThan(500);
+  return { exit, whileDraining };
+}
+
 /**
  * Runs an example (`PORT`, `GET /`, `GET /work?ms=N`, JSON `state` lines on stdout) through SIGTERM with the
  * acceptance settings and asserts what issue 2 asks: /readyz 503 at once, requests keep getting 200 with
@@ -49,24 +84,8 @@ export async function expectAcceptance(script: string, onStart?: (f: Forked) => 
       .catch((e: Error) => e);
     await sleep(50);
 
-    const killedAt = Date.now();
-    f.child.kill('SIGTERM');
-    const flipMs = (await untilNotReady(probe, 'http1', f.port)) - killedAt;
-
-    // Keep sending, as the LB would, one fresh connection every 100 ms, until the process has exited (bounded).
-    const seen: { at: number; r: Resp | Error }[] = [];
-    for (let i = 0; i < 100 && f.child.exitCode === null; i++) {
-      const at = Date.now();
-      seen.push({ at, r: await fetchOnce('http1', f.port, '/').catch((e: Error) => e) });
-      await sleep(100);
-    }
-    const exit = await f.exited;
-    const stoppingAt = f.stateAt('stopping');
-    expect(stoppingAt).toBeDefined();
-    const whileDraining = seen.filter((s) => s.at < (stoppingAt as number) - 50);
-    expect(whileDraining.length).toBeGreaterThanOrEqual(15);
+    const { exit, whileDraining } = await observeSigterm(f, probe);
     for (const s of whileDraining) {
-      expect(s.r).not.toBeInstanceOf(Error);
       expect((s.r as Resp).status).toBe(200);
       expect((s.r as Resp).connectionClose).toBe(true);
     }
@@ -74,10 +93,6 @@ export async function expectAcceptance(script: string, onStart?: (f: Forked) => 
     expect(slow.status).toBe(200);
     expect(JSON.parse(slow.body)).toEqual({ worked: 1500 });
     expect(exit.code).toBe(0);
-    const exitMs = exit.at - killedAt;
-    expect(exitMs).toBeGreaterThanOrEqual(2900); // no evidence here: maxDelay (3 s) ends draining
-    expect(exitMs).toBeLessThan(5000);
-    expect(flipMs).toBeLessThan(500);
     return f;
   } finally {
     probe.close();
