@@ -31,7 +31,8 @@ describe('sidecarUrl', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/pods/web/web-0/status`;
-    const client = new SidecarClient(url, 100, { info() {}, warn() {}, error() {}, debug() {} } as never);
+    // A generous timeout: what is asserted is the path asked, not the speed (a 100 ms one timed out under load).
+    const client = new SidecarClient(url, 5000, { info() {}, warn() {}, error() {}, debug() {} } as never);
     await client.fetch();
     server.close();
     expect(paths).toEqual(['/v1/pods/web/web-0/status']);
