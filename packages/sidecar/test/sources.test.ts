@@ -109,6 +109,8 @@ describe('fail-open', () => {
     const c = await waitForGate(kc, ns, 'web', 'gate FailOpen', (x) => x.reason === 'FailOpen');
     expect(c.status).toBe('True');
     expect(c.message).toMatch(/after 1\.5s; gate set True by --fail-open-after/);
+    // The sidecar's status shows the condition as its pod watch last saw it: that watch event may come after ours.
+    await waitFor('the sidecar sees its FailOpen write', () => sidecar.status().gate.reason === 'FailOpen');
     expect(sidecar.status().gate).toMatchObject({ status: 'True', reason: 'FailOpen' });
     expect(log.lines.some((l) => l.includes('"level":"warn"') && l.includes('FAIL-OPEN'))).toBe(true);
     const ev = await waitFor('FailOpen event', async () => (await podEvents(kc, ns, 'web')).find((e) => e.reason === 'FailOpen'));

@@ -183,11 +183,17 @@ describe('fault: the sidecar is SIGKILLed mid-drain', () => {
     });
     expect(result.evidence?.kind).toBe('fixed-delay');
     expect(result.exitCode).toBe(0);
-    expect(statuses.length).toBeGreaterThan(5);
+    expect(statuses.length).toBeGreaterThan(2);
     expect(statuses.every((s) => s === 200)).toBe(true);
     // It answered before it was killed, and the last answer is kept; the error says what happened since.
     expect(report.sidecar?.last?.deregistered).toBe(false);
     expect(report.sidecar?.error).toBe('unreachable (ECONNREFUSED)');
-    expect(logger.lines.filter((l) => l.includes('sidecar status unavailable'))).toHaveLength(1);
+    // Logged when the problem starts or changes, not per poll (~8 polls fail here): on a loaded machine the poll on
+    // the wire at the kill can fail otherwise (reset, timeout) before the refusals begin, which is one more line.
+    const lines = logger.lines.filter((l) => l.includes('sidecar status unavailable'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(2);
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(lines.at(-1)).toContain('ECONNREFUSED');
   });
 });
