@@ -9,6 +9,11 @@ export function pct(values, p) {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
+/** Median, 99th percentile and maximum of `values` (null each when empty). */
+function spreadOf(values) {
+  return { p50: pct(values, 50), p99: pct(values, 99), max: pct(values, 100) };
+}
+
 function median(values) {
   return pct(values, 50);
 }
@@ -134,26 +139,8 @@ export function summarize({
     apiEvidence: { n: apiEvidence.length, of: deleted.length, p50: pct(apiEvidence, 50), p99: pct(apiEvidence, 99) },
     deregistered: { p50: pct(deregistered, 50), p99: pct(deregistered, 99) },
     withinGrace: { n: withinGrace, of: deleted.length },
-    deletionToLb: {
-      p50: pct(
-        split.map((x) => x.toLb),
-        50,
-      ),
-      p99: pct(
-        split.map((x) => x.toLb),
-        99,
-      ),
-    },
-    lbToEvidence: {
-      p50: pct(
-        split.map((x) => x.toEvidence),
-        50,
-      ),
-      p99: pct(
-        split.map((x) => x.toEvidence),
-        99,
-      ),
-    },
+    deletionToLb: spreadOf(split.map((x) => x.toLb)),
+    lbToEvidence: spreadOf(split.map((x) => x.toEvidence)),
     // Per pod, for a look after the run (epoch ms): [healthy, gate True] and [deletion seen, LB draining, evidence, deadline].
     detail: {
       kill: kill ? { at: kill.at, takeoverMs: kill.takeoverMs } : null,
@@ -163,26 +150,8 @@ export function summarize({
     late: {
       n: late.length,
       duringTakeover: late.filter((x) => duringTakeover(x.e.p)).length,
-      toLb: {
-        p50: pct(
-          late.map((x) => x.toLb),
-          50,
-        ),
-        max: pct(
-          late.map((x) => x.toLb),
-          100,
-        ),
-      },
-      toEvidence: {
-        p50: pct(
-          late.map((x) => x.toEvidence),
-          50,
-        ),
-        max: pct(
-          late.map((x) => x.toEvidence),
-          100,
-        ),
-      },
+      toLb: spreadOf(late.map((x) => x.toLb)),
+      toEvidence: spreadOf(late.map((x) => x.toEvidence)),
     },
     rss: { perProcessPeak: rss, median: median(rss), max: pct(rss, 100) },
     cpu: { seconds: cpuSeconds, shareOfCore: cpuSeconds / seconds, processes: procs.length },
