@@ -3,6 +3,7 @@
  * Real Nest apps on real sockets (127.0.0.1), each with a provider that records when Nest calls its hooks.
  */
 
+import type http from 'node:http';
 import type { Duration } from '@draingate/core';
 import { TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { connect, fetchOnce, sleep } from '@draingate/testkit/http';
@@ -200,6 +201,47 @@ describe('DraingateModule', () => {
     const other = { close: async () => {}, getHttpServer: () => a.server };
     expect(() => draingate.attach(other as never)).toThrow(/attach\(app\) was already called with another Nest application/);
   });
+
+  for (const platform of PLATFORMS) {
+    it(`on ${platform}: a request listener added to Nest's server before attach(app) is gated too (it never sees /readyz)`, async () => {
+      const seen: string[] = [];
+      const s = await startNest(
+        platform,
+        {},
+        { beforeAttach: (app) => (app.getHttpServer() as http.Server).on('request', (req: http.IncomingMessage) => seen.push(req.url!)) },
+      );
+      started.push(s);
+      expect((await fetchOnce('http1', s.port, '/readyz')).status).toBe(200);
+      expect((await fetchOnce('http1', s.port, '/')).status).toBe(200);
+      expect(seen).toEqual(['/']);
+      expect(s.gate.status().requestsByPhase.ready).toBe(1); // counted once, /readyz not at all
+    });
+
+    it(`on ${platform}: a request listener added after attach(app) is named in a warning when the app starts`, async () => {
+      const warnings: string[] = [];
+      const logger = { debug() {}, info() {}, error() {}, warn: (_fields: object, message?: string) => warnings.push(message ?? '') };
+      const s = await startNest(
+        platform,
+        { logger },
+        { afterAttach: (app) => (app.getHttpServer() as http.Server).on('request', () => {}) },
+      );
+      started.push(s);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /a listener for request was added to Nest's HTTP server after attach\(app\): the requests it serves bypass the gate/,
+        ),
+      ]);
+    });
+
+    it(`on ${platform}: without a listener added after attach(app), starting logs no warning`, async () => {
+      const warnings: string[] = [];
+      const logger = { debug() {}, info() {}, error() {}, warn: (_fields: object, message?: string) => warnings.push(message ?? '') };
+      const s = await startNest(platform, { logger });
+      started.push(s);
+      expect((await fetchOnce('http1', s.port, '/')).status).toBe(200);
+      expect(warnings).toEqual([]);
+    });
+  }
 
   it('forRootAsync() without useFactory fails with a message naming it', () => {
     expect(() => DraingateModule.forRootAsync({} as never)).toThrow(/forRootAsync\(\) needs \{ useFactory \}/);
