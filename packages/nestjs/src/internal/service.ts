@@ -1,5 +1,5 @@
 import type { AnyServer, Gate, ShutdownTrigger } from '@draingate/core';
-import { type AnyRequest, type AnyResponse, attachServer, handleRequest } from '@draingate/core/internal';
+import { attachServer } from '@draingate/core/internal';
 import type { INestApplication, OnApplicationBootstrap } from '@nestjs/common';
 
 /** The part of a Nest application draingate uses: its HTTP server and its `close()`. */
@@ -25,7 +25,6 @@ export class DraingateService implements OnApplicationBootstrap {
   readonly gate: Gate;
   #app: NestApp | null = null;
   #trigger: ShutdownTrigger | null = null;
-  #checkListeners: () => void = () => {};
 
   constructor(gate: Gate) {
     this.gate = gate;
@@ -58,7 +57,7 @@ export class DraingateService implements OnApplicationBootstrap {
     }
     this.#checkSignals(app);
     this.#app = app;
-    this.#checkListeners = gateRequests(this.gate, app.getHttpServer() as AnyServer);
+    attachServer(this.gate, app.getHttpServer() as AnyServer);
     const nestClose = ownClose(app);
     let closing: Promise<void> | null = null;
     // Nest's own close runs once, whoever asks first: the gate's hook (after draining) or app.close() below.
@@ -78,7 +77,6 @@ export class DraingateService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (this.#app) {
       this.#checkSignals(this.#app);
-      this.#checkListeners();
       return;
     }
     this.gate.config.logger.warn(
@@ -91,45 +89,6 @@ export class DraingateService implements OnApplicationBootstrap {
     const both = nestSignals(app).filter((signal) => this.gate.config.signals.includes(signal as NodeJS.Signals));
     if (both.length > 0) throw new Error(raceMessage(both));
   }
-}
-
-/** Events that carry a request for the app: Node emits `checkContinue`/`checkExpectation` instead of `request` when listened to. */
-const REQUEST_EVENTS = ['request', 'checkContinue', 'checkExpectation'];
-
-/**
- * Attaches the gate to Nest's HTTP server so that it sees every request before Nest's platform does. Nest's server
- * has one `request` listener, the platform's handler (Express's app, Fastify's router), added when
- * `NestFactory.create()` made the server: the gate runs inside it, as one listener (core's `handleRequest` first, the
- * platform's handler unless the gate answered). Core's `attach()` instead intercepts the server's `emit`, because it
- * must also see listeners added after it; that extra frame in front of Node's `emit` cost Nest on Fastify ~2,800
- * instructions per request (+4 %) against ~1,100 this way (bench/overhead-instructions.mjs). A server with any other
- * set-up (no or several request listeners, `checkContinue` listeners) gets core's `attach()` unchanged; a request
- * listener added after `attach()` is not gated: `app.init()` (inside `app.listen()`) logs a warning naming it.
- */
-function gateRequests(gate: Gate, server: AnyServer): () => void {
-  const emitter = server as unknown as NodeJS.EventEmitter;
-  const listeners = emitter.rawListeners('request');
-  const platform = listeners.length === 1 ? (listeners[0] as (this: unknown, req: AnyRequest, res: AnyResponse) => unknown) : null;
-  if (platform === null || REQUEST_EVENTS.some((event) => event !== 'request' && emitter.listenerCount(event) > 0)) {
-    attachServer(gate, server);
-    return () => {};
-  }
-  attachServer(gate, server, { handleRequests: false });
-  emitter.removeListener('request', platform);
-  const gated = function draingateThenPlatform(this: unknown, req: AnyRequest, res: AnyResponse): void {
-    if (!handleRequest(gate, req, res)) platform.call(this, req, res);
-  };
-  emitter.on('request', gated);
-  // Checked at the end of app.init(), not by a `newListener` listener: a second listener there would put that event
-  // on EventEmitter's array path, which every `emit` in the process then pays for (see core's servers.ts).
-  return () => {
-    const bypassing = REQUEST_EVENTS.filter((event) => emitter.rawListeners(event).some((l) => l !== gated));
-    if (bypassing.length === 0) return;
-    gate.config.logger.warn(
-      { events: bypassing },
-      `@draingate/nestjs: a listener for ${bypassing.join(', ')} was added to Nest's HTTP server after attach(app): the requests it serves bypass the gate (no /livez, /readyz, in-flight count or Connection: close). Add it before attach(app).`,
-    );
-  };
 }
 
 /**
