@@ -2,7 +2,7 @@
  * The rollout e2e: real HAProxy, real pod processes, load through the load balancer. On the ALB model (3 LB nodes,
  * uneven shares, per-node propagation; lb-model.test.ts asserts the model itself, and that a naive adapter and a
  * fixed 5 s sleep lose requests on it) draingate's node:http, Express and Fastify examples, and the NestJS one (its own
- * package: the gate inside Nest's request listener, Nest's app.close() as a shutdown hook), must lose ZERO requests
+ * package: the gate on Nest's HTTP server, Nest's app.close() as a shutdown hook), must lose ZERO requests
  * in a scale-in and exit soon after the last node let go. On the single-node model (one HAProxy is the whole LB) a rollout must lose none,
  * and a naive adapter and a fixed 5 s preStop sleep must lose some (the 7 s lag outlasts a 5 s wait).
  * Short runs (a few thousand requests each); the full matrix is `pnpm bench:rollout`.
