@@ -204,6 +204,7 @@ export const FRAMEWORK_NAMES = {
   'nest-fastify': 'Nest 11 on Fastify',
   hono: 'Hono 4 (attach)',
   koa: 'Koa 3 (attach)',
+  next: 'Next.js 16 (startNext)',
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,4 +1,4 @@
-// One server for bench/overhead*.mjs: FRAMEWORK (node|express|fastify|nest-express|nest-fastify|hono|koa) × VARIANT (bare|draingate), a trivial
+// One server for bench/overhead*.mjs: FRAMEWORK (node|express|fastify|nest-express|nest-fastify|hono|koa|next) × VARIANT (bare|draingate), a trivial
 // JSON route on 127.0.0.1, its port printed as the first stdout line; answers 'cpu' IPC messages with its
 // CPU time. Draingate runs with its defaults (metrics on when prom-client is installed, as in production;
 // METRICS=off sets metrics: false), logging off; Express as documented: dg.attach(server) without app.use(dg).
@@ -105,6 +105,34 @@ if (framework === 'node') {
     createGate(gateOptions).attach(server).ready();
   }
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
+} else if (framework === 'next') {
+  // Next.js 16 (examples/next's build: `node examples/next/build.mjs` first; its cache makes that a copy), the
+  // route GET / (the prerendered page). Bare: Next's own request handler on a node:http server (a custom server as
+  // Next documents it); draingate: @draingate/next's startNext() on the same build.
+  const dir = new URL('../examples/next/', import.meta.url).pathname;
+  process.env.NEXT_MANUAL_SIG_HANDLE = 'true'; // both variants alike (startNext sets it)
+  // Next logs to stdout while it starts; the parent reads the port from the first stdout line.
+  const log = console.log;
+  console.log = console.error;
+  if (withGate) {
+    // @draingate/next as examples/next resolves it (bench does not depend on it).
+    const { createRequire } = await import('node:module');
+    const { pathToFileURL } = await import('node:url');
+    const entry = createRequire(`${dir}package.json`).resolve('@draingate/next');
+    const { startNext } = await import(pathToFileURL(entry).href);
+    ({ server } = await startNext({ dir, port: 0, hostname: '127.0.0.1', draingate: gateOptions }));
+  } else {
+    const { createRequire } = await import('node:module');
+    const next = createRequire(`${dir}package.json`)('next');
+    let handle;
+    server = http.createServer((req, res) => handle(req, res));
+    server.keepAliveTimeout = 65_000; // as startNext() sets it (Node's 5 s closes connections between load runs)
+    const app = next({ dir, dev: false, port: 0, hostname: '127.0.0.1', httpServer: server });
+    await app.prepare();
+    handle = app.getRequestHandler();
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  }
+  console.log = log;
 } else {
   throw new Error(`unknown FRAMEWORK ${framework}`);
 }

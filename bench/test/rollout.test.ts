@@ -1,8 +1,9 @@
 /**
  * The rollout e2e: real HAProxy, real pod processes, load through the load balancer. On the ALB model (3 LB nodes,
  * uneven shares, per-node propagation; lb-model.test.ts asserts the model itself, and that a naive adapter and a
- * fixed 5 s sleep lose requests on it) draingate's three examples must lose ZERO requests in a scale-in and exit
- * soon after the last node let go. On the single-node model (one HAProxy is the whole LB) a rollout must lose none,
+ * fixed 5 s sleep lose requests on it) draingate's node:http, Express and Fastify examples, and the NestJS one (its own
+ * package: the gate on Nest's HTTP server, Nest's app.close() as a shutdown hook), must lose ZERO requests
+ * in a scale-in and exit soon after the last node let go. On the single-node model (one HAProxy is the whole LB) a rollout must lose none,
  * and a naive adapter and a fixed 5 s preStop sleep must lose some (the 7 s lag outlasts a 5 s wait).
  * Short runs (a few thousand requests each); the full matrix is `pnpm bench:rollout`.
  */
@@ -29,7 +30,7 @@ describe('scale-in behind an ALB model: 3 LB nodes that let go one by one (issue
   // Seed 42: the nodes' deregistration propagation is drawn so that one node routes until ~15 s after the API
   // shows draining (22 s after the deletion at a 7 s lag), long after the others: the case where one lagging node
   // must hold draining. The pods run with the guide's 60 s grace period; every other setting is the default.
-  for (const name of ['draingate-node', 'draingate-express', 'draingate-fastify']) {
+  for (const name of ['draingate-node', 'draingate-express', 'draingate-fastify', 'draingate-nestjs']) {
     it(`${name}: scale-in 3 → 1 with a 7 s controller lag loses no request and exits soon after the last node let go`, {
       timeout: 120_000,
     }, async () => {

@@ -3,6 +3,7 @@
  * Real Nest apps on real sockets (127.0.0.1), each with a provider that records when Nest calls its hooks.
  */
 
+import type http from 'node:http';
 import type { Duration } from '@draingate/core';
 import { TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { connect, fetchOnce, sleep } from '@draingate/testkit/http';
@@ -200,6 +201,26 @@ describe('DraingateModule', () => {
     const other = { close: async () => {}, getHttpServer: () => a.server };
     expect(() => draingate.attach(other as never)).toThrow(/attach\(app\) was already called with another Nest application/);
   });
+
+  // The gate intercepts the server's request events (core's attach()), so that it sees requests before every listener,
+  // whenever added. Running inside Nest's one request listener instead saved ~80 instructions per request on Nest 11
+  // on Fastify (bench/overhead-instructions.mjs, one run each: the cost is core's per-request work), not worth listeners
+  // that would bypass the gate.
+  for (const platform of PLATFORMS) {
+    for (const when of ['before', 'after'] as const) {
+      it(`on ${platform}: a request listener added to Nest's server ${when} attach(app) never sees /readyz; requests are counted once`, async () => {
+        const seen: string[] = [];
+        const listen = (app: INestApplication) =>
+          (app.getHttpServer() as http.Server).on('request', (req: http.IncomingMessage) => seen.push(req.url!));
+        const s = await startNest(platform, {}, when === 'before' ? { beforeAttach: listen } : { afterAttach: listen });
+        started.push(s);
+        expect((await fetchOnce('http1', s.port, '/readyz')).status).toBe(200);
+        expect((await fetchOnce('http1', s.port, '/')).status).toBe(200);
+        expect(seen).toEqual(['/']);
+        expect(s.gate.status().requestsByPhase.ready).toBe(1);
+      });
+    }
+  }
 
   it('forRootAsync() without useFactory fails with a message naming it', () => {
     expect(() => DraingateModule.forRootAsync({} as never)).toThrow(/forRootAsync\(\) needs \{ useFactory \}/);
