@@ -80,12 +80,14 @@ export async function instructionsPerRequest({ framework, variant, metrics = 'on
       ...(predictable ? ['--predictable'] : []),
       // DG_KEEP_CALLGRIND: V8's map of JIT code addresses to JavaScript names (/tmp/perf-PID.map), kept beside the
       // callgrind file, so that its per-function costs can be read by JavaScript function (bench/callgrind-js.mjs).
-      ...(process.env.DG_KEEP_CALLGRIND ? ['--perf-basic-prof', '--no-logfile-per-isolate', '--logfile=/dev/null'] : []),
+      ...(process.env.DG_KEEP_CALLGRIND ? ['--perf-basic-prof'] : []),
       serverScript,
     ],
     {
       env: { ...process.env, FRAMEWORK: framework, VARIANT: variant, METRICS: metrics, NODE_ENV: 'production', DG_UNDER_VALGRIND: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // V8 writes an isolate-*.log into the working directory with --perf-basic-prof: the temporary one.
+      cwd: dir,
     },
   );
   let err = '';
