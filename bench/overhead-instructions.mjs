@@ -2,8 +2,14 @@
 // bare and with draingate (metrics on, the default, and off), at 1 and at 50 keep-alive connections.
 //
 //   node bench/overhead-instructions.mjs [--connections 1,50] [--requests 3000] [--warmup 20000] [--repeats 1]
-//                                        [--only node,express,fastify,hono,koa] [--no-predictable]
+//                                        [--only node,express,fastify,hono,koa] [--variants bare,draingate,...]
+//                                        [--parallel 2] [--record runs.jsonl] [--no-predictable]
+//   node bench/overhead-instructions.mjs --summarize runs.jsonl [more.jsonl ...]
 //   (needs valgrind: apt-get install valgrind)
+//
+// --variants picks among bare, draingate-on, draingate-off (metrics on / off) and hook (Fastify's empty hook).
+// --record appends each measurement as a JSON line; --summarize prints the table of recorded measurements (mean
+// and range over the runs of each variant), e.g. bare runs of an earlier record pooled with a later one's.
 //
 // valgrind's callgrind counts the server process's instructions while autocannon drives it over real sockets from
 // outside valgrind. One process per measurement, counting only a window of requests: start-up and warm-up run
@@ -18,7 +24,7 @@
 // --single-threaded (all work on the main thread) and --predictable (no clock-driven GC or tiering decisions:
 // repeats of one variant then agree within ~1 % at 50 connections; --no-predictable to compare without it).
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,11 +78,16 @@ export async function instructionsPerRequest({ framework, variant, metrics = 'on
       '--single-threaded',
       '--expose-gc',
       ...(predictable ? ['--predictable'] : []),
+      // DG_KEEP_CALLGRIND: V8's map of JIT code addresses to JavaScript names (/tmp/perf-PID.map), kept beside the
+      // callgrind file, so that its per-function costs can be read by JavaScript function (bench/callgrind-js.mjs).
+      ...(process.env.DG_KEEP_CALLGRIND ? ['--perf-basic-prof'] : []),
       serverScript,
     ],
     {
       env: { ...process.env, FRAMEWORK: framework, VARIANT: variant, METRICS: metrics, NODE_ENV: 'production', DG_UNDER_VALGRIND: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // V8 writes an isolate-*.log into the working directory with --perf-basic-prof: the temporary one.
+      cwd: dir,
     },
   );
   let err = '';
@@ -103,11 +114,14 @@ export async function instructionsPerRequest({ framework, variant, metrics = 'on
     await warmUp(load, warmup);
     await run('callgrind_control', ['--instr=on', String(child.pid)]);
     const r = await load(requests);
-    if (r.non2xx || r.errors) throw new Error(`${what}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    if (r.non2xx || r.errors) throw new Error(`${what}: ${r.non2xx} non-2xx, ${r.errors} errors (${r.timeouts} timeouts)`);
     await run('callgrind_control', ['--dump', String(child.pid)]);
     const costs = selfCosts(`${out}.1`);
-    if (process.env.DG_KEEP_CALLGRIND)
-      copyFileSync(`${out}.1`, `${process.env.DG_KEEP_CALLGRIND}.${framework}-${variant}-${metrics}-${connections}`);
+    if (process.env.DG_KEEP_CALLGRIND) {
+      const kept = `${process.env.DG_KEEP_CALLGRIND}.${framework}-${variant}-${metrics}-${connections}-${child.pid}`;
+      copyFileSync(`${out}.1`, kept);
+      renameSync(`/tmp/perf-${child.pid}.map`, `${kept}.map`);
+    }
     let total = 0;
     let gc = 0;
     let jit = 0;
@@ -148,37 +162,68 @@ export const variantsOf = (framework) => (framework === 'fastify' ? [...VARIANTS
 
 /**
  * For each framework, variant and connection count: the mean over `repeats` of each instruction figure.
- * Variants alternate (bare, draingate, ..., order reversed on each repeat); two processes run at a time.
+ * Variants alternate (bare, draingate, ..., order reversed on each repeat); `parallel` processes run at a time.
  */
-export async function measureInstructions({ frameworks, connections, requests, warmup, repeats, predictable = true, log }) {
+export async function measureInstructions({
+  frameworks,
+  connections,
+  requests,
+  warmup,
+  repeats,
+  predictable = true,
+  log,
+  variants = null,
+  parallel = 2,
+  record = null,
+}) {
+  // Repeat by repeat: a run cut short has measured every variant as often as the others, give or take one.
   const jobs = [];
-  for (const framework of frameworks)
-    for (const c of connections)
-      for (let r = 0; r < repeats; r++)
-        for (const v of r % 2 ? [...variantsOf(framework)].reverse() : variantsOf(framework))
-          jobs.push({ framework, connections: c, ...v, repeat: r });
-  const results = new Map();
+  for (let r = 0; r < repeats; r++)
+    for (const framework of frameworks) {
+      const vs = variantsOf(framework).filter(
+        (v) => variants === null || variants.includes(v.variant === 'draingate' ? `draingate-${v.metrics}` : v.variant),
+      );
+      for (const c of connections)
+        for (const v of r % 2 ? [...vs].reverse() : vs) jobs.push({ framework, connections: c, ...v, repeat: r, tries: 0 });
+    }
+  const runs = [];
   const next = async () => {
     for (let job = jobs.shift(); job; job = jobs.shift()) {
       let m;
       try {
         m = await instructionsPerRequest({ ...job, requests, warmup, predictable });
       } catch (error) {
-        // One failed measurement (e.g. connection errors under valgrind) leaves a gap, not a lost hour.
+        // A failed measurement (e.g. connection errors under valgrind on a loaded machine) is tried once more, at
+        // the end of the queue; then it leaves a gap, not a lost hour.
         log?.(`  ${job.framework} ${job.label} ${job.connections} conn: failed: ${error.message.split('\n')[0]}\n`);
+        if (job.tries++ === 0) jobs.push(job);
         continue;
       }
       log?.(
         `  ${job.framework.padEnd(8)} ${job.label.padEnd(23)} ${String(job.connections).padStart(2)} conn: ${Math.round(m.mutator)} instructions/request (+ GC ${Math.round(m.gc)}, JIT ${Math.round(m.jit)})\n`,
       );
-      const key = `${job.framework}|${job.label}|${job.connections}`;
-      results.set(key, [...(results.get(key) ?? []), m]);
+      const run = { framework: job.framework, label: job.label, connections: job.connections, requests, warmup, predictable, ...m };
+      runs.push(run);
+      if (record) appendFileSync(record, `${JSON.stringify({ ...run, at: new Date().toISOString() })}\n`);
     }
   };
-  await Promise.all([next(), next()]);
+  await Promise.all(Array.from({ length: parallel }, next));
+  return summarize(runs);
+}
+
+/** Per `framework|label|connections`: the mean of each figure over the runs, the runs' mutator figures and their count. */
+export function summarize(runs) {
+  const byKey = new Map();
+  for (const run of runs) {
+    const key = `${run.framework}|${run.label}|${run.connections}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), run]);
+  }
   const summary = new Map();
-  for (const [key, ms] of results) {
-    summary.set(key, Object.fromEntries(['total', 'gc', 'jit', 'mutator'].map((k) => [k, mean(ms.map((m) => m[k]))])));
+  for (const [key, ms] of byKey) {
+    summary.set(key, {
+      ...Object.fromEntries(['total', 'gc', 'jit', 'mutator'].map((k) => [k, mean(ms.map((m) => m[k]))])),
+      mutators: ms.map((m) => m.mutator),
+    });
   }
   return summary;
 }
@@ -208,30 +253,64 @@ export const FRAMEWORK_NAMES = {
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const connections = listFlag('connections', ['1', '50']).map(Number);
-  const frameworks = listFlag('only', ['node', 'express', 'fastify', 'hono', 'koa']);
-  const requests = intFlag('requests', 3000);
-  const warmup = intFlag('warmup', 20_000);
-  const repeats = intFlag('repeats', 1);
-  const predictable = !process.argv.includes('--no-predictable');
-  const log = (s) => process.stderr.write(s);
-  const summary = await measureInstructions({ frameworks, connections, requests, warmup, repeats, predictable, log });
-  console.log(
-    `\nnode ${process.version}, callgrind, ${requests} requests after ${warmup} warm-up, ${predictable ? '' : 'no '}--predictable, mean of ${repeats} repeat(s); ratio = mutator / bare's`,
-  );
-  console.log('| framework | variant | connections | mutator instructions/request | ratio | GC | JIT | total |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  const s = process.argv.indexOf('--summarize');
+  let summary;
+  let frameworks;
+  let connections;
+  let heading;
+  if (s >= 0) {
+    const runs = process.argv
+      .slice(s + 1)
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line));
+    summary = summarize(runs);
+    frameworks = Object.keys(FRAMEWORK_NAMES).filter((fw) => runs.some((r) => r.framework === fw));
+    connections = [...new Set(runs.map((r) => r.connections))].sort((a, b) => a - b);
+    const settings = [
+      ...new Set(runs.map((r) => `${r.requests} requests after ${r.warmup} warm-up, ${r.predictable ? '' : 'no '}--predictable`)),
+    ];
+    heading = `callgrind, ${settings.join(' / ')}, ${runs.length} recorded runs`;
+  } else {
+    connections = listFlag('connections', ['1', '50']).map(Number);
+    frameworks = listFlag('only', ['node', 'express', 'fastify', 'hono', 'koa']);
+    const requests = intFlag('requests', 3000);
+    const warmup = intFlag('warmup', 20_000);
+    const repeats = intFlag('repeats', 1);
+    const predictable = !process.argv.includes('--no-predictable');
+    const variants = listFlag('variants', null);
+    const parallel = intFlag('parallel', 2);
+    const r = process.argv.indexOf('--record');
+    const record = r < 0 ? null : process.argv[r + 1];
+    const log = (s) => process.stderr.write(s);
+    summary = await measureInstructions({
+      frameworks,
+      connections,
+      requests,
+      warmup,
+      repeats,
+      predictable,
+      log,
+      variants,
+      parallel,
+      record,
+    });
+    heading = `callgrind, ${requests} requests after ${warmup} warm-up, ${predictable ? '' : 'no '}--predictable, ${repeats} repeat(s)`;
+  }
+  console.log(`\nnode ${process.version}, ${heading}; mean over the runs, ratio = mutator / bare's mean (range: each run / bare's mean)`);
+  console.log('| framework | variant | connections | runs | mutator instructions/request | ratio | range | GC | JIT | total |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const fw of frameworks)
     for (const c of connections)
       for (const v of variantsOf(fw)) {
         const m = summary.get(`${fw}|${v.label}|${c}`);
         const bare = summary.get(`${fw}|bare|${c}`);
         if (!m || !bare) {
-          console.log(`| ${FRAMEWORK_NAMES[fw]} | ${v.label} | ${c} | failed | | | | |`);
+          console.log(`| ${FRAMEWORK_NAMES[fw]} | ${v.label} | ${c} | 0 | | | | | | |`);
           continue;
         }
+        const ratios = m.mutators.map((x) => x / bare.mutator);
         console.log(
-          `| ${FRAMEWORK_NAMES[fw]} | ${v.label} | ${c} | ${Math.round(m.mutator)} | ${(m.mutator / bare.mutator).toFixed(3)} | ${Math.round(m.gc)} | ${Math.round(m.jit)} | ${Math.round(m.total)} |`,
+          `| ${FRAMEWORK_NAMES[fw]} | ${v.label} | ${c} | ${m.mutators.length} | ${Math.round(m.mutator)} | ${(m.mutator / bare.mutator).toFixed(3)} | ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)} | ${Math.round(m.gc)} | ${Math.round(m.jit)} | ${Math.round(m.total)} |`,
         );
       }
 }

@@ -138,9 +138,13 @@ if (framework === 'node') {
 }
 // Under valgrind (bench/overhead-instructions.mjs) a request can wait longer than Node's headersTimeout (60 s)
 // behind 49 others; natively these never fire. Off there only.
+// keepAliveTimeout likewise: an autocannon client starved of CPU on a loaded machine left a connection idle past
+// 5 s, Node closed it, and the run failed with connection errors (node:http bare, 50 connections: 37 errors). A
+// longer timeout runs the same code per request (the socket's timer is refreshed either way).
 if (process.env.DG_UNDER_VALGRIND === '1') {
   server.headersTimeout = 0;
   server.requestTimeout = 0;
+  server.keepAliveTimeout = 600_000;
 }
 console.log(server.address().port);
 // The parent asks for this process's CPU time before and after a load run, or for a full GC (IPC).

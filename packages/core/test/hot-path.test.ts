@@ -9,7 +9,12 @@ import { TEST_OPTIONS } from '@draingate/testkit/conformance';
 import { get, sleep, waitFor } from '@draingate/testkit/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGate } from '../src/index.js';
+import { resolveConfig } from '../src/internal/config.js';
+import { LbHealthChecks } from '../src/internal/lb-health-checks.js';
+import { Lifecycle } from '../src/internal/lifecycle.js';
+import { Requests } from '../src/internal/requests.js';
 import { PeerTraffic, TrafficRate } from '../src/internal/traffic.js';
+import { isPathOf, monotonicNow, pathOf } from '../src/internal/util.js';
 import { handleRequest } from '../src/internal.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -146,3 +151,102 @@ describe('PeerTraffic total', () => {
     expect(t.lastRequestAt).toBe(all.lastRequestAt);
   });
 });
+
+describe('per-connection fast paths', () => {
+  it('pathOf(url) === path is what isPathOf says, for the URLs the probes see', () => {
+    const urls = [
+      '/',
+      '/l',
+      '/livez',
+      '/livez?',
+      '/livez?x=1',
+      '/livezz',
+      '/livez/',
+      '/live',
+      '/readyz?verbose',
+      '/a?/livez',
+      '?',
+      '/livez#x',
+    ];
+    for (const path of ['/', '/livez', '/readyz'])
+      for (const url of urls) expect(isPathOf(url, path), `${url} against ${path}`).toBe(pathOf(url) === path);
+  });
+
+  /**
+   * The peer address is read once per connection (on its first request, whatever that request is) and the probes'
+   * paths are matched without slicing the query: every application request is still recorded under its connection's
+   * peer, probes with a query are answered, LB health checks are recorded as such, and while draining the app's
+   * responses say Connection: close and LB checks get 503, on connections that served requests before.
+   */
+  it('records every app request under its connection peer, answers probes and LB checks, Connection: close while draining', async () => {
+    const config = resolveConfig(TEST_OPTIONS); // LB health checks: User-Agent ELB-HealthChecker/, any path
+    const lifecycle = new Lifecycle(() => {});
+    const traffic = new PeerTraffic();
+    const lb = new LbHealthChecks(2);
+    let lbFailed = 0;
+    const requests = new Requests({
+      config,
+      lifecycle,
+      traffic,
+      lb,
+      servers: { closeIdle: () => {} },
+      checkReadiness: async () => [],
+      onLbCheckFailed: () => lbFailed++,
+      onSettled: () => {},
+    });
+    const server = http.createServer((req, res) => {
+      if (!requests.handleRequest(req, res)) res.end('app');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    });
+    lifecycle.transition('ready', 'test');
+    const port = (server.address() as AddressInfo).port;
+    // One keep-alive connection per client address (127.0.0.0/8 is all loopback on Linux).
+    const agents = ['127.0.0.2', '127.0.0.3'].map((localAddress) => new http.Agent({ keepAlive: true, maxSockets: 1, localAddress }));
+    cleanups.push(() => {
+      for (const a of agents) a.destroy();
+    });
+    const send = (agent: http.Agent, path: string, headers: http.OutgoingHttpHeaders = {}) =>
+      new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (d: string) => {
+              body += d;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }));
+          })
+          .on('error', reject);
+      });
+    const [a, b] = agents as [http.Agent, http.Agent];
+    const elb = { 'user-agent': 'ELB-HealthChecker/2.0' };
+    // Connection a begins with a probe (the peer is read then), b with an app request.
+    expect(JSON.parse((await send(a, '/livez?x=1')).body)).toMatchObject({ status: 'alive' });
+    for (const path of ['/', '/livezz', '/live', '/work?livez']) expect((await send(a, path)).body).toBe('app');
+    expect((await send(a, '/health', elb)).body).toBe('app');
+    expect((await send(b, '/')).body).toBe('app');
+    expect((await send(b, '/readyz?verbose')).body).toBe(JSON.stringify({ status: 'ready', checks: [] }));
+    expect((await send(b, '/x?y=1')).body).toBe('app');
+    lifecycle.transition('draining', 'test');
+    const during = await send(a, '/');
+    expect([during.body, during.connection]).toEqual(['app', 'close']);
+    expect((await send(b, '/health', elb)).status).toBe(503);
+    await waitFor(() => requests.inflight === 0, 5000, 'none in flight');
+
+    const recorded = new Map([...traffic.peers()].map(([peer, rate]) => [peer, sum(rate.counts(monotonicNow() + 2000, 10))]));
+    expect(recorded).toEqual(
+      new Map([
+        ['127.0.0.2', 5],
+        ['127.0.0.3', 2],
+      ]),
+    );
+    expect(requests.byPhase).toMatchObject({ ready: 7, draining: 1 });
+    expect([lb.pass, lb.fail, lbFailed]).toEqual([1, 1, 1]);
+    expect([...lb.sources.keys()].map((s) => s.split(' ')[0])).toEqual(['127.0.0.2', '127.0.0.3']);
+  });
+});
+
+const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);

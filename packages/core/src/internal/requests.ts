@@ -7,7 +7,7 @@ import { type AnyRequest, type AnyResponse, goawayAndClose, type ServerSet } fro
 import { SweptList } from './swept-list.js';
 import type { PeerTraffic } from './traffic.js';
 import type { ReadinessResult } from './types.js';
-import { isHttp2, monotonicNow, pathOf, sendJson } from './util.js';
+import { isHttp2, isPathOf, monotonicNow, pathOf, sendJson } from './util.js';
 
 /**
  * What a response in flight needs at close beyond itself, kept on the response only when there is any (HTTP/2
@@ -21,7 +21,12 @@ const EXTRA = Symbol('draingate.response');
 type Tracked = AnyResponse & { [EXTRA]?: ResponseExtra };
 /** On an HTTP/1 socket: the last request on it the gate has seen (a connection serves one request at a time). */
 const LAST_REQUEST = Symbol('draingate.lastRequest');
-type MarkedSocket = { [LAST_REQUEST]?: AnyRequest };
+/**
+ * On an HTTP/1 socket: its peer address, read once per connection. `socket.remoteAddress` is a getter that costs
+ * ~550 instructions per read (callgrind, node:http at 1 connection: megamorphic loads in `Socket._getpeername`).
+ */
+const PEER = Symbol('draingate.peer');
+type MarkedSocket = { [LAST_REQUEST]?: AnyRequest; [PEER]?: string | undefined };
 
 const KUBE_PROBE_UA = 'kube-probe/';
 
@@ -110,29 +115,36 @@ export class Requests {
     if (isHttp2(req)) {
       const seen = this.#seenHttp2.get(req);
       if (seen !== undefined) return seen;
-      const answered = this.#handle(req, res, true);
+      const answered = this.#handle(req, res, true, req.socket?.remoteAddress);
       this.#seenHttp2.set(req, answered);
       return answered;
     }
     const socket = req.socket as (typeof req.socket & MarkedSocket) | null;
+    let peer: string | undefined;
     if (socket) {
-      if (socket[LAST_REQUEST] === req) return this.#answered.has(req);
+      const last = socket[LAST_REQUEST];
+      if (last === req) return this.#answered.has(req);
+      // The connection's first request: its peer, for every request on it.
+      if (last === undefined) socket[PEER] = socket.remoteAddress;
       socket[LAST_REQUEST] = req;
+      peer = socket[PEER];
     }
-    const answered = this.#handle(req, res, false);
+    const answered = this.#handle(req, res, false, peer);
     if (answered) this.#answered.add(req);
     return answered;
   }
 
-  #handle(req: AnyRequest, res: AnyResponse, h2: boolean): boolean {
+  /** `peer`: the connection's peer address (behind an ALB/NLB in ip mode, the LB node). */
+  #handle(req: AnyRequest, res: AnyResponse, h2: boolean, peer: string | undefined): boolean {
     const now = monotonicNow();
     const state = this.#lifecycle.state;
     const draining = this.#lifecycle.shuttingDown;
-    const path = pathOf(req.url);
+    // The URL, query included: the probes' paths are matched on it without slicing the query off (isPathOf).
+    const url = req.url || '/';
     const ua = req.headers['user-agent'];
     // Most requests carry no LB or kube-probe User-Agent: the regex runs only when there is one.
-    const lbCheck = (ua !== undefined || this.#lbMatchesNoUa) && this.#isLbHealthCheck(req, ua ?? '', path);
-    if (this.#probe(req, res, path, lbCheck, now, draining)) return true;
+    const lbCheck = (ua !== undefined || this.#lbMatchesNoUa) && this.#isLbHealthCheck(req, ua ?? '', url);
+    if (this.#probe(req, res, url, lbCheck, now, draining)) return true;
 
     // The application serves it.
     if (draining && !h2) (res as http.ServerResponse).setHeader('connection', 'close');
@@ -140,13 +152,13 @@ export class Requests {
     if (state === 'ready') this.byPhase.ready++;
     else this.byPhase[state]++;
     // Per peer: behind an ALB/NLB in ip mode the connection's peer is the LB node (forwarded headers are the client's).
-    if (!lbCheck && (ua === undefined || !ua.startsWith(KUBE_PROBE_UA))) this.#traffic.record(now, req.socket?.remoteAddress);
+    if (!lbCheck && (ua === undefined || !ua.startsWith(KUBE_PROBE_UA))) this.#traffic.record(now, peer);
     const tracked = res as Tracked;
     if (h2 || lbCheck) {
       // Captured now: the HTTP/2 compat layer drops req.stream and req.socket once the stream has closed.
       tracked[EXTRA] = {
         session: h2 ? ((req as Http2ServerRequest).stream.session ?? null) : null,
-        lbSource: lbCheck ? this.#lbSource(req, path) : null,
+        lbSource: lbCheck ? this.#lbSource(req, pathOf(url)) : null,
       };
       this.#listen(tracked);
     } else if (draining) {
@@ -179,11 +191,11 @@ export class Requests {
    * An LB health check comes from an LB node itself, with the configured User-Agent. A request that went
    * through the LB (X-Forwarded-For, Forwarded, X-Amzn-Trace-Id) is a client's, whatever its User-Agent says.
    */
-  #isLbHealthCheck(req: AnyRequest, ua: string, path: string): boolean {
+  #isLbHealthCheck(req: AnyRequest, ua: string, url: string): boolean {
     const h = req.headers;
     if (!this.#config.lbUserAgent.test(ua)) return false;
     if (h['x-forwarded-for'] !== undefined || h.forwarded !== undefined || h['x-amzn-trace-id'] !== undefined) return false;
-    return this.#config.lbPaths === null || this.#config.lbPaths.includes(path);
+    return this.#config.lbPaths === null || this.#config.lbPaths.includes(pathOf(url));
   }
 
   /** One health-check counter per LB node, target port (Host) and path: each target group checks on its own. */
@@ -196,15 +208,15 @@ export class Requests {
     return this.#probe(req, res, path, false, monotonicNow(), this.#lifecycle.shuttingDown);
   }
 
-  /** Answers `/livez`, `/readyz` and, while draining, LB health checks on any path. */
-  #probe(req: AnyRequest, res: AnyResponse, path: string, lbCheck: boolean, now: number, draining: boolean): boolean {
+  /** Answers `/livez`, `/readyz` and, while draining, LB health checks on any path. `url`: a URL or a path. */
+  #probe(req: AnyRequest, res: AnyResponse, url: string, lbCheck: boolean, now: number, draining: boolean): boolean {
     const paths = this.#config.paths;
     // Paths first: most requests are neither probe.
-    if (path === paths.livez && isRead(req)) {
+    if (isPathOf(url, paths.livez) && isRead(req)) {
       sendJson(res, 200, { status: 'alive', state: this.#lifecycle.state }, draining);
       return true;
     }
-    if (path === paths.readyz && isRead(req)) {
+    if (isPathOf(url, paths.readyz) && isRead(req)) {
       if (draining) this.#answerNotReady(req, res, lbCheck, now);
       else void this.#answerReadyz(req, res, lbCheck);
       return true;

@@ -1,3 +1,11 @@
+/**
+ * Empties `items[from..to)`. A loop, not `Array.prototype.fill`: `fill` is a C++ builtin (a runtime call, ~60
+ * instructions per sweep in callgrind), the loop is compiled with the sweep.
+ */
+function clear(items: unknown[], from: number, to: number): void {
+  for (let i = from; i < to; i++) items[i] = undefined;
+}
+
 /** Below this length the list is not swept before it is read. */
 const SWEEP_MIN = 16;
 
@@ -43,7 +51,7 @@ export class SweptList<T extends object> {
   /** Empties the list and returns the ones that had not ended. */
   take(): T[] {
     const live = this.live();
-    this.#items.fill(undefined, 0, this.#count);
+    clear(this.#items, 0, this.#count);
     this.#count = 0;
     return live;
   }
@@ -56,7 +64,7 @@ export class SweptList<T extends object> {
       const item = items[i] as T;
       if (!this.#ended(item)) items[kept++] = item;
     }
-    items.fill(undefined, kept, n);
+    clear(items, kept, n);
     this.#count = kept;
     this.#sweepAt = Math.max(SWEEP_MIN, 2 * kept);
   }

@@ -12,6 +12,19 @@ export function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/**
+ * Whether the path of `url` (a URL or a path) is `path` (no `?` in it: configured paths cannot have one):
+ * `pathOf(url) === path` for a non-empty `url`, without
+ * slicing the query off and, for a URL shorter than `path` (most requests, against the probes' paths), without a
+ * string comparison call: the hot path matches every request against the probes' paths.
+ */
+export function isPathOf(url: string, path: string): boolean {
+  const n = path.length;
+  if (url.length < n) return false;
+  if (url.length === n) return url === path;
+  return url.charCodeAt(n) === 63 /* ? */ && url.startsWith(path);
+}
+
 export function isHttp2(req: AnyRequest): req is Http2ServerRequest {
   return req.httpVersionMajor === 2;
 }
