@@ -2,7 +2,9 @@
 // those sidecars extrapolated to the controller run's pod count (labelled as such), plus the checks of issue 14.
 import { extrapolate } from './summary.mjs';
 
-const s = (ms) => (ms === null || ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+/** Milliseconds as seconds with one decimal, or — when there is no value. */
+export const formatSeconds = (ms) => (ms === null || ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const s = formatSeconds;
 const mb = (b) => (b === null || b === undefined ? '—' : `${Math.round(b / 1024 / 1024)} MB`);
 const n1 = (x) => (x === null || x === undefined ? '—' : x.toFixed(2));
 

@@ -9,7 +9,7 @@
 //   node bench/scale/run.mjs [--pods 1000] [--sidecars 50] [--no-kill-leader] [--hc-interval 10s] [--json file]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { checks, table } from './report.mjs';
+import { checks, formatSeconds, table } from './report.mjs';
 import { runScale } from './scenario.mjs';
 
 const usage = `usage: node bench/scale/run.mjs [--pods 1000] [--sidecars 50 (0: none)] [--no-kill-leader]
@@ -76,13 +76,12 @@ console.log(
 console.log(text);
 if (c.kill) {
   console.log(
-    `\nLeader ${c.kill.identity} SIGKILLed with ${c.kill.updated}/${c.pods} pods updated; ${c.kill.newLeader ?? 'nobody'} took over after ${c.kill.takeoverMs === null ? '—' : `${(c.kill.takeoverMs / 1000).toFixed(1)} s`} (lease ${options.lease.duration}).`,
+    `\nLeader ${c.kill.identity} SIGKILLed with ${c.kill.updated}/${c.pods} pods updated; ${c.kill.newLeader ?? 'nobody'} took over after ${formatSeconds(c.kill.takeoverMs)} (lease ${options.lease.duration}).`,
   );
 }
 if (c.late.n > 0) {
-  const sec = (ms) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
   console.log(
-    `Evidence too late for the grace period: ${c.late.n} pods (${c.late.duringTakeover} whose target began draining from one poll before the leader's kill to the new leader's first poll, left to the new leader); deletion → LB target draining median ${sec(c.late.toLb.p50)} (max ${sec(c.late.toLb.max)}), target draining → evidence median ${sec(c.late.toEvidence.p50)} (max ${sec(c.late.toEvidence.max)}).`,
+    `Evidence too late for the grace period: ${c.late.n} pods (${c.late.duringTakeover} whose target began draining from one poll before the leader's kill to the new leader's first poll, left to the new leader); deletion → LB target draining median ${formatSeconds(c.late.toLb.p50)} (max ${formatSeconds(c.late.toLb.max)}), target draining → evidence median ${formatSeconds(c.late.toEvidence.p50)} (max ${formatSeconds(c.late.toEvidence.max)}).`,
   );
 }
 if (c.apiRequestsByVerb)
