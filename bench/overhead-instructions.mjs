@@ -158,7 +158,13 @@ export const VARIANTS = [
 ];
 /** Fastify only, a reference without draingate: one empty onRequest hook (the plugin's mechanism). */
 export const HOOK = { label: 'empty onRequest hook, no draingate', variant: 'hook', metrics: 'on' };
-export const variantsOf = (framework) => (framework === 'fastify' ? [...VARIANTS, HOOK] : VARIANTS);
+/** Only when asked for (`--variants imported`): bare, with the draingate package loaded but not used. */
+export const IMPORTED = { label: 'bare, draingate imported', variant: 'imported', metrics: 'on', onlyWhenAsked: true };
+export const variantsOf = (framework) => [
+  ...VARIANTS,
+  ...(framework === 'fastify' ? [HOOK] : []),
+  ...(framework === 'next' ? [] : [IMPORTED]),
+];
 
 /**
  * For each framework, variant and connection count: the mean over `repeats` of each instruction figure.
@@ -180,8 +186,8 @@ export async function measureInstructions({
   const jobs = [];
   for (let r = 0; r < repeats; r++)
     for (const framework of frameworks) {
-      const vs = variantsOf(framework).filter(
-        (v) => variants === null || variants.includes(v.variant === 'draingate' ? `draingate-${v.metrics}` : v.variant),
+      const vs = variantsOf(framework).filter((v) =>
+        variants === null ? !v.onlyWhenAsked : variants.includes(v.variant === 'draingate' ? `draingate-${v.metrics}` : v.variant),
       );
       for (const c of connections)
         for (const v of r % 2 ? [...vs].reverse() : vs) jobs.push({ framework, connections: c, ...v, repeat: r, tries: 0 });
@@ -304,6 +310,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       for (const v of variantsOf(fw)) {
         const m = summary.get(`${fw}|${v.label}|${c}`);
         const bare = summary.get(`${fw}|bare|${c}`);
+        if (!m && v.onlyWhenAsked) continue;
         if (!m || !bare) {
           console.log(`| ${FRAMEWORK_NAMES[fw]} | ${v.label} | ${c} | 0 | | | | | | |`);
           continue;

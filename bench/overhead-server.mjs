@@ -6,6 +6,23 @@ import http from 'node:http';
 
 const framework = process.env.FRAMEWORK;
 const withGate = process.env.VARIANT === 'draingate';
+// VARIANT=imported: bare, with the draingate package the draingate variant uses loaded but not used. Loading
+// modules is not free per request either: on Node 20 every ESM file is read through a FileHandle (an
+// EventEmitter), and enough new EventEmitter classes seen at start-up turn Node's shared EventEmitter code
+// megamorphic for every request of the process (see the core README's overhead section).
+if (process.env.VARIANT === 'imported') {
+  const packages = {
+    node: '@draingate/core',
+    hono: '@draingate/core',
+    koa: '@draingate/core',
+    express: '@draingate/express',
+    fastify: '@draingate/fastify',
+    'nest-express': '@draingate/nestjs',
+    'nest-fastify': '@draingate/nestjs',
+  };
+  if (!packages[framework]) throw new Error(`VARIANT=imported is not available for FRAMEWORK=${framework}`);
+  await import(packages[framework]);
+}
 // Signals off so that SIGTERM ends the process at once (the valgrind benchmark reads the count at exit); the
 // signal handlers cost nothing per request.
 const metrics = process.env.METRICS ?? 'on';

@@ -2,7 +2,7 @@
  * The public API is exactly what src/index.ts re-exports; what only adapters and draingate's own packages use is
  * exactly what src/internal.ts re-exports (`@draingate/core/internal`); the built package exposes the same.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from '../src/index.js';
@@ -74,18 +74,35 @@ describe('@draingate/core exports', () => {
   });
 
   it('the built entry points match the source ones', async () => {
-    const built = await import('../dist/index.js');
+    const built = await import(new URL('../dist/bundle/index.js', import.meta.url).href);
     expect(Object.keys(built).sort()).toEqual(Object.keys(api).sort());
-    const builtInternal = await import('../dist/internal.js');
+    const builtInternal = await import(new URL('../dist/bundle/internal.js', import.meta.url).href);
     expect(Object.keys(builtInternal).sort()).toEqual(Object.keys(internal).sort());
+    // The two entries share one copy of the gate's private access (scripts/bundle.mjs: one shared chunk).
+    const gate = built.createGate({ logger: false, signals: false });
+    try {
+      expect(builtInternal.isGate(gate)).toBe(true);
+    } finally {
+      await gate.dispose();
+    }
+  });
+
+  it('the bundle loads as a few files: no module of its own besides its shared chunk (scripts/bundle.mjs)', () => {
+    const dir = new URL('../dist/bundle/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
+    expect(files.filter((f) => !f.startsWith('shared-')).sort()).toEqual(['index.js', 'internal.js']);
+    for (const file of files) {
+      const relative = [...readFileSync(new URL(file, dir), 'utf8').matchAll(/^import .* from "(\.[^"]+)";$/gm)].map((m) => m[1]);
+      for (const specifier of relative) expect(specifier).toMatch(/^\.\/shared-[\w-]+\.js$/);
+    }
   });
 
   it('package.json is ESM-only with types first in exports', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.type).toBe('module');
     expect(Object.keys(pkg.exports)).toEqual(['.', './internal', './package.json']);
-    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
-    expect(pkg.exports['./internal']).toEqual({ types: './dist/internal.d.ts', default: './dist/internal.js' });
+    expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/bundle/index.js' });
+    expect(pkg.exports['./internal']).toEqual({ types: './dist/internal.d.ts', default: './dist/bundle/internal.js' });
     expect(pkg.exports['./package.json']).toBe('./package.json');
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.peerDependenciesMeta['prom-client'].optional).toBe(true);

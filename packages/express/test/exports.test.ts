@@ -26,7 +26,7 @@ describe('@draingate/express exports', () => {
   });
 
   it('the built entry point matches the source one', async () => {
-    const built = await import('../dist/index.js');
+    const built = await import(new URL('../dist/bundle/index.js', import.meta.url).href);
     expect(Object.keys(built).sort()).toEqual(Object.keys(api).sort());
   });
 

@@ -27,7 +27,7 @@ describe('@draingate/next exports', () => {
   it('has the documented runtime exports and nothing else, in source and build', async () => {
     expect(Object.keys(api)).toEqual(['DraingateConfigError', 'startNext']);
     expect(api.DraingateConfigError).toBe((await import('@draingate/core')).DraingateConfigError);
-    const built = await import('../dist/index.js');
+    const built = await import(new URL('../dist/bundle/index.js', import.meta.url).href);
     expect(Object.keys(built).sort()).toEqual(Object.keys(api).sort());
   });
 });
