@@ -56,7 +56,7 @@ for (const dir of readdirSync(root)) {
     // The source stays readable (names, doc comments): a stack trace through draingate is worth reading.
     treeshake: true,
   });
-  await bundle.write({ dir: out, format: 'esm', minify: false, chunkFileNames: 'shared-[hash].js' });
+  await bundle.write({ dir: out, format: 'esm', minify: false, chunkFileNames: 'shared-[name].js' });
   await bundle.close();
   count++;
 }
