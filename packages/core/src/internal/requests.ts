@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import type { Http2ServerRequest, Http2Session } from 'node:http2';
-import { CoarseClock } from './coarse-clock.js';
 import type { ResolvedConfig } from './config.js';
 import type { LbHealthChecks } from './lb-health-checks.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
@@ -79,8 +78,6 @@ export class Requests {
   /** HTTP/2 requests seen, and whether the gate answered them (an HTTP/2 request allocates anyway). */
   readonly #seenHttp2: WeakMap<AnyRequest, boolean> = new WeakMap();
   readonly #onResponseClose: (this: Tracked) => void;
-  /** Stamps application requests before draining (a field read instead of `performance.now()`). */
-  readonly #clock: CoarseClock = new CoarseClock();
   /** Whether `lbUserAgent` matches a request without User-Agent (it does not, unless configured so). */
   readonly #lbMatchesNoUa: boolean;
   /** Requests handed to the application, by the state they arrived in. */
@@ -139,6 +136,7 @@ export class Requests {
 
   /** `peer`: the connection's peer address (behind an ALB/NLB in ip mode, the LB node). */
   #handle(req: AnyRequest, res: AnyResponse, h2: boolean, peer: string | undefined): boolean {
+    const now = monotonicNow();
     const state = this.#lifecycle.state;
     const draining = this.#lifecycle.shuttingDown;
     // The URL, query included: the probes' paths are matched on it without slicing the query off (isPathOf).
@@ -146,7 +144,7 @@ export class Requests {
     const ua = req.headers['user-agent'];
     // Most requests carry no LB or kube-probe User-Agent: the regex runs only when there is one.
     const lbCheck = (ua !== undefined || this.#lbMatchesNoUa) && this.#isLbHealthCheck(req, ua ?? '', url);
-    if (this.#probe(req, res, url, lbCheck, draining)) return true;
+    if (this.#probe(req, res, url, lbCheck, now, draining)) return true;
 
     // The application serves it.
     if (draining && !h2) (res as http.ServerResponse).setHeader('connection', 'close');
@@ -154,11 +152,7 @@ export class Requests {
     if (state === 'ready') this.byPhase.ready++;
     else this.byPhase[state]++;
     // Per peer: behind an ALB/NLB in ip mode the connection's peer is the LB node (forwarded headers are the client's).
-    // Stamped to the second before draining (the per-second rate); exactly while draining (the drain watch compares
-    // a peer's last request with the drain start).
-    if (!lbCheck && (ua === undefined || !ua.startsWith(KUBE_PROBE_UA))) {
-      this.#traffic.record(draining ? monotonicNow() : this.#clock.now(), peer);
-    }
+    if (!lbCheck && (ua === undefined || !ua.startsWith(KUBE_PROBE_UA))) this.#traffic.record(now, peer);
     const tracked = res as Tracked;
     if (h2 || lbCheck) {
       // Captured now: the HTTP/2 compat layer drops req.stream and req.socket once the stream has closed.
@@ -211,11 +205,11 @@ export class Requests {
 
   /** Answers `/livez` and `/readyz` as on the traffic port (for the management listener); `true` when it did. */
   answerProbe(req: AnyRequest, res: AnyResponse, path: string): boolean {
-    return this.#probe(req, res, path, false, this.#lifecycle.shuttingDown);
+    return this.#probe(req, res, path, false, monotonicNow(), this.#lifecycle.shuttingDown);
   }
 
   /** Answers `/livez`, `/readyz` and, while draining, LB health checks on any path. `url`: a URL or a path. */
-  #probe(req: AnyRequest, res: AnyResponse, url: string, lbCheck: boolean, draining: boolean): boolean {
+  #probe(req: AnyRequest, res: AnyResponse, url: string, lbCheck: boolean, now: number, draining: boolean): boolean {
     const paths = this.#config.paths;
     // Paths first: most requests are neither probe.
     if (isPathOf(url, paths.livez) && isRead(req)) {
@@ -223,20 +217,20 @@ export class Requests {
       return true;
     }
     if (isPathOf(url, paths.readyz) && isRead(req)) {
-      if (draining) this.#answerNotReady(req, res, lbCheck);
+      if (draining) this.#answerNotReady(req, res, lbCheck, now);
       else void this.#answerReadyz(req, res, lbCheck);
       return true;
     }
     if (lbCheck && draining) {
-      this.#answerNotReady(req, res, true);
+      this.#answerNotReady(req, res, true, now);
       return true;
     }
     return false;
   }
 
-  #answerNotReady(req: AnyRequest, res: AnyResponse, lbCheck: boolean): void {
+  #answerNotReady(req: AnyRequest, res: AnyResponse, lbCheck: boolean, now: number): void {
     if (lbCheck) {
-      this.#lb.record(this.#lbSource(req, pathOf(req.url)), false, monotonicNow(), true);
+      this.#lb.record(this.#lbSource(req, pathOf(req.url)), false, now, true);
       this.#onLbCheckFailed();
     }
     sendJson(res, 503, { status: this.#lifecycle.state }, true);
