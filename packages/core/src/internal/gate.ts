@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { type GateOptions, type ResolvedConfig, resolveConfig, sourceOf } from './config.js';
+import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { DrainWatch } from './drain-watch.js';
 import { announceTransition, guardedEmit } from './events.js';
 import type { DrainEvidence } from './evidence.js';
@@ -8,12 +8,11 @@ import { gateAccess } from './gate-access.js';
 import { LbHealthChecks } from './lb-health-checks.js';
 import { Lifecycle, type LifecycleState } from './lifecycle.js';
 import { Management } from './management.js';
-import { createMetrics, type GateMetrics } from './metrics.js';
+import type { GateMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { Requests } from './requests.js';
 import { type AnyServer, ServerSet, TrackedServer } from './servers.js';
 import { Shutdown } from './shutdown.js';
-import { SidecarClient } from './sidecar-client.js';
 import { SignalListeners } from './signals.js';
 import { GateStatus } from './status.js';
 import { PeerTraffic } from './traffic.js';
@@ -49,7 +48,6 @@ export class Gate extends EventEmitter<GateEvents> {
   readonly #shutdown: Shutdown;
   readonly #management: Management;
   readonly #status: GateStatus;
-  readonly #metrics: GateMetrics | null;
   readonly #signals: SignalListeners;
 
   static {
@@ -63,57 +61,31 @@ export class Gate extends EventEmitter<GateEvents> {
     super();
     const config = resolveConfig(options);
     this.config = config;
-    const startedAt = monotonicNow();
     const emit = guardedEmit(this, config.logger);
     const lifecycle = new Lifecycle(announceTransition(config.logger, emit));
+    const [servers, traffic, lb] = [this.#servers, this.#traffic, new LbHealthChecks(config.lbUnhealthyThreshold)];
     const readiness = new Readiness(lifecycle);
-    const [servers, traffic] = [this.#servers, this.#traffic];
-    const lb = new LbHealthChecks(config.lbUnhealthyThreshold);
-    const sidecar = config.sidecarUrl ? new SidecarClient(config.sidecarUrl, config.sidecarPollInterval, config.logger) : null;
-    const drainWatch = new DrainWatch({ config, traffic, lb, sidecar });
+    const drainWatch = new DrainWatch({ config, traffic, lb });
     const requests = new Requests({
       config,
       lifecycle,
       traffic,
       lb,
       servers,
-      checkReadiness: () => this.checkReadiness(),
+      checkReadiness: () => readiness.run(),
       onLbCheckFailed: () => drainWatch.evaluate(),
       onSettled: () => shutdown.changed(),
     });
-    const shutdown = new Shutdown({
-      config,
-      lifecycle,
-      servers,
-      requests,
-      drainWatch,
-      emit,
-      release: () => {
-        void this.#management.close();
-        this.#signals.remove();
-      },
-    });
-    [this.#lifecycle, this.#readiness, this.#drainWatch, this.#requests] = [lifecycle, readiness, drainWatch, requests];
-    this.#shutdown = shutdown;
-    this.#status = new GateStatus({ config, lifecycle, startedAt, servers, readiness, lb, sidecar, requests, drainWatch, shutdown });
-    this.#metrics = createMetrics(config.metrics, this.#status);
-    this.#management = new Management({
-      config,
-      metrics: this.#metrics,
-      probe: (req, res, path) => requests.answerProbe(req, res, path),
-      status: () => this.#status.fresh(),
-      prestop: () => {
-        void this.shutdown('prestop');
-        return this.drained;
-      },
-      state: () => this.state,
-      sourceOf: (setting) => sourceOf(options, setting),
-    });
-    this.#signals = new SignalListeners(config, {
-      shutdown: (signal) => void this.shutdown(signal),
-      forced: (signal) => emit('forced', { signal }),
-      state: () => this.state,
-    });
+    const release = () => {
+      void management.close();
+      signals.remove();
+    };
+    const shutdown = new Shutdown({ config, lifecycle, servers, requests, drainWatch, emit, release });
+    const status = new GateStatus({ config, lifecycle, servers, readiness, lb, requests, drainWatch, shutdown });
+    const management = new Management({ config, gateOptions: options, requests, status, shutdown, drainWatch, lifecycle });
+    const signals = new SignalListeners(config, { shutdown, emit, lifecycle });
+    [this.#lifecycle, this.#readiness, this.#requests, this.#drainWatch] = [lifecycle, readiness, requests, drainWatch];
+    [this.#shutdown, this.#status, this.#management, this.#signals] = [shutdown, status, management, signals];
   }
 
   get state(): LifecycleState {
@@ -137,7 +109,7 @@ export class Gate extends EventEmitter<GateEvents> {
 
   /** The prom-client registry draingate's metrics are in, or `null` when metrics are off. */
   get metricsRegistry(): GateMetrics['registry'] | null {
-    return this.#metrics?.registry ?? null;
+    return this.#status.metrics?.registry ?? null;
   }
 
   /** Resolves when draining has ended (on evidence or `maxDelay`). Starts nothing by itself. */
@@ -153,9 +125,7 @@ export class Gate extends EventEmitter<GateEvents> {
    * line and exit 2): left unhandled it ends the process, as Node does with any unhandled rejection.
    */
   ready(): Promise<void> {
-    return this.#management.whenListening(() => {
-      if (this.state === 'starting') this.#lifecycle.transition('ready', 'ready()');
-    });
+    return this.#management.whenListening(() => this.#readiness.warmedUp());
   }
 
   /** Registers a readiness check, run on every `/readyz`; while any fails the gate is `unready` (503). */
