@@ -12,7 +12,7 @@ import { pathOf, sendJson } from './util.js';
 
 export interface ManagementOptions {
   config: Pick<ResolvedConfig, 'managementPort' | 'managementHost' | 'paths' | 'logger'>;
-  /** The options as the app passed them: whether `managementPort` / `managementHost` came from there, for the error. */
+  /** The options as the app passed them: where `managementPort` / `managementHost` came from, for the error naming it. */
   gateOptions: GateOptions;
   /** `/livez` and `/readyz`, answered as on the traffic port. */
   requests: Pick<Requests, 'answerProbe'>;
