@@ -32,8 +32,8 @@ export interface DrainWatchOptions {
 
 /**
  * Draining, from its start to the evidence that ends it (DESIGN §3): snapshots the traffic before draining,
- * evaluates the evidence every 100 ms and whenever an input changes, polls the sidecar meanwhile, and resolves
- * `drained` with the evidence. It decides nothing itself: `evaluateEvidence` does.
+ * evaluates the evidence every 100 ms and whenever an input changes, polls the sidecar (`sidecarUrl`, with its own
+ * client) meanwhile, and resolves `drained` with the evidence. It decides nothing itself: `evaluateEvidence` does.
  */
 export class DrainWatch {
   readonly #config: DrainWatchOptions['config'];
