@@ -119,13 +119,13 @@ export class Gate extends EventEmitter<GateEvents> {
   }
 
   #attach(server: AnyServer, handleRequests: boolean): this {
-    const requests = this.#rooms.requests;
+    const { requests, shutdown, traffic } = this.#rooms;
     const tracked = new TrackedServer(server, {
       onRequest: handleRequests ? (req, res) => requests.handleRequest(req, res) : null,
-      onChange: () => this.#rooms.shutdown.changed(),
-      onUpgrade: (req) => this.#rooms.traffic.record(monotonicNow(), req.socket?.remoteAddress),
+      onChange: () => shutdown.changed(),
+      onUpgrade: (req) => traffic.record(monotonicNow(), req.socket?.remoteAddress),
     });
-    if (!this.#rooms.shutdown.adopt(tracked)) return this;
+    if (!shutdown.adopt(tracked)) return this;
     // Nobody awaits this ready(): a management listener that cannot listen is an unhandled rejection, which ends the
     // process (start-up must not pass silently). Apps that want to handle it call `gate.ready()` themselves.
     if (this.config.readyOnListen) tracked.whenListening(() => void this.ready());
