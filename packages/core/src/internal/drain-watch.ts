@@ -3,7 +3,7 @@ import { type DrainEvidence, evaluateEvidence, quietSignificance, type SidecarEv
 import type { LbHealthChecks } from './lb-health-checks.js';
 import { type NodesVerdict, nodesVerdict, type PeerInput } from './lb-nodes.js';
 import { LB_TYPES, type LbType } from './lb-types.js';
-import type { SidecarClient } from './sidecar-client.js';
+import { SidecarClient } from './sidecar-client.js';
 import { type PeerTraffic, summarize, type TrafficSnapshot } from './traffic.js';
 import type { DrainReport, ShutdownTrigger } from './types.js';
 import { monotonicNow } from './util.js';
@@ -13,26 +13,32 @@ const EVIDENCE_TICK_MS = 100;
 export interface DrainWatchOptions {
   config: Pick<
     ResolvedConfig,
-    'minDelay' | 'maxDelay' | 'delay' | 'quietPeriod' | 'quietMinRequests' | 'lbMargin' | 'lbType' | 'sidecarPollInterval' | 'logger'
+    | 'minDelay'
+    | 'maxDelay'
+    | 'delay'
+    | 'quietPeriod'
+    | 'quietMinRequests'
+    | 'lbMargin'
+    | 'lbType'
+    | 'sidecarUrl'
+    | 'sidecarPollInterval'
+    | 'logger'
   >;
   /** Application traffic, per peer: its rate before draining and its last request. */
   traffic: PeerTraffic;
   /** The LB health checks seen: their verdict. */
   lb: LbHealthChecks;
-  /** The sidecar to poll while draining, or `null` without `sidecarUrl`. */
-  sidecar: SidecarClient | null;
 }
 
 /**
  * Draining, from its start to the evidence that ends it (DESIGN §3): snapshots the traffic before draining,
- * evaluates the evidence every 100 ms and whenever an input changes, polls the sidecar meanwhile, and resolves
- * `drained` with the evidence. It decides nothing itself: `evaluateEvidence` does.
+ * evaluates the evidence every 100 ms and whenever an input changes, polls the sidecar (`sidecarUrl`, with its own
+ * client) meanwhile, and resolves `drained` with the evidence. It decides nothing itself: `evaluateEvidence` does.
  */
 export class DrainWatch {
   readonly #config: DrainWatchOptions['config'];
   readonly #traffic: PeerTraffic;
   readonly #lb: LbHealthChecks;
-  readonly #sidecar: SidecarClient | null;
   #report: DrainReport | null = null;
   #startedAt = 0;
   /** Each peer's traffic before draining (per-second counts and their summary). */
@@ -45,12 +51,15 @@ export class DrainWatch {
   #disposed = false;
   /** How long draining lasted, once it has ended. */
   durationMs: number | undefined;
+  /** The sidecar (`sidecarUrl`) polled while draining, which `/status` also shows; `null` without one. */
+  readonly sidecar: SidecarClient | null;
 
   constructor(options: DrainWatchOptions) {
     this.#config = options.config;
     this.#traffic = options.traffic;
     this.#lb = options.lb;
-    this.#sidecar = options.sidecar;
+    const c = options.config;
+    this.sidecar = c.sidecarUrl ? new SidecarClient(c.sidecarUrl, c.sidecarPollInterval, c.logger) : null;
   }
 
   /** Resolves when draining has ended (on evidence or `maxDelay`); `null` before it began. */
@@ -105,7 +114,7 @@ export class DrainWatch {
   /** Starts the evidence tick and the sidecar polling, and evaluates at once. */
   watch(): void {
     this.#evidenceTimer = setInterval(() => this.evaluate(), EVIDENCE_TICK_MS);
-    if (this.#sidecar) this.#pollSidecar(this.#sidecar);
+    if (this.sidecar) this.#pollSidecar(this.sidecar);
     this.evaluate();
   }
 
@@ -114,7 +123,7 @@ export class DrainWatch {
     if (!this.#end) return;
     const now = monotonicNow();
     const c = this.#config;
-    const sidecar = this.#sidecar?.evidenceSince(this.#startedAt) ?? null;
+    const sidecar = this.sidecar?.evidenceSince(this.#startedAt) ?? null;
     const lb = LB_TYPES[this.lbType(sidecar)];
     const nodes = nodesVerdict({
       now,
@@ -155,7 +164,7 @@ export class DrainWatch {
   }
 
   /** The load balancer type the evidence follows: `lbType`, or with `auto` the sidecar's answer, else an ALB. */
-  lbType(sidecar: SidecarEvidence | null = this.#sidecar?.evidenceSince(this.#startedAt) ?? null): LbType {
+  lbType(sidecar: SidecarEvidence | null = this.sidecar?.evidenceSince(this.#startedAt) ?? null): LbType {
     return this.#config.lbType !== 'auto' ? this.#config.lbType : (sidecar?.deregistration?.lbType ?? 'alb');
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { type GateOptions, type ResolvedConfig, resolveConfig, sourceOf } from './config.js';
+import { type GateOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { DrainWatch } from './drain-watch.js';
 import { announceTransition, guardedEmit } from './events.js';
 import type { DrainEvidence } from './evidence.js';
@@ -8,12 +8,11 @@ import { gateAccess } from './gate-access.js';
 import { LbHealthChecks } from './lb-health-checks.js';
 import { Lifecycle, type LifecycleState } from './lifecycle.js';
 import { Management } from './management.js';
-import { createMetrics, type GateMetrics } from './metrics.js';
+import type { GateMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { Requests } from './requests.js';
 import { type AnyServer, ServerSet, TrackedServer } from './servers.js';
 import { Shutdown } from './shutdown.js';
-import { SidecarClient } from './sidecar-client.js';
 import { SignalListeners } from './signals.js';
 import { GateStatus } from './status.js';
 import { PeerTraffic } from './traffic.js';
@@ -31,118 +30,52 @@ import { monotonicNow } from './util.js';
 
 /**
  * The lifecycle engine (DESIGN §2-4). One per process: it owns the signal handlers and, by default, the exit.
- * It wires the rooms together: requests.ts (the hot path), readiness.ts, drain-watch.ts (evidence),
- * shutdown.ts (the stop sequence), management.ts (the management listener), status.ts (`/status`, metrics) and
- * events.ts (the events below, and the log line of each state change).
- *
  * Events: `state` ({@link StateChange}), `draining`, `stopping` ({ deadline }), `drain` ({ sockets, deadline }:
  * upgraded sockets to close before the deadline), `stopped` ({@link ShutdownResult}), `forced` (second signal).
  */
 export class Gate extends EventEmitter<GateEvents> {
   readonly config: ResolvedConfig;
-  readonly #lifecycle: Lifecycle;
-  readonly #servers = new ServerSet();
-  readonly #traffic = new PeerTraffic();
-  readonly #readiness: Readiness;
-  readonly #requests: Requests;
-  readonly #drainWatch: DrainWatch;
-  readonly #shutdown: Shutdown;
-  readonly #management: Management;
-  readonly #status: GateStatus;
-  readonly #metrics: GateMetrics | null;
-  readonly #signals: SignalListeners;
+  readonly #rooms: ReturnType<typeof wire>;
 
   static {
-    // What the internal entry's adapter functions reach (gate-access.ts, adapter.ts); not part of the Gate type.
-    gateAccess.isGate = (value) => typeof value === 'object' && value !== null && #requests in value;
-    gateAccess.requests = (gate) => (gate as Gate).#requests;
+    gateAccess.isGate = (value) => typeof value === 'object' && value !== null && #rooms in value;
+    gateAccess.requests = (gate) => (gate as Gate).#rooms.requests;
     gateAccess.attach = (gate, server, handleRequests) => (gate as Gate).#attach(server, handleRequests);
   }
 
   constructor(options: GateOptions = {}) {
     super();
-    const config = resolveConfig(options);
-    this.config = config;
-    const startedAt = monotonicNow();
-    const emit = guardedEmit(this, config.logger);
-    const lifecycle = new Lifecycle(announceTransition(config.logger, emit));
-    const readiness = new Readiness(lifecycle);
-    const [servers, traffic] = [this.#servers, this.#traffic];
-    const lb = new LbHealthChecks(config.lbUnhealthyThreshold);
-    const sidecar = config.sidecarUrl ? new SidecarClient(config.sidecarUrl, config.sidecarPollInterval, config.logger) : null;
-    const drainWatch = new DrainWatch({ config, traffic, lb, sidecar });
-    const requests = new Requests({
-      config,
-      lifecycle,
-      traffic,
-      lb,
-      servers,
-      checkReadiness: () => this.checkReadiness(),
-      onLbCheckFailed: () => drainWatch.evaluate(),
-      onSettled: () => shutdown.changed(),
-    });
-    const shutdown = new Shutdown({
-      config,
-      lifecycle,
-      servers,
-      requests,
-      drainWatch,
-      emit,
-      release: () => {
-        void this.#management.close();
-        this.#signals.remove();
-      },
-    });
-    [this.#lifecycle, this.#readiness, this.#drainWatch, this.#requests] = [lifecycle, readiness, drainWatch, requests];
-    this.#shutdown = shutdown;
-    this.#status = new GateStatus({ config, lifecycle, startedAt, servers, readiness, lb, sidecar, requests, drainWatch, shutdown });
-    this.#metrics = createMetrics(config.metrics, this.#status);
-    this.#management = new Management({
-      config,
-      metrics: this.#metrics,
-      probe: (req, res, path) => requests.answerProbe(req, res, path),
-      status: () => this.#status.fresh(),
-      prestop: () => {
-        void this.shutdown('prestop');
-        return this.drained;
-      },
-      state: () => this.state,
-      sourceOf: (setting) => sourceOf(options, setting),
-    });
-    this.#signals = new SignalListeners(config, {
-      shutdown: (signal) => void this.shutdown(signal),
-      forced: (signal) => emit('forced', { signal }),
-      state: () => this.state,
-    });
+    this.config = resolveConfig(options);
+    this.#rooms = wire(this, options, this.config);
   }
 
   get state(): LifecycleState {
-    return this.#lifecycle.state;
+    return this.#rooms.lifecycle.state;
   }
 
   /** Epoch ms of the last transition. */
   get since(): number {
-    return this.#lifecycle.since;
+    return this.#rooms.lifecycle.since;
   }
 
   /** Requests being served now, on every attached server. */
   get inflight(): number {
-    return this.#requests.inflight;
+    return this.#rooms.requests.inflight;
   }
 
   /** Open client connections on every attached server. */
   get connections(): number {
-    return this.#servers.connections;
+    return this.#rooms.servers.connections;
   }
 
   /** The prom-client registry draingate's metrics are in, or `null` when metrics are off. */
   get metricsRegistry(): GateMetrics['registry'] | null {
-    return this.#metrics?.registry ?? null;
+    return this.#rooms.status.metrics?.registry ?? null;
   }
 
   /** Resolves when draining has ended (on evidence or `maxDelay`). Starts nothing by itself. */
   get drained(): Promise<DrainEvidence> | null {
-    return this.#drainWatch.drained;
+    return this.#rooms.drainWatch.drained;
   }
 
   /**
@@ -153,20 +86,18 @@ export class Gate extends EventEmitter<GateEvents> {
    * line and exit 2): left unhandled it ends the process, as Node does with any unhandled rejection.
    */
   ready(): Promise<void> {
-    return this.#management.whenListening(() => {
-      if (this.state === 'starting') this.#lifecycle.transition('ready', 'ready()');
-    });
+    return this.#rooms.management.whenListening(() => this.#rooms.readiness.warmedUp());
   }
 
   /** Registers a readiness check, run on every `/readyz`; while any fails the gate is `unready` (503). */
   addReadinessCheck(name: string, fn: ReadinessCheckFn, options: CheckOptions = {}): this {
-    this.#readiness.add(name, fn, options);
+    this.#rooms.readiness.add(name, fn, options);
     return this;
   }
 
   /** Runs every readiness check (concurrent callers share one run) and moves between `ready` and `unready`. */
   checkReadiness(): Promise<ReadinessResult[]> {
-    return this.#readiness.run();
+    return this.#rooms.readiness.run();
   }
 
   /**
@@ -174,7 +105,7 @@ export class Gate extends EventEmitter<GateEvents> {
    * each bounded by its timeout (default: `hooksTimeout`) and all together by `hooksTimeout`.
    */
   addShutdownHook(name: string, fn: ShutdownHookFn, options: CheckOptions = {}): this {
-    this.#shutdown.addHook(name, fn, options);
+    this.#rooms.shutdown.addHook(name, fn, options);
     return this;
   }
 
@@ -187,22 +118,18 @@ export class Gate extends EventEmitter<GateEvents> {
     return this.#attach(server, true);
   }
 
-  /** `handleRequests: false`: a framework adapter routes each request through `handleRequest()` (adapter.ts). */
   #attach(server: AnyServer, handleRequests: boolean): this {
-    const requests = this.#requests;
+    const { requests, shutdown, traffic } = this.#rooms;
     const tracked = new TrackedServer(server, {
       onRequest: handleRequests ? (req, res) => requests.handleRequest(req, res) : null,
-      onChange: () => this.#shutdown.changed(),
-      onUpgrade: (req) => this.#traffic.record(monotonicNow(), req.socket?.remoteAddress),
+      onChange: () => shutdown.changed(),
+      onUpgrade: (req) => traffic.record(monotonicNow(), req.socket?.remoteAddress),
     });
-    if (!this.#shutdown.adopt(tracked)) return this;
-    if (this.config.readyOnListen) {
-      // Nobody awaits these: a management listener that cannot listen is an unhandled rejection, which ends the
-      // process (start-up must not pass silently). Apps that want to handle it call `gate.ready()` themselves.
-      if (server.listening) void this.ready();
-      else server.once('listening', () => void this.ready());
-    }
-    void this.#management.start();
+    if (!shutdown.adopt(tracked)) return this;
+    // Nobody awaits this ready(): a management listener that cannot listen is an unhandled rejection, which ends the
+    // process (start-up must not pass silently). Apps that want to handle it call `gate.ready()` themselves.
+    if (this.config.readyOnListen) tracked.whenListening(() => void this.ready());
+    void this.#rooms.management.start();
     return this;
   }
 
@@ -212,7 +139,7 @@ export class Gate extends EventEmitter<GateEvents> {
    * first trigger wins). The process exits (with `exit: true`) only when a signal or `/prestop` started it.
    */
   shutdown(trigger: ShutdownTrigger = 'shutdown()'): Promise<ShutdownResult> {
-    return this.#shutdown.start(trigger);
+    return this.#rooms.shutdown.start(trigger);
   }
 
   /**
@@ -220,12 +147,12 @@ export class Gate extends EventEmitter<GateEvents> {
    * with a {@link DraingateConfigError} naming `managementPort` or `managementHost` when it cannot listen.
    */
   listenManagement(): Promise<AddressInfo | null> {
-    return this.#management.listen();
+    return this.#rooms.management.listen();
   }
 
   /** A snapshot of everything `/status` shows. */
   status(): StatusReport {
-    return this.#status.report();
+    return this.#rooms.status.report();
   }
 
   /**
@@ -233,13 +160,41 @@ export class Gate extends EventEmitter<GateEvents> {
    * listener. For tests and for apps that create a gate they end up not using.
    */
   async dispose(): Promise<void> {
-    this.#drainWatch.dispose();
-    this.#signals.remove();
-    await this.#management.dispose();
+    this.#rooms.drainWatch.dispose();
+    this.#rooms.signals.remove();
+    await this.#rooms.management.dispose();
   }
 }
 
 /** Creates the lifecycle gate. Reads `DRAINGATE_*` from the environment; options win. Throws on invalid config. */
 export function createGate(options: GateOptions = {}): Gate {
   return new Gate(options);
+}
+
+/** Builds the rooms a gate owns and hands each what it uses (the README's "Inside" says what each room owns). */
+function wire(gate: Gate, options: GateOptions, config: ResolvedConfig) {
+  const emit = guardedEmit(gate, config.logger);
+  const lifecycle = new Lifecycle(announceTransition(config.logger, emit));
+  const [servers, traffic, lb] = [new ServerSet(), new PeerTraffic(), new LbHealthChecks(config.lbUnhealthyThreshold)];
+  const readiness = new Readiness(lifecycle);
+  const drainWatch = new DrainWatch({ config, traffic, lb });
+  const requests = new Requests({
+    config,
+    lifecycle,
+    traffic,
+    lb,
+    servers,
+    checkReadiness: () => readiness.run(),
+    onLbCheckFailed: () => drainWatch.evaluate(),
+    onSettled: () => shutdown.changed(),
+  });
+  const release = () => {
+    void management.close();
+    signals.remove();
+  };
+  const shutdown = new Shutdown({ config, lifecycle, servers, requests, drainWatch, emit, release });
+  const status = new GateStatus({ config, lifecycle, servers, readiness, lb, requests, drainWatch, shutdown });
+  const management = new Management({ config, gateOptions: options, requests, status, shutdown, drainWatch, lifecycle });
+  const signals = new SignalListeners(config, { shutdown, emit, lifecycle });
+  return { lifecycle, servers, traffic, readiness, requests, drainWatch, shutdown, status, management, signals };
 }

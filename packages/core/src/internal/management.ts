@@ -1,26 +1,27 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ResolvedConfig } from './config.js';
-import { type ConfigSource, DraingateConfigError } from './errors.js';
+import { type GateOptions, type ResolvedConfig, sourceOf } from './config.js';
+import type { DrainWatch } from './drain-watch.js';
+import { DraingateConfigError } from './errors.js';
 import type { DrainEvidence } from './evidence.js';
-import type { LifecycleState } from './lifecycle.js';
-import type { GateMetrics } from './metrics.js';
-import type { AnyRequest, AnyResponse } from './servers.js';
-import type { StatusReport } from './types.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Requests } from './requests.js';
+import type { Shutdown } from './shutdown.js';
+import type { GateStatus } from './status.js';
 import { pathOf, sendJson } from './util.js';
 
 export interface ManagementOptions {
   config: Pick<ResolvedConfig, 'managementPort' | 'managementHost' | 'paths' | 'logger'>;
-  /** Where `managementPort` / `managementHost` came from, for the error that names what the user set. */
-  sourceOf: (setting: 'managementPort' | 'managementHost') => ConfigSource;
-  metrics: GateMetrics | null;
-  /** Answers `/livez` and `/readyz` as the traffic port does; `true` when it did. */
-  probe: (req: AnyRequest, res: AnyResponse, path: string) => boolean;
-  /** The body of `/status`, with the sidecar's answer refreshed first when it is stale. */
-  status: () => Promise<StatusReport>;
-  /** `/prestop`: starts draining; returns the promise of its end (`null` if there is none to wait for). */
-  prestop: () => Promise<DrainEvidence> | null;
-  state: () => LifecycleState;
+  /** The options as the app passed them: where `managementPort` / `managementHost` came from, for the error naming it. */
+  gateOptions: GateOptions;
+  /** `/livez` and `/readyz`, answered as on the traffic port. */
+  requests: Pick<Requests, 'answerProbe'>;
+  /** `/status` and `/metrics`. */
+  status: Pick<GateStatus, 'fresh' | 'metrics'>;
+  /** `/prestop`: starts shutdown, and answers once draining has ended, with the state then. */
+  shutdown: Pick<Shutdown, 'start'>;
+  drainWatch: Pick<DrainWatch, 'drained'>;
+  lifecycle: Pick<Lifecycle, 'state'>;
 }
 
 /** How long a listener failure waits for somebody to ask for it before it is logged. */
@@ -116,7 +117,7 @@ export class Management {
 
   /** The one-line error for a listener that cannot listen, naming the setting the problem is in, as the user set it. */
   #cannotListen(error: NodeJS.ErrnoException): DraingateConfigError {
-    const { config, sourceOf } = this.#options;
+    const { config, gateOptions } = this.#options;
     const port = config.managementPort as number;
     const host = config.managementHost;
     const where = `${host === null ? 'port ' : `${host.includes(':') ? `[${host}]` : host}:`}${port}`;
@@ -137,7 +138,7 @@ export class Management {
                   'it is not an address of this machine (EADDRNOTAVAIL); use one of the pod, or unset it for all interfaces',
                 ]
               : [host === null ? 'managementPort' : 'managementHost', `${code}: ${error.message}`];
-    const source = sourceOf(setting);
+    const source = sourceOf(gateOptions, setting);
     const value = setting === 'managementPort' ? String(port) : String(host);
     const subject = source.from === 'env' ? source.name : `option ${source.name}`;
     return new DraingateConfigError(setting, `${subject} (${value}): the management listener cannot listen on ${where}: ${why}.`, [source]);
@@ -165,21 +166,22 @@ export class Management {
     const o = this.#options;
     const path = pathOf(req.url);
     const p = o.config.paths;
-    if (o.probe(req, res, path)) return;
+    if (o.requests.answerProbe(req, res, path)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: 'method not allowed' }, false);
       return;
     }
     if (path === p.status) {
-      void o.status().then((report) => sendJson(res, 200, report, false));
+      void o.status.fresh().then((report) => sendJson(res, 200, report, false));
       return;
     }
     if (path === p.metrics) {
-      if (!o.metrics) {
+      const metrics = o.status.metrics;
+      if (!metrics) {
         sendJson(res, 404, { error: 'metrics are off: install prom-client (peer dependency) or set metrics: true' }, false);
         return;
       }
-      o.metrics.render().then(
+      metrics.render().then(
         ({ contentType, body }) => {
           res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
           res.end(body);
@@ -194,9 +196,10 @@ export class Management {
         return;
       }
       // kubelet's preStop httpGet: drain now, answer once the LB has let go (or maxDelay).
-      const ended = o.prestop();
+      void o.shutdown.start('prestop');
+      const ended = o.drainWatch.drained;
       const reply = (evidence: DrainEvidence | null) => {
-        if (!res.destroyed) sendJson(res, 200, { state: o.state(), evidence }, false);
+        if (!res.destroyed) sendJson(res, 200, { state: o.lifecycle.state, evidence }, false);
       };
       if (ended !== null) void ended.then(reply);
       else reply(null);

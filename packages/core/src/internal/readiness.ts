@@ -25,6 +25,11 @@ export class Readiness {
     return this.#last;
   }
 
+  /** The app is warmed up (`ready()`): `starting` → `ready`. No effect in any other state (checks or shutdown decide then). */
+  warmedUp(): void {
+    if (this.#lifecycle.state === 'starting') this.#lifecycle.transition('ready', 'ready()');
+  }
+
   add(name: string, fn: ReadinessCheckFn, options: CheckOptions = {}): void {
     if (typeof name !== 'string' || name === '') throw new TypeError('draingate: addReadinessCheck(name, fn) needs a non-empty name.');
     if (typeof fn !== 'function') throw new TypeError(`draingate: readiness check "${name}" needs a function.`);

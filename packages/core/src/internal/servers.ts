@@ -164,6 +164,12 @@ export class TrackedServer {
     return this.raw.size;
   }
 
+  /** Runs `fn` once the server listens: at once when it already does, else on its `listening` event. */
+  whenListening(fn: () => void): void {
+    if (this.server.listening) fn();
+    else this.server.once('listening', fn);
+  }
+
   /** HTTP-level sockets still open: after `closeIdle()`, the busy ones (a request in flight or arriving, upgraded). */
   openSockets(): number {
     return this.sockets.size;

@@ -1,14 +1,18 @@
+import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import type { Shutdown } from './shutdown.js';
+import type { EmitFn } from './types.js';
 
 /** Gates in this process that installed signal handlers (one is the sane number). */
 let gatesHandlingSignals = 0;
 
 export interface SignalActions {
-  /** The first signal: start shutdown. */
-  shutdown: (signal: NodeJS.Signals) => void;
-  /** A second signal: about to force the exit (with `exit`); `state` is for the log line. */
-  forced: (signal: NodeJS.Signals) => void;
-  state: () => string;
+  /** The first signal starts shutdown (the signal is its trigger). */
+  shutdown: Pick<Shutdown, 'start'>;
+  /** A second signal emits `forced` before it forces the exit (with `exit`). */
+  emit: EmitFn;
+  /** The state, for the second signal's log line. */
+  lifecycle: Pick<Lifecycle, 'state'>;
 }
 
 /**
@@ -24,13 +28,13 @@ export class SignalListeners {
     const onSignal = (signal: NodeJS.Signals): void => {
       this.#received++;
       if (this.#received > 1) {
-        logger.error({ signal, state: actions.state() }, `second ${signal}: forcing exit now`);
-        actions.forced(signal);
+        logger.error({ signal, state: actions.lifecycle.state }, `second ${signal}: forcing exit now`);
+        actions.emit('forced', { signal });
         if (config.exit) process.exit(1);
         return;
       }
       logger.info({ signal }, `${signal} received`);
-      actions.shutdown(signal);
+      void actions.shutdown.start(signal);
     };
     if (signals.length > 0) {
       if (gatesHandlingSignals > 0) {

@@ -2,12 +2,11 @@ import { planOf, type ResolvedConfig } from './config.js';
 import type { DrainWatch } from './drain-watch.js';
 import type { LbHealthChecks } from './lb-health-checks.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
-import type { MetricsSource } from './metrics.js';
+import { createMetrics, type GateMetrics, type MetricsSource } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import type { Requests } from './requests.js';
 import type { ServerSet } from './servers.js';
 import type { Shutdown } from './shutdown.js';
-import type { SidecarClient } from './sidecar-client.js';
 import type { PhaseDurations, StatusReport } from './types.js';
 import { monotonicNow } from './util.js';
 
@@ -15,26 +14,29 @@ import { monotonicNow } from './util.js';
 export interface StatusSources {
   config: ResolvedConfig;
   lifecycle: Lifecycle;
-  /** Epoch ms the gate was created. */
-  startedAt: number;
   requests: Pick<Requests, 'inflight' | 'byPhase'>;
   servers: Pick<ServerSet, 'connections' | 'upgradedCount'>;
   readiness: Pick<Readiness, 'last'>;
   lb: LbHealthChecks;
-  sidecar: Pick<SidecarClient, 'report' | 'fetchIfStale'> | null;
-  drainWatch: Pick<DrainWatch, 'report' | 'durationMs' | 'evidenceKind'>;
+  drainWatch: Pick<DrainWatch, 'report' | 'durationMs' | 'evidenceKind' | 'sidecar'>;
   shutdown: Pick<Shutdown, 'phaseDurations' | 'forcedSocketCloses'>;
 }
 
 /**
- * What the gate shows: the `GET /status` report, and the numbers the Prometheus metrics read at scrape time
- * (it is their `MetricsSource`). It reads the rooms and changes nothing.
+ * What the gate shows: the `GET /status` report, and draingate's Prometheus metrics, which read their numbers from
+ * here at scrape time (it is their `MetricsSource`). It reads the rooms and changes nothing.
  */
 export class GateStatus implements MetricsSource {
   readonly #s: StatusSources;
+  /** When the gate was created ({@link monotonicNow} ms), for the uptime. */
+  readonly #startedAt = monotonicNow();
+
+  /** The metrics (the `metrics` setting), or `null` when they are off. */
+  readonly metrics: GateMetrics | null;
 
   constructor(sources: StatusSources) {
     this.#s = sources;
+    this.metrics = createMetrics(sources.config.metrics, this);
   }
 
   get state(): LifecycleState {
@@ -75,7 +77,7 @@ export class GateStatus implements MetricsSource {
 
   /** The body of `GET /status`: the report, with the sidecar's answer refreshed first when it is stale. */
   async fresh(): Promise<StatusReport> {
-    await this.#s.sidecar?.fetchIfStale();
+    await this.#s.drainWatch.sidecar?.fetchIfStale();
     return this.report();
   }
 
@@ -85,14 +87,14 @@ export class GateStatus implements MetricsSource {
     return {
       state: s.lifecycle.state,
       since: new Date(s.lifecycle.since).toISOString(),
-      uptimeSeconds: Math.round((monotonicNow() - s.startedAt) / 1000),
+      uptimeSeconds: Math.round((monotonicNow() - this.#startedAt) / 1000),
       inflight: s.requests.inflight,
       connections: s.servers.connections,
       upgradedSockets: s.servers.upgradedCount,
       requestsByPhase: { ...s.requests.byPhase },
       readiness: { checks: s.readiness.last },
       lbHealthChecks: s.lb.toJSON(),
-      sidecar: s.sidecar ? s.sidecar.report() : null,
+      sidecar: s.drainWatch.sidecar?.report() ?? null,
       plan: planOf(s.config),
       drain: s.drainWatch.report(),
       phaseDurationsMs: this.phaseDurations,
