@@ -9,7 +9,7 @@ const withGate = process.env.VARIANT === 'draingate';
 // VARIANT=imported: bare, with the draingate package the draingate variant uses loaded but not used. Loading
 // modules is not free per request either: on Node 20 every ESM file is read through a FileHandle (an
 // EventEmitter), and enough new EventEmitter classes seen at start-up turn Node's shared EventEmitter code
-// megamorphic for every request of the process (see the core README's overhead section).
+// megamorphic for every request of the process (see the root README's overhead section).
 if (process.env.VARIANT === 'imported') {
   const packages = {
     node: '@draingate/core',

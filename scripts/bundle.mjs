@@ -10,7 +10,7 @@
 // and not used). Bundled, importing it costs no request anything; it also loads faster.
 //
 //   node scripts/bundle.mjs            (the root `build` script runs it after tsc -b)
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { rolldown } from 'rolldown';
 
@@ -33,12 +33,9 @@ function bundledEntries(pkg) {
 
 let count = 0;
 for (const dir of readdirSync(root)) {
-  let pkg;
-  try {
-    pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
-  } catch {
-    continue;
-  }
+  const manifest = join(root, dir, 'package.json');
+  if (!existsSync(manifest)) continue;
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
   const input = bundledEntries(pkg);
   if (Object.keys(input).length === 0) continue;
   if (pkg.main && pkg.main !== pkg.exports['.']?.default) {
@@ -53,9 +50,9 @@ for (const dir of readdirSync(root)) {
     // Only the package's own modules: its dependencies (@draingate/core, fastify, prom-client, node:*) stay imports.
     external: (id) => !id.startsWith('.') && !isAbsolute(id),
     platform: 'node',
-    // The source stays readable (names, doc comments): a stack trace through draingate is worth reading.
     treeshake: true,
   });
+  // Not minified: the source stays readable (names, doc comments), a stack trace through draingate is worth reading.
   await bundle.write({ dir: out, format: 'esm', minify: false, chunkFileNames: 'shared-[name].js' });
   await bundle.close();
   count++;
