@@ -5,7 +5,7 @@
 //
 //   node bench/overhead-callgrind-js.mjs [--requests 3000] [--top 40] FILE [BASELINE_FILE]
 import { readFileSync } from 'node:fs';
-import { intFlag } from './overhead-instructions.mjs';
+import { intFlag, selfCosts } from './overhead-instructions.mjs';
 
 /** V8's perf map: sorted [start, end, name] of JIT code. */
 function readMap(file) {
@@ -34,26 +34,15 @@ function nameOf(map, address) {
 }
 
 /** Self cost per function; a function callgrind names by address only (JIT code) gets its V8 name. */
-function selfCosts(file) {
+function namedSelfCosts(file) {
   let map = [];
   try {
     map = readMap(`${file}.map`);
   } catch {}
-  const costs = new Map();
-  let fn = '';
-  let afterCalls = false;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.startsWith('fn=')) {
-      fn = line.slice(3);
-      const m = /^0x([0-9a-f]+)$/.exec(fn);
-      if (m) fn = nameOf(map, Number.parseInt(m[1], 16)) ?? 'JIT code, unnamed';
-    } else if (line.startsWith('calls=')) afterCalls = true;
-    else if (/^\d/.test(line)) {
-      if (afterCalls) afterCalls = false;
-      else costs.set(fn, (costs.get(fn) ?? 0) + Number(line.split(' ')[1]));
-    }
-  }
-  return costs;
+  return selfCosts(file, (fn) => {
+    const m = /^0x([0-9a-f]+)$/.exec(fn);
+    return m ? (nameOf(map, Number.parseInt(m[1], 16)) ?? 'JIT code, unnamed') : fn;
+  });
 }
 
 const requests = intFlag('requests', 3000);
@@ -61,8 +50,8 @@ const top = intFlag('top', 40);
 const files = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const [file, baseline] = files;
 if (!file) throw new Error('usage: node bench/overhead-callgrind-js.mjs [--requests N] [--top N] FILE [BASELINE_FILE]');
-const a = selfCosts(file);
-const b = baseline ? selfCosts(baseline) : new Map();
+const a = namedSelfCosts(file);
+const b = baseline ? namedSelfCosts(baseline) : new Map();
 const rows = [];
 for (const name of new Set([...a.keys(), ...b.keys()])) rows.push([name, ((a.get(name) ?? 0) - (b.get(name) ?? 0)) / requests]);
 rows.sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]));

@@ -40,13 +40,16 @@ const GC =
 const JIT =
   /v8::internal::(compiler::|maglev::|baseline::|Compiler|Parser|Scanner|PreParser|AstValueFactory|BytecodeGenerator|interpreter::Bytecode|Zone|OptimizingCompile|TurbofanCompilationJob|CodeGenerator|Assembler|RegisterAllocat|InstructionSelector)/;
 
-/** Self cost per function name from a callgrind dump written with --compress-strings=no --compress-pos=no. */
-function selfCosts(file) {
+/**
+ * Self cost per function name from a callgrind dump written with --compress-strings=no --compress-pos=no;
+ * `rename` maps each function name as read (bench/overhead-callgrind-js.mjs names JIT code by its address).
+ */
+export function selfCosts(file, rename = null) {
   const costs = new Map();
   let fn = '';
   let afterCalls = false;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.startsWith('fn=')) fn = line.slice(3);
+    if (line.startsWith('fn=')) fn = rename ? rename(line.slice(3)) : line.slice(3);
     else if (line.startsWith('calls=')) afterCalls = true;
     else if (/^\d/.test(line)) {
       // The line after calls= is the callee's inclusive cost, not this function's own.
@@ -79,7 +82,7 @@ export async function instructionsPerRequest({ framework, variant, metrics = 'on
       '--expose-gc',
       ...(predictable ? ['--predictable'] : []),
       // DG_KEEP_CALLGRIND: V8's map of JIT code addresses to JavaScript names (/tmp/perf-PID.map), kept beside the
-      // callgrind file, so that its per-function costs can be read by JavaScript function (bench/callgrind-js.mjs).
+      // callgrind file, so that its per-function costs can be read by JavaScript function (bench/overhead-callgrind-js.mjs).
       ...(process.env.DG_KEEP_CALLGRIND ? ['--perf-basic-prof'] : []),
       serverScript,
     ],

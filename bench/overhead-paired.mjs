@@ -9,30 +9,9 @@
 // Each round: fresh bare and draingate processes (bench/overhead-server.mjs), half the requests as warm-up on each,
 // then `requests` on each at once; the figure is each server's process.cpuUsage() over its measured requests (GC and
 // JIT included). Prints one line per round and the median ratio with its range.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { median } from './overhead.mjs';
+import { cpuOf, median, startServer } from './overhead.mjs';
 import { FRAMEWORK_NAMES, intFlag, listFlag } from './overhead-instructions.mjs';
-
-const serverScript = fileURLToPath(new URL('./overhead-server.mjs', import.meta.url));
-
-function start(framework, variant) {
-  const child = spawn(process.execPath, [serverScript], {
-    env: { ...process.env, FRAMEWORK: framework, VARIANT: variant, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'ignore', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${framework}/${variant} exited with ${code}`)));
-    child.stdout.setEncoding('utf8').once('data', (d) => resolve({ child, port: Number(d.trim()) }));
-  });
-}
-
-const cpuOf = (child) =>
-  new Promise((resolve) => {
-    child.once('message', (m) => resolve(m.cpuMicros));
-    child.send('cpu');
-  });
 
 const frameworks = listFlag('only', ['next']);
 const requests = intFlag('requests', 1500);
@@ -47,7 +26,9 @@ console.log('|---|---:|---:|---:|---:|');
 for (const framework of frameworks) {
   const ratios = [];
   for (let round = 1; round <= rounds; round++) {
-    const servers = await Promise.all([start(framework, 'bare'), start(framework, 'draingate')]);
+    // Next logs to stderr while it starts (the port is stdout's first line) and takes seconds to prepare.
+    const options = { stderr: 'ignore', startMs: 120_000 };
+    const servers = await Promise.all([startServer(framework, 'bare', 'on', options), startServer(framework, 'draingate', 'on', options)]);
     try {
       await Promise.all(servers.map((s) => load(s.port, Math.ceil(requests / 2))));
       const before = await Promise.all(servers.map((s) => cpuOf(s.child)));

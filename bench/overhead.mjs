@@ -17,13 +17,17 @@ import { FRAMEWORK_NAMES, intFlag, listFlag, warmUp } from './overhead-instructi
 
 const serverScript = fileURLToPath(new URL('./overhead-server.mjs', import.meta.url));
 
-function startServer(framework, variant, metrics) {
+/**
+ * A fresh bench/overhead-server.mjs process; resolves to it and its port. `stderr: 'ignore'` for servers that log
+ * while they start (Next.js); `startMs`: how long it may take to print its port.
+ */
+export function startServer(framework, variant, metrics = 'on', { stderr = 'inherit', startMs = 15_000 } = {}) {
   const child = spawn(process.execPath, [serverScript], {
     env: { ...process.env, FRAMEWORK: framework, VARIANT: variant, METRICS: metrics, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', stderr, 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${framework}/${variant} did not start`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`${framework}/${variant} did not start`)), startMs);
     child.stdout.setEncoding('utf8').once('data', (d) => {
       clearTimeout(timer);
       resolve({ child, port: Number(d.trim()) });
@@ -32,7 +36,8 @@ function startServer(framework, variant, metrics) {
   });
 }
 
-function cpuOf(child) {
+/** The server process's CPU time so far (µs, every thread), asked over IPC. */
+export function cpuOf(child) {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m.cpuMicros));
     child.send('cpu');

@@ -14,9 +14,9 @@ export function pathOf(url: string | undefined): string {
 
 /**
  * Whether the path of `url` (a URL or a path) is `path` (no `?` in it: configured paths cannot have one):
- * `pathOf(url) === path` for a non-empty `url`, without
- * slicing the query off and, for a URL shorter than `path` (most requests, against the probes' paths), without a
- * string comparison call: the hot path matches every request against the probes' paths.
+ * `pathOf(url) === path` for a non-empty `url`, without slicing the query off and, for a URL shorter than `path`
+ * (most requests, against the probes' paths), without a string comparison call: the hot path matches every request
+ * against the probes' paths.
  */
 export function isPathOf(url: string, path: string): boolean {
   const n = path.length;
